@@ -1,0 +1,2 @@
+//! The tapis-auth command (in progress).
+fn main() {}

@@ -1,0 +1,367 @@
+//! [`TokenManager`]: the refresh algorithm. One file, one place:
+//!
+//! 1. **Hot path** — the cached access token is valid for `max(min_valid, margin)` more
+//!    seconds: return it. One atomic load, one clock read, one string copy; no lock, no I/O.
+//! 2. Otherwise take the in-process lock (single flight: one thread refreshes, the others
+//!    wait and then find the fresh token on the hot path's re-check).
+//! 3. Re-load the store without the cross-process lock: another process may already have
+//!    refreshed; if its token is good enough, adopt it.
+//! 4. Take the store's cross-process lock, re-load again (the decisive read), and refresh only
+//!    if still needed.
+//! 5. Save the rotated tokens **before** handing the new access token out (Agave v2 refresh
+//!    tokens are single-use: an unsaved rotation would strand every other process).
+//! 6. On any failure nothing is written: a failed refresh never deletes or overwrites the
+//!    stored credentials.
+//!
+//! Read-only stores (the environment) keep refreshed tokens in memory only.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use arc_swap::ArcSwapOption;
+
+use crate::flow::{drive, password, refresh};
+use crate::{
+    Clock, Error, Secret, Session, Store, TokenSet, Transport, UnixTime, DEFAULT_MARGIN_SECS,
+    DEFAULT_PROFILE,
+};
+
+/// Settings of a [`TokenManager`].
+#[derive(Clone, Debug)]
+pub struct TokenManagerConfig {
+    /// The profile whose session is managed.
+    pub profile: String,
+    /// Seconds of validity always kept in hand (default [`DEFAULT_MARGIN_SECS`]).
+    pub margin_secs: i64,
+    /// When the session holds a username and password (environment Standard profile) but no
+    /// usable refresh token, log in with the password grant. Default: true.
+    pub password_fallback: bool,
+}
+
+impl Default for TokenManagerConfig {
+    fn default() -> Self {
+        Self {
+            profile: DEFAULT_PROFILE.to_owned(),
+            margin_secs: DEFAULT_MARGIN_SECS,
+            password_fallback: true,
+        }
+    }
+}
+
+/// The access token currently handed out, with its expiry.
+struct Cached {
+    token: Secret,
+    expires_at: UnixTime,
+}
+
+/// Hands out access tokens for one profile, refreshing through a [`Transport`] and persisting
+/// through a [`Store`]. `Send + Sync`: share one between threads (e.g. in an `Arc`).
+pub struct TokenManager {
+    store: Arc<dyn Store>,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    config: TokenManagerConfig,
+    cache: ArcSwapOption<Cached>,
+    /// The last session seen; the mutex is also the single-flight lock.
+    state: Mutex<Option<Session>>,
+}
+
+impl std::fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("store", &self.store.describe())
+            .field("profile", &self.config.profile)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenManager {
+    /// A manager for `config.profile` in `store`. Nothing is loaded until the first call.
+    pub fn new(
+        store: Arc<dyn Store>,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        config: TokenManagerConfig,
+    ) -> Self {
+        Self {
+            store,
+            transport,
+            clock,
+            config,
+            cache: ArcSwapOption::empty(),
+            state: Mutex::new(None),
+        }
+    }
+
+    /// A manager that starts from `session` (e.g. built from explicit arguments). The session
+    /// is used when the store holds none for its profile; it is not saved until it changes.
+    pub fn with_session(
+        store: Arc<dyn Store>,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        mut config: TokenManagerConfig,
+        session: Session,
+    ) -> Self {
+        config.profile = session.profile.clone();
+        let m = Self::new(store, transport, clock, config);
+        m.adopt(&mut m.lock_state(), session);
+        m
+    }
+
+    /// The profile this manager serves.
+    pub fn profile(&self) -> &str {
+        &self.config.profile
+    }
+
+    /// The store behind this manager.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The transport behind this manager.
+    pub fn transport(&self) -> &Arc<dyn Transport> {
+        &self.transport
+    }
+
+    /// The clock behind this manager.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// An access token valid for at least `max(min_valid, margin)` more seconds, refreshing
+    /// when needed. The hot path does no I/O and takes no lock.
+    pub fn access_token(&self, min_valid: i64) -> Result<Secret, Error> {
+        self.with_access_token(min_valid, |t| Secret::new(t))
+    }
+
+    /// Like [`access_token`](Self::access_token) but lends the token to `f` instead of
+    /// copying it (the C ABI's buffer variant uses this to avoid an allocation).
+    pub fn with_access_token<R>(&self, min_valid: i64, f: impl FnOnce(&str) -> R) -> Result<R, Error> {
+        let need = min_valid.max(self.config.margin_secs);
+        let now = self.clock.now();
+        if let Some(c) = self.cache.load().as_deref() {
+            if c.expires_at.since(now) >= need {
+                return Ok(f(c.token.expose()));
+            }
+        }
+        let tokens = self.slow_path(need, None)?;
+        Ok(f(tokens.access_token.expose()))
+    }
+
+    /// Refreshes now, whatever the cached expiry says, unless another thread or process
+    /// already did since `rejected` (the token a service just rejected) was handed out.
+    /// Returns the new token set.
+    pub fn refresh(&self, rejected: Option<&Secret>) -> Result<TokenSet, Error> {
+        let forced = rejected.cloned().or_else(|| {
+            self.cache
+                .load()
+                .as_deref()
+                .map(|c| c.token.clone())
+        });
+        match forced {
+            Some(tok) => self.slow_path(i64::MAX, Some(&tok)),
+            None => self.slow_path(i64::MAX, Some(&Secret::new(""))),
+        }
+    }
+
+    /// The current session, loading it from the store when none is held yet.
+    pub fn session(&self) -> Result<Session, Error> {
+        let mut state = self.lock_state();
+        if state.is_none() || self.store.is_writable() {
+            if let Some(s) = self.store.load(&self.config.profile)? {
+                self.adopt(&mut state, s);
+            }
+        }
+        state.clone().ok_or_else(|| self.no_session())
+    }
+
+    /// The expiry of the current access token, if known.
+    pub fn expires_at(&self) -> Result<Option<UnixTime>, Error> {
+        Ok(self.session()?.tokens.and_then(|t| t.expires_at))
+    }
+
+    /// Replaces the session (after a login): saves it under the store lock when the store is
+    /// writable, then serves its tokens.
+    pub fn set_session(&self, mut session: Session) -> Result<(), Error> {
+        session.profile = self.config.profile.clone();
+        let mut state = self.lock_state();
+        if self.store.is_writable() {
+            let _lock = self.store.lock(&self.config.profile)?;
+            self.store.save(&session)?;
+        }
+        self.adopt(&mut state, session);
+        Ok(())
+    }
+
+    /// Forgets the session in memory and deletes it from the store (logout).
+    pub fn forget(&self) -> Result<bool, Error> {
+        let mut state = self.lock_state();
+        self.cache.store(None);
+        *state = None;
+        if self.store.is_writable() {
+            let _lock = self.store.lock(&self.config.profile)?;
+            return Ok(self.store.delete(&self.config.profile)?);
+        }
+        Ok(false)
+    }
+
+    fn lock_state(&self) -> MutexGuard<'_, Option<Session>> {
+        // A panic in another thread while holding the lock leaves valid data behind (every
+        // write to the state is a single assignment), so poisoning is ignored.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn no_session(&self) -> Error {
+        Error::LoginRequired {
+            reason: format!(
+                "no session saved under profile {:?} in {}",
+                self.config.profile,
+                self.store.describe()
+            ),
+        }
+    }
+
+    fn adopt(&self, state: &mut Option<Session>, session: Session) {
+        let cached = session.tokens.as_ref().and_then(|t| {
+            t.expires_at.map(|e| {
+                Arc::new(Cached {
+                    token: t.access_token.clone(),
+                    expires_at: e,
+                })
+            })
+        });
+        self.cache.store(cached);
+        *state = Some(session);
+    }
+
+    /// Whether `session`'s tokens satisfy the request: valid for `need` seconds and, when a
+    /// forced refresh names a rejected token, not that token.
+    fn satisfies(session: &Session, now: UnixTime, need: i64, rejected: Option<&Secret>) -> bool {
+        let Some(t) = &session.tokens else { return false };
+        match rejected {
+            Some(r) => &t.access_token != r && t.is_valid_for(now, DEFAULT_MARGIN_SECS),
+            None => t.is_valid_for(now, need),
+        }
+    }
+
+    fn slow_path(&self, need: i64, rejected: Option<&Secret>) -> Result<TokenSet, Error> {
+        let mut state = self.lock_state();
+        let now = self.clock.now();
+
+        // Another thread may have refreshed while this one waited for the lock.
+        if let Some(s) = state.as_ref() {
+            if Self::satisfies(s, now, need, rejected) {
+                return Ok(s.tokens.clone().expect("satisfies() checked tokens"));
+            }
+        }
+
+        // Another process may have refreshed: a cheap read before taking the file lock.
+        if self.store.is_writable() {
+            if let Some(s) = self.store.load(&self.config.profile)? {
+                if Self::satisfies(&s, now, need, rejected) {
+                    let t = s.tokens.clone().expect("satisfies() checked tokens");
+                    self.adopt(&mut state, s);
+                    return Ok(t);
+                }
+            }
+        }
+
+        let _lock = self.store.lock(&self.config.profile)?;
+        // The decisive read, under the cross-process lock.
+        let mut session = if self.store.is_writable() {
+            match self.store.load(&self.config.profile)? {
+                Some(s) => s,
+                None => state.clone().ok_or_else(|| self.no_session())?,
+            }
+        } else {
+            match state.clone() {
+                Some(s) => s,
+                None => self
+                    .store
+                    .load(&self.config.profile)?
+                    .ok_or_else(|| self.no_session())?,
+            }
+        };
+        // A password held in memory (environment) survives a re-load from a file store.
+        if session.password.is_none() {
+            session.password = state.as_ref().and_then(|s| s.password.clone());
+        }
+        let now = self.clock.now();
+        if Self::satisfies(&session, now, need, rejected) {
+            let t = session.tokens.clone().expect("satisfies() checked tokens");
+            self.adopt(&mut state, session);
+            return Ok(t);
+        }
+
+        let new_tokens = self.obtain(&session, now)?;
+        let need_after = if need == i64::MAX { DEFAULT_MARGIN_SECS } else { need };
+        let mut merged = new_tokens;
+        if merged.refresh_token.is_none() {
+            // Keep a refresh token the server did not rotate.
+            if let Some(old) = session.tokens.as_ref() {
+                merged.refresh_token = old.refresh_token.clone();
+                merged.refresh_expires_at = old.refresh_expires_at;
+            }
+        }
+        session.tokens = Some(merged.clone());
+        let saved = if self.store.is_writable() {
+            self.store.save(&session)
+        } else {
+            Ok(())
+        };
+        // Even if saving failed, the rotated tokens are kept in memory so they are not lost.
+        self.adopt(&mut state, session);
+        saved?;
+        let now = self.clock.now();
+        if !merged.is_valid_for(now, need_after) {
+            return Err(Error::Config(format!(
+                "a freshly issued access token is valid for only {} s, less than the {} s asked for",
+                merged.remaining(now).unwrap_or(0),
+                need_after
+            )));
+        }
+        Ok(merged)
+    }
+
+    /// Gets new tokens for `session`: the refresh grant when possible, else the password grant
+    /// when a password is held in memory, else a login-required error.
+    fn obtain(&self, session: &Session, now: UnixTime) -> Result<TokenSet, Error> {
+        let can_refresh = session
+            .tokens
+            .as_ref()
+            .is_some_and(|t| t.can_refresh(now))
+            && session.client.as_ref().is_some_and(|c| c.is_confidential());
+        let can_password = self.config.password_fallback
+            && session.password.is_some()
+            && session.username.is_some();
+        if can_refresh {
+            let result = drive(&mut refresh::refresh(session)?, &*self.clock, &*self.transport);
+            match result {
+                Ok(t) => return Ok(t),
+                Err(e) if e.is_login_required() && can_password => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if can_password {
+            return drive(
+                &mut password::password_grant(session)?,
+                &*self.clock,
+                &*self.transport,
+            );
+        }
+        let reason = match (&session.tokens, &session.client) {
+            (None, _) => "the session has no tokens".to_owned(),
+            (Some(t), _) if t.refresh_token.is_none() => {
+                "the access token has expired (or is about to) and there is no refresh token".to_owned()
+            }
+            (Some(_), Some(c)) if !c.is_confidential() => {
+                "refreshing needs the OAuth client's key, which this session does not have".to_owned()
+            }
+            (Some(_), None) => "refreshing needs an OAuth client, which this session does not have".to_owned(),
+            _ => "the refresh token has expired".to_owned(),
+        };
+        Err(Error::LoginRequired { reason })
+    }
+}
+
+#[cfg(test)]
+mod tests;

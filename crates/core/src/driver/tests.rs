@@ -1,0 +1,249 @@
+//! Token manager tests with in-memory fakes of `Transport`, `Store` and `Clock`.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+
+use base64::Engine;
+
+use super::*;
+use crate::{
+    BaseUrl, HttpRequest, HttpResponse, OAuthClient, Platform, StoreError, StoreLock, Tenant,
+    TransportError,
+};
+
+struct FakeClock(AtomicI64);
+impl Clock for FakeClock {
+    fn now(&self) -> UnixTime {
+        UnixTime(self.0.load(Ordering::SeqCst))
+    }
+}
+
+#[derive(Default)]
+struct MemStore {
+    map: Mutex<BTreeMap<String, Session>>,
+    lock: Arc<Mutex<()>>,
+    saves: AtomicUsize,
+    fail_save: std::sync::atomic::AtomicBool,
+}
+impl Store for MemStore {
+    fn load(&self, p: &str) -> Result<Option<Session>, StoreError> {
+        Ok(self.map.lock().unwrap().get(p).cloned())
+    }
+    fn save(&self, s: &Session) -> Result<(), StoreError> {
+        if self.fail_save.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("disk full".into()));
+        }
+        self.saves.fetch_add(1, Ordering::SeqCst);
+        self.map.lock().unwrap().insert(s.profile.clone(), s.clone());
+        Ok(())
+    }
+    fn delete(&self, p: &str) -> Result<bool, StoreError> {
+        Ok(self.map.lock().unwrap().remove(p).is_some())
+    }
+    fn list(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.map.lock().unwrap().keys().cloned().collect())
+    }
+    fn lock(&self, _p: &str) -> Result<StoreLock, StoreError> {
+        // Hold a std mutex guard for the lock's lifetime via an owned Arc.
+        let m = self.lock.clone();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let _g = m.lock().unwrap();
+            ready_tx.send(()).unwrap();
+            let _ = rx.recv();
+        });
+        ready_rx.recv().unwrap();
+        Ok(StoreLock::new(tx))
+    }
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+}
+
+/// A Tapis v3 authenticator that answers every refresh grant with a new pair.
+struct FakeServer {
+    clock: Arc<FakeClock>,
+    refreshes: AtomicUsize,
+    status: AtomicUsize,
+    ttl: i64,
+}
+fn jwt(claims: &str) -> String {
+    let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!("{}.{}.sig", e.encode(r#"{"typ":"JWT","alg":"RS256"}"#), e.encode(claims))
+}
+impl Transport for FakeServer {
+    fn send(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        assert!(req.url.ends_with("/v3/oauth2/tokens"), "{}", req.url);
+        let n = self.refreshes.fetch_add(1, Ordering::SeqCst) + 1;
+        let status = self.status.load(Ordering::SeqCst) as u16;
+        if status != 200 {
+            return Ok(HttpResponse::new(
+                status,
+                r#"{"result":null,"status":"error","version":"1.6.0","message":"Invalid refresh_token.","metadata":{}}"#,
+            ));
+        }
+        let now = self.clock.now().secs();
+        let at = jwt(&format!(r#"{{"exp":{},"jti":"a{n}","tapis/username":"u"}}"#, now + self.ttl));
+        let rt = jwt(&format!(r#"{{"exp":{},"jti":"r{n}","tapis/token_type":"refresh"}}"#, now + 100_000));
+        let body = format!(
+            r#"{{"result":{{"access_token":{{"access_token":"{at}","expires_in":{ttl},"jti":"a{n}","expires_at":"x"}},"refresh_token":{{"refresh_token":"{rt}","expires_in":100000,"jti":"r{n}"}}}},"status":"success","message":"Token created successfully.","version":"1.6.0","metadata":{{}}}}"#,
+            ttl = self.ttl
+        );
+        Ok(HttpResponse::new(200, body))
+    }
+}
+
+fn session(expires_at: i64) -> Session {
+    let mut s = Session::new(
+        "default",
+        Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3),
+    );
+    s.username = Some("u".into());
+    s.client = Some(OAuthClient::new("cid", "ckey"));
+    let mut t = TokenSet::new(
+        UnixTime(0),
+        Secret::new(jwt(&format!(r#"{{"exp":{expires_at}}}"#))),
+        Some(Secret::new("refresh-0")),
+        None,
+    );
+    t.expires_at = Some(UnixTime(expires_at));
+    s.tokens = Some(t);
+    s
+}
+
+fn setup(now: i64, expires_at: i64) -> (Arc<MemStore>, Arc<FakeServer>, Arc<FakeClock>, Arc<TokenManager>) {
+    let clock = Arc::new(FakeClock(AtomicI64::new(now)));
+    let store = Arc::new(MemStore::default());
+    store.save(&session(expires_at)).unwrap();
+    store.saves.store(0, Ordering::SeqCst);
+    let server = Arc::new(FakeServer {
+        clock: clock.clone(),
+        refreshes: AtomicUsize::new(0),
+        status: AtomicUsize::new(200),
+        ttl: 14_400,
+    });
+    let m = Arc::new(TokenManager::new(
+        store.clone(),
+        server.clone(),
+        clock.clone(),
+        TokenManagerConfig::default(),
+    ));
+    (store, server, clock, m)
+}
+
+#[test]
+fn valid_token_needs_no_refresh() {
+    let (store, server, _c, m) = setup(1_000, 10_000);
+    let t = m.access_token(600).unwrap();
+    assert_eq!(t, session(10_000).tokens.unwrap().access_token);
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
+    assert_eq!(store.saves.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn eight_threads_one_refresh() {
+    let (store, server, _c, m) = setup(1_000, 1_010); // 10 s left < 60 s margin
+    let barrier = Arc::new(Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (m, b) = (m.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                b.wait();
+                m.access_token(60).unwrap()
+            })
+        })
+        .collect();
+    let tokens: Vec<Secret> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
+    assert!(tokens.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(store.saves.load(Ordering::SeqCst), 1);
+    let saved = store.load("default").unwrap().unwrap().tokens.unwrap();
+    assert_eq!(saved.access_token, tokens[0]);
+    assert!(saved.refresh_token.unwrap().expose().starts_with("ey"), "rotated refresh token saved");
+}
+
+#[test]
+fn fresher_token_in_store_means_no_refresh() {
+    let (store, server, _c, m) = setup(1_000, 1_010);
+    // Prime the manager with the stale session, then let "another process" refresh.
+    assert!(m.session().is_ok());
+    store.save(&session(50_000)).unwrap();
+    let t = m.access_token(60).unwrap();
+    assert_eq!(t, session(50_000).tokens.unwrap().access_token);
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn failed_refresh_keeps_stored_credentials() {
+    let (store, server, _c, m) = setup(1_000, 1_010);
+    server.status.store(400, Ordering::SeqCst);
+    let before = store.load("default").unwrap();
+    let e = m.access_token(60).unwrap_err();
+    assert!(matches!(e, Error::RefreshRejected { .. }), "{e:?}");
+    assert!(e.is_login_required());
+    assert_eq!(store.load("default").unwrap(), before);
+    assert_eq!(store.saves.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn save_failure_keeps_rotated_tokens_in_memory() {
+    let (store, server, _c, m) = setup(1_000, 1_010);
+    store.fail_save.store(true, Ordering::SeqCst);
+    assert!(matches!(m.access_token(60), Err(Error::Store(_))));
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
+    // The next call is served from memory, without spending the refresh token again.
+    let t = m.access_token(60).unwrap();
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
+    assert!(t.expose().starts_with("ey"));
+}
+
+#[test]
+fn min_valid_beyond_remaining_triggers_refresh() {
+    let (_s, server, clock, m) = setup(1_000, 2_000);
+    m.access_token(60).unwrap();
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
+    m.access_token(3_600).unwrap();
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
+    clock.0.store(1_000 + 14_400 - 30, Ordering::SeqCst);
+    m.access_token(0).unwrap(); // inside the 60 s margin
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn min_valid_beyond_token_lifetime_is_a_clear_error() {
+    let (_s, _server, _c, m) = setup(1_000, 1_010);
+    let e = m.access_token(1_000_000).unwrap_err().to_string();
+    assert!(e.contains("1000000"), "{e}");
+}
+
+#[test]
+fn forced_refresh_skips_when_someone_else_rotated() {
+    let (store, server, _c, m) = setup(1_000, 50_000);
+    let old = m.access_token(60).unwrap();
+    store.save(&session(60_000)).unwrap(); // another process refreshed
+    let t = m.refresh(Some(&old)).unwrap();
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
+    assert_ne!(t.access_token, old);
+    let t2 = m.refresh(Some(&t.access_token)).unwrap();
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
+    assert_ne!(t2.access_token, t.access_token);
+}
+
+#[test]
+fn no_session_is_login_required_naming_profile_and_store() {
+    let clock = Arc::new(FakeClock(AtomicI64::new(0)));
+    let server = Arc::new(FakeServer { clock: clock.clone(), refreshes: AtomicUsize::new(0), status: AtomicUsize::new(200), ttl: 10 });
+    let m = TokenManager::new(Arc::new(MemStore::default()), server, clock, TokenManagerConfig::default());
+    let e = m.access_token(0).unwrap_err();
+    assert!(e.is_login_required());
+    let msg = e.to_string();
+    assert!(msg.contains("default") && msg.contains("memory"), "{msg}");
+}
+
+#[test]
+fn manager_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<TokenManager>();
+}

@@ -1,0 +1,211 @@
+//! The core's errors. [`Error`] tells the caller what to do next; [`TransportError`] and
+//! [`StoreError`] are what the two seams report. No variant ever carries a secret: server text
+//! is redacted before it is stored here (see [`crate::secret::redact_all`]).
+
+use std::path::PathBuf;
+
+/// Why a request did not produce a response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportErrorKind {
+    /// The request certainly did not reach the server (DNS, connection refused).
+    Connect,
+    /// Timed out; the request may have reached the server.
+    Timeout,
+    /// TLS failure (unknown CA, bad certificate).
+    Tls,
+    /// Refused by policy (plain `http://` to a non-loopback host).
+    Insecure,
+    /// The caller cancelled.
+    Cancelled,
+    /// The connection broke after the request may have been sent.
+    Other,
+}
+
+/// A transport failure: no HTTP response was received.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct TransportError {
+    /// What kind of failure.
+    pub kind: TransportErrorKind,
+    /// Human-readable description (never contains credentials).
+    pub message: String,
+}
+
+impl TransportError {
+    /// A transport error of a kind with a message.
+    pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A cache file could not be parsed. The file is left byte-for-byte unchanged.
+    #[error("credential cache {path} is corrupt{}: {reason}; the file was left unchanged (run `tapis-auth repair` to move it aside, or fix it by hand)", position(*.line, *.column))]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the error, when known.
+        line: Option<usize>,
+        /// 1-based column of the error, when known.
+        column: Option<usize>,
+        /// What was wrong.
+        reason: String,
+    },
+    /// An I/O operation failed.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done (`read`, `write`, `rename`, ...).
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The cross-process lock was not obtained in time.
+    #[error("timed out after {waited_secs} s waiting for the lock {path} (another process holds it; if none does, the file system may not support locks)")]
+    LockTimeout {
+        /// The lock file.
+        path: PathBuf,
+        /// How long we waited.
+        waited_secs: u64,
+    },
+    /// The backend is not reachable here (no keyring service on a compute node, ...).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The store cannot be written (the environment store).
+    #[error("the {0} store is read-only")]
+    ReadOnly(String),
+    /// A stored record is well-formed JSON but not a valid session.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn position(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(" at line {l}, column {c}"),
+        (Some(l), None) => format!(" at line {l}"),
+        _ => String::new(),
+    }
+}
+
+/// Every failure the core reports, named for what the caller should do next.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Wrong username or password: ask the user again.
+    #[error("wrong username or password: {message}")]
+    InvalidCredentials {
+        /// The server's message (redacted).
+        message: String,
+    },
+    /// The OAuth client id/key pair was rejected: create a new client or log in again.
+    #[error("the OAuth client was rejected: {message}")]
+    InvalidClient {
+        /// The server's message (redacted).
+        message: String,
+    },
+    /// The refresh token is dead (expired, revoked or already used): log in again.
+    #[error("the refresh token was rejected ({message}); log in again (`tapis-auth login`)")]
+    RefreshRejected {
+        /// The server's message (redacted).
+        message: String,
+    },
+    /// There is no credential that can produce a token: log in.
+    #[error("login required: {reason} (run `tapis-auth login`)")]
+    LoginRequired {
+        /// Why.
+        reason: String,
+    },
+    /// Device code not yet approved by the user: keep polling.
+    #[error("authorization pending: the device code has not been approved yet")]
+    AuthorizationPending,
+    /// The device code expired before it was approved: start the device login again.
+    #[error("the device code expired before it was approved; start the login again")]
+    DeviceCodeExpired,
+    /// A login flow failed for good (invalid or expired authorization code, device code not
+    /// valid, state mismatch).
+    #[error("login failed: {message}")]
+    LoginFailed {
+        /// What went wrong (redacted).
+        message: String,
+    },
+    /// A service rejected the access token as expired or invalid: refresh once and retry.
+    #[error("the access token was rejected by the service: {message}")]
+    TokenExpired {
+        /// The service's message (redacted).
+        message: String,
+    },
+    /// Any other error status from a server.
+    #[error("server error (HTTP {status}): {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's message (redacted).
+        message: String,
+    },
+    /// A response did not have the expected shape.
+    #[error("malformed response: expected {expected}: {detail}")]
+    Malformed {
+        /// What was expected.
+        expected: String,
+        /// What was found (redacted).
+        detail: String,
+    },
+    /// No response was received.
+    #[error("network error: {0}")]
+    Transport(#[from] TransportError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Bad configuration or argument.
+    #[error("{0}")]
+    Config(String),
+    /// The operation was cancelled by the caller.
+    #[error("cancelled")]
+    Cancelled,
+    /// A flow was driven out of order (a bug in the caller).
+    #[error("flow misuse: {0}")]
+    ApiMisuse(&'static str),
+}
+
+impl Error {
+    /// True when the only way forward is a new login.
+    pub fn is_login_required(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidCredentials { .. }
+                | Error::InvalidClient { .. }
+                | Error::RefreshRejected { .. }
+                | Error::LoginRequired { .. }
+                | Error::DeviceCodeExpired
+        )
+    }
+
+    /// True when trying again later may succeed (network failures, 5xx, 429).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport(t) => matches!(
+                t.kind,
+                TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Other
+            ),
+            Error::Server { status, .. } => *status >= 500 || *status == 429,
+            Error::Store(StoreError::LockTimeout { .. }) => true,
+            _ => false,
+        }
+    }
+
+    /// The HTTP status behind the error, if there was one.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Server { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}

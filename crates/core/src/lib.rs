@@ -1,0 +1,51 @@
+//! # tapis-auth-core
+//!
+//! The transport-free core of libtapis_auth: tokens, tenants, OAuth clients and sessions for
+//! Tapis v3 and Agave v2; every login and refresh flow as a state machine that emits HTTP
+//! requests and consumes responses; the expiry rules; error classification; and the two seams
+//! the other layers implement, [`Transport`] and [`Store`], with the [`TokenManager`] that joins
+//! them.
+//!
+//! This crate does no I/O: no sockets, no files, no threads, no environment, and no clock reads
+//! except through the [`Clock`] the caller injects. Bring your own HTTP client by implementing
+//! [`Transport`]; `tapis-auth-http` provides one over reqwest.
+//!
+//! ```
+//! use tapis_auth_core::{BaseUrl, Platform, Tenant, Session, OAuthClient, Secret};
+//! let tenant = Tenant::new(BaseUrl::parse("https://tacc.tapis.io/").unwrap(), Platform::TapisV3);
+//! let mut session = Session::new("default", tenant);
+//! session.client = Some(OAuthClient::new("my_client", "my_key"));
+//! assert_eq!(session.tenant.base_url.as_str(), "https://tacc.tapis.io");
+//! assert_eq!(format!("{:?}", Secret::new("pw")), "Secret([redacted])");
+//! ```
+
+pub mod client;
+pub mod driver;
+pub mod error;
+pub mod flow;
+pub mod http;
+pub mod jwt;
+pub mod secret;
+pub mod session;
+pub mod store;
+pub mod tenant;
+pub mod time;
+pub mod token;
+pub mod transport;
+
+pub use client::OAuthClient;
+pub use driver::{TokenManager, TokenManagerConfig};
+pub use error::{Error, StoreError, TransportError, TransportErrorKind};
+pub use flow::{drive, Action, DevicePrompt, Exchange, Flow};
+pub use http::{Body, Header, HttpRequest, HttpResponse, Method, Replay};
+pub use jwt::JwtClaims;
+pub use secret::Secret;
+pub use session::{Session, DEFAULT_PROFILE};
+pub use store::{Store, StoreLock};
+pub use tenant::{BaseUrl, Platform, Tenant};
+pub use time::{Clock, UnixTime};
+pub use token::{TokenSet, DEFAULT_MARGIN_SECS};
+pub use transport::Transport;
+
+/// The crate version, for `User-Agent` strings.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

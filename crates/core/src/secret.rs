@@ -1,0 +1,123 @@
+//! [`Secret`]: a string that never prints itself and is zeroed when dropped.
+//!
+//! Every password, client key, access token, refresh token and device code in libtapis_auth is a
+//! `Secret`. `Debug` and `Display` print [`REDACTED`]; the only way to read the value is
+//! [`Secret::expose`], so every place that reveals a secret is greppable.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use zeroize::Zeroizing;
+
+/// The marker printed in place of a secret's value.
+pub const REDACTED: &str = "[redacted]";
+
+/// A secret string: redacted in `Debug`/`Display`, zeroed on drop.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// Wraps a value. The `String`'s buffer is zeroed when the `Secret` is dropped.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(Zeroizing::new(value.into()))
+    }
+
+    /// Reveals the value. Call this only where the value must leave the process
+    /// (an HTTP request, a store, the caller who asked for a token).
+    pub fn expose(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// True when the secret holds the empty string.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Length of the value in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self::new(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({REDACTED})")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.expose())
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Secret::new)
+    }
+}
+
+/// Replaces every occurrence of each non-empty secret in `text` with [`REDACTED`].
+///
+/// Used on server messages before they enter an error: the Tapis Authenticator echoes the
+/// client key back in `Invalid client credentials: {id}, {key}`.
+pub fn redact_all(text: &str, secrets: &[&Secret]) -> String {
+    let mut out = text.to_owned();
+    for s in secrets {
+        // Very short values would redact ordinary words; real secrets are longer.
+        if s.len() >= 4 && out.contains(s.expose()) {
+            out = out.replace(s.expose(), REDACTED);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_redact() {
+        let s = Secret::new("hunter2-password");
+        assert_eq!(format!("{s:?}"), "Secret([redacted])");
+        assert_eq!(format!("{s}"), "[redacted]");
+        assert!(!format!("{s:#?}").contains("hunter2"));
+        assert_eq!(s.expose(), "hunter2-password");
+    }
+
+    #[test]
+    fn serde_round_trip_keeps_value() {
+        let s = Secret::new("abc");
+        let j = serde_json::to_string(&s).unwrap();
+        assert_eq!(j, "\"abc\"");
+        let back: Secret = serde_json::from_str(&j).unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn redact_all_replaces_every_occurrence() {
+        let k = Secret::new("3kRdPMv7arpRn");
+        let msg = "Invalid client credentials: cid, 3kRdPMv7arpRn. session: 3kRdPMv7arpRn";
+        let out = redact_all(msg, &[&k]);
+        assert!(!out.contains("3kRdPMv7arpRn"));
+        assert_eq!(out.matches(REDACTED).count(), 2);
+    }
+}

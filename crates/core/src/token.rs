@@ -1,0 +1,152 @@
+//! [`TokenSet`] and the expiry rules: where an absolute expiry comes from, and when a token
+//! needs refreshing.
+//!
+//! Expiry, in order of trust:
+//! 1. the JWT `exp` claim when the access token is a JWT (Tapis v3);
+//! 2. otherwise `issued_at + expires_in` from the token response (Agave v2 opaque tokens);
+//! 3. otherwise what a cache holds (`created_at + expires_in`, see the storage crate);
+//! 4. otherwise unknown: treated as expired but refreshable.
+//!
+//! A token "is valid for N seconds" when `expires_at - now >= N`. Tapis allows no clock skew, so
+//! [`DEFAULT_MARGIN_SECS`] is always kept in hand: a caller asking for less gets the margin.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{JwtClaims, Secret, UnixTime};
+
+/// The minimum validity every token handed out keeps in hand, in seconds (agavepy's and the
+/// bash CLI's familiar 60 s; Tapis services allow zero clock skew).
+pub const DEFAULT_MARGIN_SECS: i64 = 60;
+
+/// An access token, its optional refresh token, and their absolute expiries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSet {
+    /// The access token (a JWT on Tapis v3, an opaque string on Agave v2).
+    pub access_token: Secret,
+    /// The refresh token, when the grant returned one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// Absolute expiry of the access token (UTC). `None`: unknown, treated as expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<UnixTime>,
+    /// When the token was issued (receipt time of the response).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<UnixTime>,
+    /// Absolute expiry of the refresh token, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_expires_at: Option<UnixTime>,
+    /// `bearer` on Agave v2; `None` on Tapis v3 (which uses `X-Tapis-Token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// Token id (`jti`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// Scope, when the server sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+impl TokenSet {
+    /// Builds a token set from an access token received at `now`, applying the expiry rules:
+    /// the JWT `exp` when present, else `now + expires_in`.
+    pub fn new(
+        now: UnixTime,
+        access_token: Secret,
+        refresh_token: Option<Secret>,
+        expires_in: Option<i64>,
+    ) -> Self {
+        let claims = JwtClaims::decode(access_token.expose());
+        let expires_at = expiry(now, claims.as_ref(), expires_in);
+        Self {
+            jti: claims.as_ref().and_then(|c| c.jti.clone()),
+            access_token,
+            refresh_expires_at: refresh_token
+                .as_ref()
+                .and_then(|r| JwtClaims::decode(r.expose()))
+                .and_then(|c| c.expires_at()),
+            refresh_token,
+            expires_at,
+            issued_at: Some(now),
+            token_type: None,
+            scope: None,
+        }
+    }
+
+    /// Seconds of validity left at `now`; `None` when the expiry is unknown.
+    pub fn remaining(&self, now: UnixTime) -> Option<i64> {
+        self.expires_at.map(|e| e.since(now))
+    }
+
+    /// True when the access token stays valid for at least `secs` more seconds.
+    pub fn is_valid_for(&self, now: UnixTime, secs: i64) -> bool {
+        matches!(self.remaining(now), Some(r) if r >= secs)
+    }
+
+    /// True when the token must be refreshed before use by a caller that needs it valid for
+    /// `min_valid` more seconds. The [`DEFAULT_MARGIN_SECS`] is always kept in hand.
+    pub fn needs_refresh(&self, now: UnixTime, min_valid: i64) -> bool {
+        !self.is_valid_for(now, min_valid.max(DEFAULT_MARGIN_SECS))
+    }
+
+    /// True when a refresh token is present and, as far as is known, not expired.
+    pub fn can_refresh(&self, now: UnixTime) -> bool {
+        match (&self.refresh_token, self.refresh_expires_at) {
+            (Some(r), Some(exp)) => !r.is_empty() && exp > now,
+            (Some(r), None) => !r.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// The expiry rule: JWT `exp`, else `now + expires_in`, else unknown.
+pub fn expiry(now: UnixTime, claims: Option<&JwtClaims>, expires_in: Option<i64>) -> Option<UnixTime> {
+    claims
+        .and_then(JwtClaims::expires_at)
+        .or_else(|| expires_in.map(|s| now.plus(s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(exp: i64) -> String {
+        use base64::Engine;
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!("h.{}.s", e.encode(format!(r#"{{"exp":{exp},"jti":"j1"}}"#)))
+    }
+
+    #[test]
+    fn jwt_exp_wins_over_expires_in() {
+        let t = TokenSet::new(UnixTime(1000), Secret::new(jwt(5000)), None, Some(14400));
+        assert_eq!(t.expires_at, Some(UnixTime(5000)));
+        assert_eq!(t.jti.as_deref(), Some("j1"));
+    }
+
+    #[test]
+    fn opaque_token_uses_expires_in() {
+        let t = TokenSet::new(UnixTime(1000), Secret::new("abc123"), None, Some(14400));
+        assert_eq!(t.expires_at, Some(UnixTime(15400)));
+        let u = TokenSet::new(UnixTime(1000), Secret::new("abc123"), None, None);
+        assert_eq!(u.expires_at, None);
+        assert!(u.needs_refresh(UnixTime(0), 0), "unknown expiry counts as expired");
+    }
+
+    #[test]
+    fn margin_and_min_valid() {
+        let t = TokenSet::new(UnixTime(0), Secret::new("x"), None, Some(1000));
+        assert!(!t.needs_refresh(UnixTime(900), 0)); // 100 s left > 60 s margin
+        assert!(t.needs_refresh(UnixTime(950), 0)); // 50 s left < margin
+        assert!(t.needs_refresh(UnixTime(500), 600)); // caller wants 600 s, 500 left
+        assert!(!t.needs_refresh(UnixTime(300), 600));
+        assert!(t.needs_refresh(UnixTime(2000), -5));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn expiry_arithmetic_never_overflows(now in proptest::num::i64::ANY, ttl in proptest::num::i64::ANY, min in proptest::num::i64::ANY) {
+            let t = TokenSet::new(UnixTime(now), Secret::new("x"), None, Some(ttl));
+            let _ = t.needs_refresh(UnixTime(now), min);
+            let _ = t.remaining(UnixTime(i64::MIN));
+        }
+    }
+}

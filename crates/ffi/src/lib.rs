@@ -1,0 +1,1 @@
+//! tapis-auth-ffi (in progress).

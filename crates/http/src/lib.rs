@@ -1,0 +1,1 @@
+//! tapis-auth-http (in progress).

@@ -1,0 +1,1 @@
+//! tapis-auth-storage (in progress).

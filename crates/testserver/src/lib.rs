@@ -1,0 +1,1 @@
+//! tapis-auth-testserver (in progress).
