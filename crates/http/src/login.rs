@@ -1,0 +1,385 @@
+//! Logging in: password, device code (start + poll, for terminals without a browser and for
+//! C/Fortran callers that print the code themselves) and browser (authorization code with a
+//! one-shot redirect listener on 127.0.0.1). Each saves the new session under the profile and
+//! makes it current.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use tapis_auth_core::flow::auth_code::AuthCodeFlow;
+use tapis_auth_core::flow::clients::{self, NewClient};
+use tapis_auth_core::flow::device::DeviceFlow;
+use tapis_auth_core::flow::{password, tenants};
+use tapis_auth_core::{
+    drive, Action, BaseUrl, DevicePrompt, Error, Flow, OAuthClient, Platform, Session, Tenant,
+    TokenSet, Transport, UnixTime,
+};
+
+use crate::clock::random_hex;
+use crate::session::AuthSession;
+
+/// How long a device login may take at most unless the caller says otherwise (the Tapis device
+/// code itself lives 600 s).
+pub const DEFAULT_DEVICE_TIMEOUT_SECS: i64 = 900;
+
+impl AuthSession {
+    /// Resolves the tenant named by the options: base URL (normalised) or tenant id; the
+    /// platform given, else guessed from the URL, else detected by asking the server.
+    pub fn resolve_tenant(&self) -> Result<Tenant, Error> {
+        let o = self.options();
+        let base = match (&o.base_url, &o.tenant_id) {
+            (Some(u), _) => BaseUrl::parse(u)?,
+            (None, Some(id)) if o.platform != Some(Platform::AgaveV2) => {
+                BaseUrl::parse(&format!("https://{}.tapis.io", id.to_ascii_lowercase()))?
+            }
+            (None, Some(id)) => {
+                // Agave v2: look the tenant up in the tenants listing.
+                let listing = o
+                    .tenants_url
+                    .clone()
+                    .or_else(|| std::env::var("TAPIS_TENANTS_URL").ok())
+                    .unwrap_or_else(|| tenants::DEFAULT_V2_TENANTS_URL.to_owned());
+                let all = drive(
+                    &mut tenants::list_tenants(&listing, Platform::AgaveV2)?,
+                    self.clock(),
+                    self.transport(),
+                )?;
+                return tenants::resolve(&all, id).cloned().ok_or_else(|| {
+                    Error::Config(format!("no Agave v2 tenant {id:?} at {listing}"))
+                });
+            }
+            (None, None) => {
+                return Err(Error::Config(
+                    "no tenant given: pass a tenant id (e.g. --tenant tacc) or a base URL (--base-url https://tacc.tapis.io)".into(),
+                ))
+            }
+        };
+        let platform = match o.platform.or_else(|| Platform::guess_from_url(&base)) {
+            Some(p) => p,
+            None => self.detect_platform(&base)?,
+        };
+        let mut tenant = Tenant::new(base, platform);
+        tenant.id = o.tenant_id.clone();
+        if platform == Platform::TapisV3 {
+            // Fill in the tenant record (id, public key) when the server has it; best effort.
+            if let Ok(all) = self.list_tenants(&tenant.base_url, platform) {
+                if let Some(t) = tenants::resolve(&all, tenant.base_url.as_str())
+                    .or_else(|| o.tenant_id.as_deref().and_then(|id| tenants::resolve(&all, id)))
+                {
+                    let mut t = t.clone();
+                    t.base_url = tenant.base_url.clone();
+                    t.platform = platform;
+                    tenant = t;
+                }
+            }
+        }
+        Ok(tenant)
+    }
+
+    /// Asks the server which platform it speaks: a Tapis v3 tenants listing, else Agave v2.
+    fn detect_platform(&self, base: &BaseUrl) -> Result<Platform, Error> {
+        let req = tapis_auth_core::HttpRequest::new(
+            tapis_auth_core::Method::Get,
+            base.join("/v3/tenants"),
+            tapis_auth_core::Replay::Safe,
+        );
+        match self.transport().send(&req) {
+            Ok(r) if r.is_success() => Ok(Platform::TapisV3),
+            Ok(_) => Ok(Platform::AgaveV2),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The OAuth client named in the options, if any.
+    fn option_client(&self) -> Option<OAuthClient> {
+        let o = self.options();
+        o.client_id.as_ref().map(|id| OAuthClient {
+            id: id.clone(),
+            key: o.client_key.clone(),
+            name: None,
+            callback_url: None,
+            description: None,
+        })
+    }
+
+    /// Logs in with username and password. When no OAuth client is given and `create_client`
+    /// is set, creates one (v3: with a first client-less token; v2: with the password) so that
+    /// the session can refresh. Saves the session under the profile and makes it current.
+    pub fn login_password(&self, create_client: bool) -> Result<Session, Error> {
+        let o = self.options();
+        let username = o
+            .username
+            .clone()
+            .ok_or_else(|| Error::Config("password login needs a username".into()))?;
+        let pw = o
+            .password
+            .clone()
+            .ok_or_else(|| Error::Config("password login needs a password".into()))?;
+        let tenant = self.resolve_tenant()?;
+        let mut session = Session::new(self.profile(), tenant);
+        session.username = Some(username.clone());
+        session.password = Some(pw);
+        session.client = self.option_client();
+
+        if session.client.is_none() && create_client {
+            if session.platform() == Platform::TapisV3 {
+                // A first token without a client, to create the client with.
+                let t = drive(&mut password::password_grant(&session)?, self.clock(), self.transport())?;
+                session.tokens = Some(t);
+            }
+            let new = NewClient::generated(&username, &session.tenant.base_url, &random_hex(4));
+            let client = drive(&mut clients::create_client(&session, &new)?, self.clock(), self.transport())?;
+            session.client = Some(client);
+        }
+        let tokens = drive(&mut password::password_grant(&session)?, self.clock(), self.transport())?;
+        self.finish_login(session, tokens)
+    }
+
+    /// Starts a device login (Tapis v3): asks for a device code and returns the prompt to
+    /// show. Needs an OAuth client id (and its key, for refreshing later).
+    pub fn device_start(&self) -> Result<DeviceLogin<'_>, Error> {
+        let tenant = self.resolve_tenant()?;
+        let client = self.option_client().ok_or_else(|| {
+            Error::Config("device login needs an OAuth client id (and its key to refresh later)".into())
+        })?;
+        let mut flow = DeviceFlow::new(&tenant, &client.id, tapis_auth_core::flow::device::DEFAULT_POLL_INTERVAL_SECS);
+        let clock = self.clock();
+        // Drive until the prompt appears.
+        let prompt = loop {
+            match flow.poll(clock.now())? {
+                Action::Send(req) => {
+                    let resp = self.transport().send(&req)?;
+                    flow.handle_response(clock.now(), resp)?;
+                }
+                Action::Prompt(p) => break p,
+                _ => return Err(Error::ApiMisuse("device flow did not prompt first")),
+            }
+        };
+        let mut session = Session::new(self.profile(), tenant);
+        session.client = Some(client);
+        session.username = self.options().username.clone();
+        Ok(DeviceLogin { auth: self, flow, prompt, session, next_poll: None })
+    }
+
+    /// Runs a whole device login: `on_prompt` shows the code; polls until approved, the code
+    /// expires, `timeout_secs` passes, or `cancel` is set.
+    pub fn login_device(
+        &self,
+        on_prompt: &mut dyn FnMut(&DevicePrompt),
+        cancel: Option<&AtomicBool>,
+        timeout_secs: Option<i64>,
+    ) -> Result<Session, Error> {
+        let mut login = self.device_start()?;
+        on_prompt(login.prompt());
+        let deadline = self.clock().now().plus(timeout_secs.unwrap_or(DEFAULT_DEVICE_TIMEOUT_SECS));
+        let tokens = crate::drive::run(
+            &mut login.flow,
+            self.clock(),
+            self.transport(),
+            &mut |_| {},
+            cancel,
+            Some(deadline),
+        )?;
+        let session = login.session;
+        self.finish_login(session, tokens)
+    }
+
+    /// Starts a browser login (Tapis v3 authorization code). The client must be registered
+    /// with `redirect_uri` as its callback URL; a loopback `redirect_uri` is listened on.
+    pub fn browser_start(&self, redirect_uri: &str) -> Result<BrowserLogin<'_>, Error> {
+        let tenant = self.resolve_tenant()?;
+        let client = self
+            .option_client()
+            .filter(OAuthClient::is_confidential)
+            .ok_or_else(|| Error::Config("browser login needs an OAuth client id and key".into()))?;
+        let flow = AuthCodeFlow::new(&tenant, &client, redirect_uri, random_hex(16));
+        let listener = loopback_listener(redirect_uri);
+        let mut session = Session::new(self.profile(), tenant);
+        session.client = Some(client);
+        Ok(BrowserLogin { auth: self, flow, session, listener })
+    }
+
+    fn finish_login(&self, mut session: Session, tokens: TokenSet) -> Result<Session, Error> {
+        if session.username.is_none() {
+            session.username = tapis_auth_core::JwtClaims::decode(tokens.access_token.expose())
+                .and_then(|c| c.username);
+        }
+        session.tokens = Some(tokens);
+        session.password = None;
+        self.manager().set_session(session.clone())?;
+        if self.manager().store().is_writable() {
+            self.manager().store().set_current_profile(self.profile())?;
+        }
+        Ok(session)
+    }
+}
+
+/// A device login in progress (see [`AuthSession::device_start`]).
+pub struct DeviceLogin<'a> {
+    auth: &'a AuthSession,
+    flow: DeviceFlow,
+    prompt: DevicePrompt,
+    session: Session,
+    next_poll: Option<UnixTime>,
+}
+
+/// The outcome of one [`DeviceLogin::poll`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DevicePoll {
+    /// Not approved yet; poll again after this instant.
+    Pending(UnixTime),
+    /// Approved: the session is saved.
+    Complete,
+}
+
+impl DeviceLogin<'_> {
+    /// What to show the user: code, URL and deadline.
+    pub fn prompt(&self) -> &DevicePrompt {
+        &self.prompt
+    }
+
+    /// One step: if the poll interval has passed, asks the server once. Never sleeps.
+    pub fn poll(&mut self) -> Result<DevicePoll, Error> {
+        let clock = self.auth.clock();
+        if let Some(t) = self.next_poll {
+            if clock.now() < t {
+                return Ok(DevicePoll::Pending(t));
+            }
+        }
+        loop {
+            match self.flow.poll(clock.now())? {
+                Action::Send(req) => {
+                    let resp = self.auth.transport().send(&req)?;
+                    self.flow.handle_response(clock.now(), resp)?;
+                }
+                Action::WaitUntil(t) => {
+                    self.next_poll = Some(t);
+                    return Ok(DevicePoll::Pending(t));
+                }
+                Action::Prompt(_) => {}
+                Action::Done(tokens) => {
+                    self.auth.finish_login(self.session.clone(), tokens)?;
+                    return Ok(DevicePoll::Complete);
+                }
+                _ => return Err(Error::ApiMisuse("unknown flow action")),
+            }
+        }
+    }
+}
+
+/// A browser login in progress (see [`AuthSession::browser_start`]).
+pub struct BrowserLogin<'a> {
+    auth: &'a AuthSession,
+    flow: AuthCodeFlow,
+    session: Session,
+    listener: Option<TcpListener>,
+}
+
+impl BrowserLogin<'_> {
+    /// The URL to open in a browser.
+    pub fn authorize_url(&self) -> String {
+        self.flow.authorize_url()
+    }
+
+    /// True when a local listener is waiting for the redirect; false means the user must paste
+    /// the URL the browser was redirected to ([`complete`](Self::complete)).
+    pub fn is_listening(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    /// Tries to open the authorize URL in a browser (`xdg-open`/`open`); false when there is
+    /// no display or no opener.
+    pub fn open_browser(&self) -> bool {
+        open_browser(&self.authorize_url())
+    }
+
+    /// Waits for the browser's redirect on the loopback listener (one request), then exchanges
+    /// the code and saves the session.
+    pub fn wait(self, timeout: Duration) -> Result<Session, Error> {
+        let listener = self
+            .listener
+            .as_ref()
+            .ok_or_else(|| Error::Config("no local listener: paste the redirected URL instead".into()))?;
+        let target = accept_redirect(listener, timeout)?;
+        self.complete(&target)
+    }
+
+    /// Completes the login from the redirected URL (or its query string) and saves the session.
+    pub fn complete(self, redirected: &str) -> Result<Session, Error> {
+        let tokens = drive(&mut self.flow.exchange(redirected)?, self.auth.clock(), self.auth.transport())?;
+        self.auth.finish_login(self.session, tokens)
+    }
+}
+
+fn loopback_listener(redirect_uri: &str) -> Option<TcpListener> {
+    let url = url::Url::parse(redirect_uri).ok()?;
+    if url.scheme() != "http" {
+        return None;
+    }
+    let host = url.host_str()?;
+    if host != "127.0.0.1" && host != "localhost" {
+        return None;
+    }
+    TcpListener::bind(("127.0.0.1", url.port().unwrap_or(80))).ok()
+}
+
+/// Accepts one HTTP request on `listener` within `timeout`, answers it with a short page and
+/// returns its request target (path and query).
+fn accept_redirect(listener: &TcpListener, timeout: Duration) -> Result<String, Error> {
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::Config(format!("redirect listener: {e}")))?;
+    let start = Instant::now();
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).ok();
+                stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+                let mut reader = BufReader::new(&stream);
+                let mut line = String::new();
+                reader
+                    .read_line(&mut line)
+                    .map_err(|e| Error::Config(format!("redirect listener: {e}")))?;
+                let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                let body = "<html><body><h3>tapis-auth: login received.</h3>You can close this window.</body></html>";
+                let mut w = &stream;
+                let _ = write!(
+                    w,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                if target.contains("code=") || target.contains("error=") {
+                    return Ok(target);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if start.elapsed() >= timeout {
+                    return Err(Error::LoginFailed {
+                        message: format!("no browser redirect within {} s", timeout.as_secs()),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => return Err(Error::Config(format!("redirect listener: {e}"))),
+        }
+    }
+}
+
+/// Opens `url` in a browser when a display is available.
+pub fn open_browser(url: &str) -> bool {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
+        "xdg-open"
+    } else {
+        return false;
+    };
+    std::process::Command::new(opener)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .is_ok()
+}

@@ -1,0 +1,113 @@
+//! [`Options`]: what a caller can say when restoring or logging in, and the precedence rule:
+//! **explicit arguments > environment > store**.
+//!
+//! - *Explicit*: a base URL plus a token, refresh token or password given in the options. The
+//!   session lives in memory (nothing is written) unless a store is named explicitly with
+//!   [`Options::persist_explicit`].
+//! - *Environment*: `TAPIS_BASE_URL` plus credentials in the `TAPIS_*` variables (see the
+//!   storage crate's environment store for the six profiles and both spellings). Read-only:
+//!   refreshed tokens stay in memory, so thousands of job processes never touch the shared cache.
+//! - *Store*: the chosen store (default: the JSON cache in `TAPIS_CACHE_DIR`,
+//!   `AGAVE_CACHE_DIR` or `~/.agave`), profile = the one named, else the store's current
+//!   profile, else `default`.
+//!
+//! `.env` files are never read.
+
+use std::path::PathBuf;
+
+use tapis_auth_core::{Platform, Secret, DEFAULT_MARGIN_SECS};
+use tapis_auth_storage::StoreKind;
+
+use crate::TransportConfig;
+
+/// Settings for [`crate::AuthSession::restore`] and the login functions.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Profile name; default: the store's current profile, else `default`.
+    pub profile: Option<String>,
+    /// Which store (default JSON cache).
+    pub store: StoreKind,
+    /// Store location (cache directory or database file); default per store.
+    pub store_path: Option<PathBuf>,
+    /// Tenant base URL, e.g. `https://tacc.tapis.io`.
+    pub base_url: Option<String>,
+    /// Tenant id, e.g. `tacc` (v3: resolves to `https://<id>.tapis.io`).
+    pub tenant_id: Option<String>,
+    /// Platform; default: detected from the URL or the server.
+    pub platform: Option<Platform>,
+    /// Username.
+    pub username: Option<String>,
+    /// Password (memory only; never stored).
+    pub password: Option<Secret>,
+    /// OAuth client id.
+    pub client_id: Option<String>,
+    /// OAuth client key.
+    pub client_key: Option<Secret>,
+    /// An access token to start from.
+    pub access_token: Option<Secret>,
+    /// A refresh token to start from.
+    pub refresh_token: Option<Secret>,
+    /// Read `TAPIS_*` variables (default true).
+    pub use_environment: bool,
+    /// Save an explicit session into the store instead of keeping it in memory (default false).
+    pub persist_explicit: bool,
+    /// Seconds of validity always kept in hand (default 60).
+    pub margin_secs: i64,
+    /// Where Agave v2 tenants are listed (default: `TAPIS_TENANTS_URL`, else TACC's).
+    pub tenants_url: Option<String>,
+    /// HTTP settings.
+    pub transport: TransportConfig,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            profile: None,
+            store: StoreKind::Json,
+            store_path: None,
+            base_url: None,
+            tenant_id: None,
+            platform: None,
+            username: None,
+            password: None,
+            client_id: None,
+            client_key: None,
+            access_token: None,
+            refresh_token: None,
+            use_environment: true,
+            persist_explicit: false,
+            margin_secs: DEFAULT_MARGIN_SECS,
+            tenants_url: None,
+            transport: TransportConfig::default(),
+        }
+    }
+}
+
+impl Options {
+    /// True when the options themselves carry a credential (the explicit source applies).
+    pub fn has_explicit_credentials(&self) -> bool {
+        self.base_url.is_some()
+            && (self.access_token.is_some() || self.refresh_token.is_some() || self.password.is_some())
+    }
+}
+
+/// Where a session's credentials came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Explicit arguments.
+    Explicit,
+    /// `TAPIS_*` environment variables.
+    Environment,
+    /// A store, described (e.g. `json:/home/u/.agave`).
+    Store(String),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Explicit => f.write_str("explicit arguments"),
+            Source::Environment => f.write_str("environment (TAPIS_*)"),
+            Source::Store(d) => f.write_str(d),
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! [`AuthSession`]: the thread-safe session object that Rust users, the C ABI and the command
+//! line call. It joins a store, the HTTP transport and the core's [`TokenManager`].
+
+use std::sync::Arc;
+
+use tapis_auth_core::flow::{clients, revoke, tenants, userinfo};
+use tapis_auth_core::{
+    drive, authorize, BaseUrl, Clock, Error, HttpRequest, HttpResponse, OAuthClient, Platform,
+    Secret, Session, Store, Tenant, TokenManager, TokenManagerConfig, TokenSet, UnixTime,
+    DEFAULT_PROFILE,
+};
+use tapis_auth_storage::{open_store, MemoryStore};
+
+use crate::options::{Options, Source};
+use crate::{HttpTransport, SystemClock};
+
+/// Who a session belongs to (no secrets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WhoAmI {
+    /// Profile name.
+    pub profile: String,
+    /// Username, when known.
+    pub username: Option<String>,
+    /// Tenant id, when known.
+    pub tenant_id: Option<String>,
+    /// Tenant base URL.
+    pub base_url: String,
+    /// Platform.
+    pub platform: Platform,
+    /// OAuth client id, when there is a client.
+    pub client_id: Option<String>,
+    /// Where the credentials came from.
+    pub source: String,
+    /// Access-token expiry.
+    pub expires_at: Option<UnixTime>,
+    /// Refresh-token expiry, when known.
+    pub refresh_expires_at: Option<UnixTime>,
+    /// Whether a refresh token is held.
+    pub has_refresh_token: bool,
+}
+
+/// A thread-safe handle on one profile's credentials. Share it between threads by reference
+/// or in an `Arc`; every method takes `&self`.
+#[derive(Debug)]
+pub struct AuthSession {
+    manager: TokenManager,
+    transport: HttpTransport,
+    source: Source,
+    options: Options,
+}
+
+impl AuthSession {
+    /// Restores a session with the documented precedence — explicit arguments, then the
+    /// environment, then the store — and fails with [`Error::LoginRequired`] when none holds
+    /// a session.
+    pub fn restore(options: Options) -> Result<Self, Error> {
+        let s = Self::open(options)?;
+        s.manager.session()?;
+        Ok(s)
+    }
+
+    /// Like [`restore`](Self::restore) but succeeds with an empty session (for logging in).
+    pub fn open(options: Options) -> Result<Self, Error> {
+        let transport = HttpTransport::new(options.transport.clone());
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let config = TokenManagerConfig {
+            profile: DEFAULT_PROFILE.to_owned(),
+            margin_secs: options.margin_secs,
+            password_fallback: true,
+        };
+        let t: Arc<dyn tapis_auth_core::Transport> = Arc::new(transport.clone());
+
+        // 1. Explicit arguments.
+        if options.has_explicit_credentials() {
+            let session = explicit_session(&options, clock.now())?;
+            let store: Arc<dyn Store> = if options.persist_explicit {
+                open_store(options.store, options.store_path.as_deref())?
+            } else {
+                Arc::new(MemoryStore::new())
+            };
+            let manager = TokenManager::with_session(store, t, clock, config, session);
+            return Ok(Self { manager, transport, source: Source::Explicit, options });
+        }
+
+        // 2. Environment.
+        if options.use_environment {
+            if let Some(env) = tapis_auth_storage::EnvStore::from_process_env()? {
+                let profile = env.profile_name().to_owned();
+                let store: Arc<dyn Store> = Arc::new(env);
+                let config = TokenManagerConfig { profile, ..config };
+                let manager = TokenManager::new(store, t, clock, config);
+                return Ok(Self { manager, transport, source: Source::Environment, options });
+            }
+        }
+
+        // 3. The store.
+        let store = open_store(options.store, options.store_path.as_deref())?;
+        let profile = match &options.profile {
+            Some(p) => p.clone(),
+            None => store.current_profile()?.unwrap_or_else(|| DEFAULT_PROFILE.to_owned()),
+        };
+        let source = Source::Store(store.describe());
+        let config = TokenManagerConfig { profile, ..config };
+        let manager = TokenManager::new(store, t, clock, config);
+        Ok(Self { manager, transport, source, options })
+    }
+
+    /// The profile this session serves.
+    pub fn profile(&self) -> &str {
+        self.manager.profile()
+    }
+
+    /// Where the credentials came from.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// The options this session was opened with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The token manager (the refresh algorithm) behind this session.
+    pub fn manager(&self) -> &TokenManager {
+        &self.manager
+    }
+
+    /// The HTTP transport behind this session.
+    pub fn transport(&self) -> &HttpTransport {
+        &self.transport
+    }
+
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        &**self.manager.clock()
+    }
+
+    /// An access token valid for at least `max(min_valid, margin)` more seconds, refreshing
+    /// when needed (the hot path does no I/O).
+    pub fn access_token(&self, min_valid: i64) -> Result<Secret, Error> {
+        self.manager.access_token(min_valid)
+    }
+
+    /// Lends a valid access token to `f` without copying it.
+    pub fn with_access_token<R>(&self, min_valid: i64, f: impl FnOnce(&str) -> R) -> Result<R, Error> {
+        self.manager.with_access_token(min_valid, f)
+    }
+
+    /// Refreshes now and returns the new tokens.
+    pub fn refresh(&self) -> Result<TokenSet, Error> {
+        self.manager.refresh(None)
+    }
+
+    /// The access token's expiry, when known.
+    pub fn expires_at(&self) -> Result<Option<UnixTime>, Error> {
+        self.manager.expires_at()
+    }
+
+    /// The current session (tenant, user, client, tokens). Secrets inside stay redacted in
+    /// `Debug` output.
+    pub fn session(&self) -> Result<Session, Error> {
+        self.manager.session()
+    }
+
+    /// Who this session belongs to, from what is held locally (no network).
+    pub fn whoami(&self) -> Result<WhoAmI, Error> {
+        let s = self.manager.session()?;
+        let claims = s
+            .tokens
+            .as_ref()
+            .and_then(|t| tapis_auth_core::JwtClaims::decode(t.access_token.expose()));
+        Ok(WhoAmI {
+            profile: s.profile.clone(),
+            username: s.username.clone().or_else(|| claims.as_ref().and_then(|c| c.username.clone())),
+            tenant_id: s.tenant.id.clone().or_else(|| claims.as_ref().and_then(|c| c.tenant_id.clone())),
+            base_url: s.tenant.base_url.to_string(),
+            platform: s.tenant.platform,
+            client_id: s.client.as_ref().map(|c| c.id.clone()),
+            source: self.source.to_string(),
+            expires_at: s.tokens.as_ref().and_then(|t| t.expires_at),
+            refresh_expires_at: s.tokens.as_ref().and_then(|t| t.refresh_expires_at),
+            has_refresh_token: s.refresh_token().is_some_and(|r| !r.is_empty()),
+        })
+    }
+
+    /// Asks the server who the token belongs to (`/v3/oauth2/userinfo` or `/profiles/v2/me`).
+    pub fn userinfo(&self) -> Result<userinfo::UserInfo, Error> {
+        self.access_token(0)?;
+        let s = self.manager.session()?;
+        drive(&mut userinfo::userinfo(&s)?, self.clock(), &self.transport)
+    }
+
+    /// Sends a service call with the token attached (`X-Tapis-Token` on v3, `Authorization:
+    /// Bearer` on v2). When the service says the token expired, refreshes once and retries
+    /// once; a failed refresh is returned as is, never retried in a loop.
+    pub fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        use tapis_auth_core::Transport as _;
+        self.access_token(0)?;
+        let session = self.manager.session()?;
+        let token = session.tokens.as_ref().map(|t| t.access_token.clone());
+        let first = self.transport.send(&authorize::authorize(&session, request.clone())?)?;
+        match authorize::classify_service_response(session.platform(), &first) {
+            authorize::ServiceVerdict::RefreshAndRetry => {
+                self.manager.refresh(token.as_ref())?;
+                let session = self.manager.session()?;
+                Ok(self.transport.send(&authorize::authorize(&session, request)?)?)
+            }
+            _ => Ok(first),
+        }
+    }
+
+    /// Revokes the tokens where the platform supports it (best effort) and deletes the
+    /// session locally. Returns whether a stored session was deleted.
+    pub fn logout(&self) -> Result<bool, Error> {
+        if let Ok(s) = self.manager.session() {
+            if let Some(t) = &s.tokens {
+                let mut to_revoke = vec![t.access_token.clone()];
+                to_revoke.extend(t.refresh_token.clone());
+                for tok in to_revoke {
+                    if tok.is_empty() {
+                        continue;
+                    }
+                    // Best effort: an expired token cannot be revoked and v2 revoke is broken
+                    // on TACC; local deletion happens regardless.
+                    if let Ok(mut ex) = revoke::revoke(&s, &tok) {
+                        let _ = drive(&mut ex, self.clock(), &self.transport);
+                    }
+                }
+            }
+        }
+        self.manager.forget()
+    }
+
+    /// Creates an OAuth client for the session's user (v3: with the access token; v2: with
+    /// the username and password, which must be held in memory).
+    pub fn create_client(&self, new: &clients::NewClient) -> Result<OAuthClient, Error> {
+        let s = self.fresh_session()?;
+        drive(&mut clients::create_client(&s, new)?, self.clock(), &self.transport)
+    }
+
+    /// Lists the user's OAuth clients.
+    pub fn list_clients(&self) -> Result<Vec<OAuthClient>, Error> {
+        let s = self.fresh_session()?;
+        drive(&mut clients::list_clients(&s)?, self.clock(), &self.transport)
+    }
+
+    /// Deletes an OAuth client by id (v2: by name).
+    pub fn delete_client(&self, id: &str) -> Result<(), Error> {
+        let s = self.fresh_session()?;
+        drive(&mut clients::delete_client(&s, id)?, self.clock(), &self.transport)
+    }
+
+    /// Lists tenants (never sends a token).
+    pub fn list_tenants(&self, base_url: &BaseUrl, platform: Platform) -> Result<Vec<Tenant>, Error> {
+        list_tenants(&self.transport, self.clock(), base_url, platform, self.options.tenants_url.as_deref())
+    }
+
+    fn fresh_session(&self) -> Result<Session, Error> {
+        let mut s = self.manager.session()?;
+        if s.platform() == Platform::TapisV3 {
+            self.access_token(0)?;
+            s = self.manager.session()?;
+        }
+        if s.password.is_none() {
+            s.password = self.options.password.clone();
+        }
+        if s.username.is_none() {
+            s.username = self.options.username.clone();
+        }
+        Ok(s)
+    }
+}
+
+/// Lists tenants at `base_url` (v3: `/v3/tenants`; v2: the tenants listing URL).
+pub fn list_tenants(
+    transport: &HttpTransport,
+    clock: &dyn Clock,
+    base_url: &BaseUrl,
+    platform: Platform,
+    tenants_url: Option<&str>,
+) -> Result<Vec<Tenant>, Error> {
+    let url = match platform {
+        Platform::TapisV3 => base_url.to_string(),
+        Platform::AgaveV2 => tenants_url
+            .map(str::to_owned)
+            .or_else(|| std::env::var("TAPIS_TENANTS_URL").ok())
+            .unwrap_or_else(|| base_url.join("/tenants")),
+    };
+    drive(&mut tenants::list_tenants(&url, platform)?, clock, transport)
+}
+
+/// Builds a session from explicit options.
+fn explicit_session(o: &Options, now: UnixTime) -> Result<Session, Error> {
+    let base = BaseUrl::parse(o.base_url.as_deref().unwrap_or_default())?;
+    let platform = o
+        .platform
+        .or_else(|| Platform::guess_from_url(&base))
+        .or_else(|| {
+            o.access_token
+                .as_ref()
+                .and_then(|t| tapis_auth_core::JwtClaims::decode(t.expose()))
+                .map(|_| Platform::TapisV3)
+        })
+        .unwrap_or(Platform::AgaveV2);
+    let mut tenant = Tenant::new(base, platform);
+    tenant.id = o.tenant_id.clone();
+    let mut s = Session::new(o.profile.clone().unwrap_or_else(|| DEFAULT_PROFILE.to_owned()), tenant);
+    s.username = o.username.clone();
+    s.password = o.password.clone();
+    if let Some(id) = &o.client_id {
+        s.client = Some(OAuthClient {
+            id: id.clone(),
+            key: o.client_key.clone(),
+            name: None,
+            callback_url: None,
+            description: None,
+        });
+    }
+    if o.access_token.is_some() || o.refresh_token.is_some() {
+        let mut t = TokenSet::new(
+            now,
+            o.access_token.clone().unwrap_or_default(),
+            o.refresh_token.clone(),
+            None,
+        );
+        if o.access_token.is_none() {
+            t.expires_at = None;
+        }
+        s.tokens = Some(t);
+    }
+    Ok(s)
+}
