@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every test of libtapis_auth: formatting, lints, the Rust test suites (with a real
+# Secret Service and kernel keyring), and the C, C++, Fortran and Go bindings against the local
+# test authenticator. Installs what it needs (Debian/Ubuntu packages) first.
+# Usage: scripts/test-all.sh            (this is what .ci/run calls)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+
+say() { printf '\n=== %s\n' "$*"; }
+
+# --- system packages ---------------------------------------------------------------------
+need=()
+command -v gfortran >/dev/null || need+=(gfortran)
+command -v go >/dev/null || need+=(golang-go)
+command -v cmake >/dev/null || need+=(cmake)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v valgrind >/dev/null || need+=(valgrind)
+command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
+command -v dbus-run-session >/dev/null || need+=(dbus dbus-x11)
+command -v keyctl >/dev/null || need+=(keyutils)
+command -v tmux >/dev/null || need+=(tmux)
+command -v python3 >/dev/null || need+=(python3 python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  say "installing system packages: ${need[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# --- formatting and lints ----------------------------------------------------------------
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy (all targets, all features, warnings are errors)"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+# --- Rust tests, inside a D-Bus session with an unlocked gnome-keyring ------------------
+say "cargo test (workspace, all features)"
+crates/storage/scripts/with-keyring.sh cargo test --workspace --all-features 2>&1 | tee target/rust-tests.log
+rust_passed=$(grep -Eo '[0-9]+ passed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
+rust_failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
+
+# --- C, C++, Fortran, Go bindings; header drift; install + consumers --------------------
+say "bindings"
+bash scripts/test-bindings.sh
+
+say "done in $(( $(date +%s) - start )) s"
+echo "rust: ${rust_passed} passed, ${rust_failed} failed"
