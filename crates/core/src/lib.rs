@@ -19,12 +19,14 @@
 //! assert_eq!(format!("{:?}", Secret::new("pw")), "Secret([redacted])");
 //! ```
 
+pub mod authorize;
 pub mod client;
 pub mod driver;
 pub mod error;
 pub mod flow;
 pub mod http;
 pub mod jwt;
+pub mod protocol;
 pub mod secret;
 pub mod session;
 pub mod store;
@@ -33,12 +35,14 @@ pub mod time;
 pub mod token;
 pub mod transport;
 
+pub use authorize::{authorize, classify_service_response, ServiceVerdict};
 pub use client::OAuthClient;
 pub use driver::{TokenManager, TokenManagerConfig};
 pub use error::{Error, StoreError, TransportError, TransportErrorKind};
 pub use flow::{drive, Action, DevicePrompt, Exchange, Flow};
 pub use http::{Body, Header, HttpRequest, HttpResponse, Method, Replay};
 pub use jwt::JwtClaims;
+pub use protocol::{classify, Context, Envelope};
 pub use secret::Secret;
 pub use session::{Session, DEFAULT_PROFILE};
 pub use store::{Store, StoreLock};
