@@ -1,1 +1,250 @@
-//! (in progress)
+//! OAuth client management.
+//!
+//! * Tapis v3: `/v3/oauth2/clients` with `X-Tapis-Token` (the session's access token). Create
+//!   sends JSON `{client_id?, client_key?, callback_url?, display_name?, description?}`; any
+//!   2xx is success (servers answer 200, the spec says 201); DELETE is a soft delete answering
+//!   the envelope (or an empty body before 1.3.5). **Client ids are globally unique** across
+//!   tenants: use [`distinctive_client_id`].
+//! * Agave v2: `/clients/v2` with HTTP Basic `username:password` (the session's in-memory
+//!   password). Create is sent as **JSON `{"clientName","description"}`** (the tapis-cli
+//!   encoding; the form encoding of agavepy/bash is equivalent), and the result's
+//!   `consumerKey` / `consumerSecret` become the client id / key. Delete is
+//!   `DELETE /clients/v2/{clientName}`.
+
+use serde_json::Value;
+
+use crate::protocol::{self, str_field, v2, v3, Context, Envelope};
+use crate::{Error, Exchange, HttpRequest, Method, OAuthClient, Platform, Replay, Secret, Session};
+
+/// A client to create. Every field is optional on v3 (the server generates id and key); on v2
+/// `client_id` is the client *name* and is required.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewClient {
+    /// v3 `client_id` (≤ 80 chars, globally unique); v2 `clientName`.
+    pub client_id: Option<String>,
+    /// v3 `client_key` (≤ 80 chars); ignored on v2.
+    pub client_key: Option<Secret>,
+    /// v3 `callback_url` (needed by the authorization-code flow).
+    pub callback_url: Option<String>,
+    /// v3 `display_name` (≤ 50 chars).
+    pub display_name: Option<String>,
+    /// Description (v3 ≤ 70 chars).
+    pub description: Option<String>,
+}
+
+/// A client id unlikely to collide with anyone else's: the non-empty `parts` (e.g. a prefix,
+/// the username, the host name, and caller-supplied random characters — the core has no
+/// RNG) joined with `-`, reduced to `[A-Za-z0-9_-]` and cut to 80 characters (the v3 limit).
+///
+/// ```
+/// use tapis_auth_core::flow::clients::distinctive_client_id;
+/// assert_eq!(distinctive_client_id(&["tapis-auth", "jdoe", "login1.frontera", "x7Kq2"]),
+///            "tapis-auth-jdoe-login1_frontera-x7Kq2");
+/// ```
+pub fn distinctive_client_id(parts: &[&str]) -> String {
+    let joined = parts
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    joined
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect()
+}
+
+fn endpoint(
+    session: &Session,
+    method: Method,
+    name: Option<&str>,
+    replay: Replay,
+) -> Result<HttpRequest, Error> {
+    let platform = session.platform();
+    let path = match platform {
+        Platform::TapisV3 => v3::CLIENTS_PATH,
+        Platform::AgaveV2 => v2::CLIENTS_PATH,
+    };
+    let mut url = url::Url::parse(&session.tenant.base_url.join(path))
+        .map_err(|e| Error::Config(e.to_string()))?;
+    if let Some(n) = name {
+        if n.is_empty() {
+            return Err(Error::Config("empty client id".into()));
+        }
+        url.path_segments_mut()
+            .map_err(|()| Error::Config("invalid base URL".into()))?
+            .push(n);
+    }
+    let request = HttpRequest::new(method, url.to_string(), replay);
+    match platform {
+        Platform::TapisV3 => crate::authorize(session, request),
+        Platform::AgaveV2 => {
+            let user = session.username.as_deref().filter(|u| !u.is_empty());
+            let (Some(user), Some(pw)) = (user, session.password.as_ref()) else {
+                return Err(Error::LoginRequired {
+                    reason: "Agave v2 client management authenticates with your username and password; supply them".into(),
+                });
+            };
+            Ok(request.header("Authorization", protocol::basic_auth(user, pw)))
+        }
+    }
+}
+
+fn client_from_json(v: &Value, platform: Platform) -> Option<OAuthClient> {
+    match platform {
+        Platform::TapisV3 => Some(OAuthClient {
+            id: str_field(v, &["client_id"])?,
+            key: str_field(v, &["client_key"]).map(Secret::new),
+            name: str_field(v, &["display_name"]),
+            callback_url: str_field(v, &["callback_url"]),
+            description: str_field(v, &["description"]),
+        }),
+        Platform::AgaveV2 => {
+            let name = str_field(v, &["name", "clientName"]);
+            Some(OAuthClient {
+                id: str_field(v, &["consumerKey"]).or_else(|| name.clone())?,
+                key: str_field(v, &["consumerSecret"]).map(Secret::new),
+                name,
+                callback_url: str_field(v, &["callbackUrl"]),
+                description: str_field(v, &["description"]),
+            })
+        }
+    }
+}
+
+fn parse_envelope_result(
+    platform: Platform,
+    resp: &crate::HttpResponse,
+    secrets: &[Secret],
+    expected: &str,
+) -> Result<Value, Error> {
+    if !resp.is_success() {
+        return Err(protocol::classify(
+            platform,
+            Context::Clients,
+            resp,
+            &protocol::borrowed(secrets),
+        ));
+    }
+    Envelope::parse(&resp.body)?.into_result(expected)
+}
+
+/// Creates an OAuth client. The returned client carries its key (a [`Secret`]).
+///
+/// # Example
+/// ```
+/// use tapis_auth_core::{flow::clients::{create_client, NewClient}, Action, BaseUrl, Flow,
+///     HttpResponse, Platform, Secret, Session, Tenant, TokenSet, UnixTime};
+/// let mut s = Session::new("p", Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3));
+/// s.tokens = Some(TokenSet::new(UnixTime(0), Secret::new("jwt"), None, Some(100)));
+/// let new = NewClient { client_id: Some("tylers_client".into()), ..Default::default() };
+/// let mut ex = create_client(&s, &new).unwrap();
+/// let Action::Send(req) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// assert_eq!(&req.body.as_ref().unwrap().bytes[..], br#"{"client_id":"tylers_client"}"#);
+/// ex.handle_response(UnixTime(0), HttpResponse::new(200, r#"{"message":"Client created successfully.",
+///   "metadata":{},"result":{"client_id":"tylers_client","client_key":"3kRdPMv7arpRn"},"status":"success","version":"26Q1.0"}"#)).unwrap();
+/// let Action::Done(c) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// assert_eq!(c.key.unwrap().expose(), "3kRdPMv7arpRn");
+/// ```
+pub fn create_client(session: &Session, new: &NewClient) -> Result<Exchange<OAuthClient>, Error> {
+    let platform = session.platform();
+    let req = endpoint(session, Method::Post, None, Replay::OnlyIfNotSent)?;
+    let req = match platform {
+        Platform::TapisV3 => protocol::with_json(
+            req,
+            &[
+                ("client_id", new.client_id.as_deref()),
+                ("client_key", new.client_key.as_ref().map(Secret::expose)),
+                ("callback_url", new.callback_url.as_deref()),
+                ("display_name", new.display_name.as_deref()),
+                ("description", new.description.as_deref()),
+            ],
+        ),
+        Platform::AgaveV2 => {
+            let name = new
+                .client_id
+                .as_deref()
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| {
+                    Error::Config(
+                        "creating an Agave v2 client needs a client name (NewClient::client_id)"
+                            .into(),
+                    )
+                })?;
+            protocol::with_json(
+                req,
+                &[
+                    ("clientName", Some(name)),
+                    (
+                        "description",
+                        Some(new.description.as_deref().unwrap_or("")),
+                    ),
+                ],
+            )
+        }
+    };
+    let mut secrets = protocol::owned_secrets(&session.secrets());
+    secrets.extend(new.client_key.iter().cloned());
+    Ok(Exchange::new(req, move |_now, resp| {
+        let result = parse_envelope_result(platform, &resp, &secrets, "the created client")?;
+        let client = client_from_json(&result, platform).ok_or_else(|| Error::Malformed {
+            expected: "a client with an id".into(),
+            detail: "the client id (client_id / consumerKey) is missing".into(),
+        })?;
+        if platform == Platform::AgaveV2 && !client.is_confidential() {
+            return Err(Error::Malformed {
+                expected: "result.consumerKey and result.consumerSecret".into(),
+                detail: "the created client has no consumerKey or consumerSecret".into(),
+            });
+        }
+        Ok(client)
+    }))
+}
+
+/// Lists the caller's OAuth clients (v3: active ones; v2: ids may be the client names when
+/// the listing has no `consumerKey`).
+pub fn list_clients(session: &Session) -> Result<Exchange<Vec<OAuthClient>>, Error> {
+    let platform = session.platform();
+    let req = endpoint(session, Method::Get, None, Replay::Safe)?;
+    let secrets = protocol::owned_secrets(&session.secrets());
+    Ok(Exchange::new(req, move |_now, resp| {
+        let result = parse_envelope_result(platform, &resp, &secrets, "a list of clients")?;
+        let Value::Array(items) = result else {
+            return Err(Error::Malformed {
+                expected: "a list of clients".into(),
+                detail: "result is not an array".into(),
+            });
+        };
+        Ok(items
+            .iter()
+            .filter_map(|v| client_from_json(v, platform))
+            .collect())
+    }))
+}
+
+/// Deletes a client: v3 by `client_id` (a soft delete), v2 by client name. Any 2xx is success,
+/// with or without a body.
+pub fn delete_client(session: &Session, id: &str) -> Result<Exchange<()>, Error> {
+    let platform = session.platform();
+    let req = endpoint(session, Method::Delete, Some(id), Replay::Safe)?;
+    let secrets = protocol::owned_secrets(&session.secrets());
+    Ok(Exchange::new(req, move |_now, resp| {
+        if resp.is_success() {
+            Ok(())
+        } else {
+            Err(protocol::classify(
+                platform,
+                Context::Clients,
+                &resp,
+                &protocol::borrowed(&secrets),
+            ))
+        }
+    }))
+}

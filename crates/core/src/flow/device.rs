@@ -1,1 +1,270 @@
-//! (in progress)
+//! The Tapis v3 device-code login (RFC 8628-like, not conformant). Agave v2 has no device flow.
+//!
+//! 1. `POST {base}/v3/oauth2/device/code`, JSON `{"client_id":".."}`, no authentication. The
+//!    result carries `device_code`, `user_code` (case-sensitive), `verification_uri` and
+//!    `expires_in` — an **HTTP-date, i.e. an absolute expiry** (fallback `now + 600 s` when it
+//!    is not parseable; an integer is taken as seconds from now).
+//! 2. [`Action::Prompt`] once: the user opens `verification_uri` and types `user_code`.
+//! 3. Poll `POST {base}/v3/oauth2/tokens`, JSON
+//!    `{"grant_type":"device_code","device_code":"..","client_id":".."}` (JSON only, no Basic).
+//!    `"device code not ready."` ⇒ [`Action::WaitUntil`] `now + interval`, then poll again.
+//!
+//! The flow enforces its own deadline: a code the user never entered keeps answering "not
+//! ready" after it expired, so once the deadline passes the flow ends with
+//! [`Error::DeviceCodeExpired`]. `"device code has expired and is now deleted."` ⇒
+//! [`Error::DeviceCodeExpired`]; `"device code not valid."`, a client-id mismatch or a missing
+//! parameter ⇒ [`Error::LoginFailed`].
+
+use crate::protocol::{self, v3, Context, Envelope};
+use crate::{
+    Action, BaseUrl, DevicePrompt, Error, Flow, HttpRequest, HttpResponse, Method, Platform,
+    Replay, Secret, Tenant, TokenSet, UnixTime,
+};
+
+/// Default seconds between polls (Tapis sends no `interval`).
+pub const DEFAULT_POLL_INTERVAL_SECS: i64 = 5;
+/// Lifetime assumed when the server's `expires_in` cannot be parsed.
+pub const FALLBACK_LIFETIME_SECS: i64 = 600;
+
+#[derive(Debug)]
+enum State {
+    Start,
+    AwaitingCode,
+    ShowPrompt,
+    ReadyToPoll,
+    AwaitingToken,
+    Waiting(UnixTime),
+    Done(Box<TokenSet>),
+    Finished,
+}
+
+/// The device-code flow as a [`Flow`] producing a [`TokenSet`].
+///
+/// # Example
+/// ```
+/// use tapis_auth_core::{flow::device::DeviceFlow, Action, BaseUrl, Flow, HttpResponse, Platform, Tenant, UnixTime};
+/// let tenant = Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3);
+/// let mut f = DeviceFlow::new(&tenant, "tylers_client", 5).unwrap();
+/// let Action::Send(req) = f.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// assert_eq!(req.url, "https://tacc.tapis.io/v3/oauth2/device/code");
+/// f.handle_response(UnixTime(0), HttpResponse::new(200, r#"{"message":"Token created successfully.","metadata":{},
+///   "result":{"client_id":"tylers_client","device_code":"0vfjUOsDvgdQWJRBWcCJEVxnOqwxr1FbnPdXnw4Z",
+///   "expires_in":"Mon, 06 Apr 2026 10:27:50 GMT","user_code":"GyiUVrMh",
+///   "verification_uri":"https://tacc.tapis.io/v3/oauth2/device?client_id=tylers_client"},
+///   "status":"success","version":"26Q1.0"}"#)).unwrap();
+/// let Action::Prompt(p) = f.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// assert_eq!(p.user_code, "GyiUVrMh");
+/// let Action::Send(poll) = f.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// f.handle_response(UnixTime(0), HttpResponse::new(400, r#"{"result":null,"status":"error",
+///   "message":"device code not ready.","version":"1.6.0","metadata":{}}"#)).unwrap();
+/// assert!(matches!(f.poll(UnixTime(0)).unwrap(), Action::WaitUntil(UnixTime(5))));
+/// ```
+#[derive(Debug)]
+pub struct DeviceFlow {
+    base: BaseUrl,
+    client_id: String,
+    interval: i64,
+    state: State,
+    device_code: Option<Secret>,
+    prompt: Option<DevicePrompt>,
+}
+
+impl DeviceFlow {
+    /// A device flow for `client_id` on a Tapis v3 tenant, polling every
+    /// `poll_interval_secs` (values below 1 become [`DEFAULT_POLL_INTERVAL_SECS`]).
+    /// Agave v2 tenants give [`Error::Config`].
+    pub fn new(tenant: &Tenant, client_id: &str, poll_interval_secs: i64) -> Result<Self, Error> {
+        if tenant.platform != Platform::TapisV3 {
+            return Err(Error::Config(
+                "Agave v2 has no device-code flow; log in with a username and password instead"
+                    .into(),
+            ));
+        }
+        if client_id.is_empty() {
+            return Err(Error::Config(
+                "the device-code flow needs an OAuth client id".into(),
+            ));
+        }
+        Ok(Self {
+            base: tenant.base_url.clone(),
+            client_id: client_id.to_owned(),
+            interval: if poll_interval_secs < 1 {
+                DEFAULT_POLL_INTERVAL_SECS
+            } else {
+                poll_interval_secs
+            },
+            state: State::Start,
+            device_code: None,
+            prompt: None,
+        })
+    }
+
+    /// What the user must see, once the device code has been obtained.
+    pub fn prompt(&self) -> Option<&DevicePrompt> {
+        self.prompt.as_ref()
+    }
+
+    /// The client-side deadline (the device code's absolute expiry), once known.
+    pub fn deadline(&self) -> Option<UnixTime> {
+        self.prompt.as_ref().map(|p| p.expires_at)
+    }
+
+    /// Seconds between polls.
+    pub fn interval(&self) -> i64 {
+        self.interval
+    }
+
+    /// True once the flow produced its tokens or failed for good.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, State::Finished)
+    }
+
+    fn code_request(&self) -> HttpRequest {
+        protocol::with_json(
+            HttpRequest::new(
+                Method::Post,
+                self.base.join(v3::DEVICE_CODE_PATH),
+                Replay::OnlyIfNotSent,
+            ),
+            &[("client_id", Some(&self.client_id))],
+        )
+    }
+
+    fn token_request(&self) -> Result<HttpRequest, Error> {
+        let code = self
+            .device_code
+            .as_ref()
+            .ok_or(Error::ApiMisuse("no device code yet"))?;
+        Ok(v3::token_request(
+            &self.base,
+            &[
+                ("grant_type", Some("device_code")),
+                ("device_code", Some(code.expose())),
+                ("client_id", Some(&self.client_id)),
+            ],
+            None,
+        ))
+    }
+
+    fn secrets(&self) -> Vec<&Secret> {
+        self.device_code.iter().collect()
+    }
+
+    fn start(&mut self, now: UnixTime, resp: &HttpResponse) -> Result<(), Error> {
+        if !resp.is_success() {
+            return Err(protocol::classify(
+                Platform::TapisV3,
+                Context::DeviceCode,
+                resp,
+                &[],
+            ));
+        }
+        const SHAPE: &str =
+            "a device-code result {device_code, user_code, verification_uri, expires_in}";
+        let result = Envelope::parse(&resp.body)?.into_result(SHAPE)?;
+        let field = |name: &str| protocol::str_field(&result, &[name]);
+        let missing = |name: &str| Error::Malformed {
+            expected: SHAPE.into(),
+            detail: format!("{name} is missing"),
+        };
+        let device_code = field("device_code").ok_or_else(|| missing("device_code"))?;
+        let user_code = field("user_code").ok_or_else(|| missing("user_code"))?;
+        let verification_uri =
+            field("verification_uri").ok_or_else(|| missing("verification_uri"))?;
+        let expires_at = match result.get("expires_in") {
+            Some(serde_json::Value::String(s)) => UnixTime::from_http_date(s)
+                .or_else(|| s.trim().parse::<i64>().ok().map(|n| now.plus(n))),
+            other => protocol::lenient_i64(other).map(|n| now.plus(n)),
+        }
+        .unwrap_or_else(|| now.plus(FALLBACK_LIFETIME_SECS));
+        self.device_code = Some(Secret::new(device_code));
+        self.prompt = Some(DevicePrompt {
+            user_code,
+            verification_uri,
+            expires_at,
+        });
+        self.state = State::ShowPrompt;
+        Ok(())
+    }
+
+    fn poll_token(&mut self, now: UnixTime) -> Result<Action<TokenSet>, Error> {
+        let deadline = self
+            .deadline()
+            .ok_or(Error::ApiMisuse("no device code yet"))?;
+        if now >= deadline {
+            self.state = State::Finished;
+            return Err(Error::DeviceCodeExpired);
+        }
+        let req = self.token_request()?;
+        self.state = State::AwaitingToken;
+        Ok(Action::Send(req))
+    }
+}
+
+impl Flow for DeviceFlow {
+    type Output = TokenSet;
+
+    fn poll(&mut self, now: UnixTime) -> Result<Action<TokenSet>, Error> {
+        match std::mem::replace(&mut self.state, State::Finished) {
+            State::Start => {
+                self.state = State::AwaitingCode;
+                Ok(Action::Send(self.code_request()))
+            }
+            s @ (State::AwaitingCode | State::AwaitingToken) => {
+                self.state = s;
+                Err(Error::ApiMisuse(
+                    "poll called while a response is outstanding",
+                ))
+            }
+            State::ShowPrompt => {
+                self.state = State::ReadyToPoll;
+                let p = self.prompt.clone().ok_or(Error::ApiMisuse("no prompt"))?;
+                Ok(Action::Prompt(p))
+            }
+            State::ReadyToPoll => self.poll_token(now),
+            State::Waiting(until) if now < until => {
+                self.state = State::Waiting(until);
+                Ok(Action::WaitUntil(until))
+            }
+            State::Waiting(_) => self.poll_token(now),
+            State::Done(t) => Ok(Action::Done(*t)),
+            State::Finished => Err(Error::ApiMisuse(
+                "poll called after the device flow finished",
+            )),
+        }
+    }
+
+    fn handle_response(&mut self, now: UnixTime, response: HttpResponse) -> Result<(), Error> {
+        match std::mem::replace(&mut self.state, State::Finished) {
+            State::AwaitingCode => self.start(now, &response),
+            State::AwaitingToken => {
+                let secrets = self.secrets();
+                match protocol::token_response(
+                    Platform::TapisV3,
+                    Context::DeviceGrant,
+                    now,
+                    &response,
+                    &secrets,
+                ) {
+                    Ok(t) => {
+                        self.state = State::Done(Box::new(t));
+                        Ok(())
+                    }
+                    Err(Error::AuthorizationPending) => {
+                        let deadline = self.deadline().unwrap_or(now);
+                        let next = now.plus(self.interval).min(deadline);
+                        self.state = State::Waiting(next);
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            s => {
+                self.state = s;
+                Err(Error::ApiMisuse(
+                    "handle_response called without an outstanding request",
+                ))
+            }
+        }
+    }
+}

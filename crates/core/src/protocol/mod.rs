@@ -339,6 +339,11 @@ pub fn adjust_for_server_clock(tokens: &mut TokenSet, now: UnixTime, resp: &Http
     }
 }
 
+/// The `message` of a JSON envelope body, if the body is one.
+pub fn envelope_message(resp: &HttpResponse) -> Option<String> {
+    Envelope::parse(&resp.body).ok()?.message
+}
+
 /// The session's access token, or [`Error::LoginRequired`].
 pub(crate) fn access_token(session: &crate::Session) -> Result<&Secret, Error> {
     session
