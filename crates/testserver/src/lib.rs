@@ -1,1 +1,71 @@
-//! tapis-auth-testserver (in progress).
+//! # tapis-auth-testserver
+//!
+//! A local server implementing, faithfully to `shared/reference/tapis-v3.md` and `agave-v2.md`, the Tapis v3
+//! Authenticator / Tenants / Sites endpoints, a Java-style protected service endpoint, and the Agave v2
+//! tenants / clients / token / revoke / profile endpoints — all on one port on 127.0.0.1 — plus test-only
+//! control endpoints under `/_test/`.
+//!
+//! In-process use from Rust tests (plain blocking code):
+//! ```no_run
+//! use tapis_auth_testserver::{Config, Fault, FaultKind, TestServer};
+//! let server = TestServer::start(Config::default());
+//! let base = server.url(); // e.g. "http://127.0.0.1:40123"
+//! server.inject_fault(Fault::new("v3.tokens", FaultKind::DropAfter).grant("refresh_token"));
+//! assert_eq!(server.stats().grant("v3.password"), 0);
+//! ```
+//!
+//! ## Defaults
+//! Tenant `test` (v3) and `test.v2` (v2); user `testuser`/`testpass`; v3 client `test-client` /
+//! `test-client-key` (callback `http://127.0.0.1/callback`); v2 client `test-client` with key `v2-test-key`
+//! and secret `v2-test-secret`. TTLs: v3 access 14400 s, refresh 1 year, device-code tokens 30 days; v2
+//! access 14400 s. v3 refresh tokens are reusable unless `v3_single_use_refresh`; v2 refresh tokens are
+//! always single-use.
+//!
+//! ## Endpoint keys (stats and faults)
+//! `v3.tokens`, `v3.device_code`, `v3.authorize`, `v3.clients` (list/create), `v3.client` (get/delete),
+//! `v3.userinfo`, `v3.revoke`, `v3.tenants`, `v3.tenant`, `v3.sites`, `v3.systems`, `v3.whoami`,
+//! `v3.well_known`, `v2.tenants`, `v2.clients`, `v2.client`, `v2.token`, `v2.revoke`, `v2.profile`.
+//! Grant keys: `v3.password`, `v3.refresh_token`, `v3.authorization_code`, `v3.device_code`, `v2.password`,
+//! `v2.refresh_token`.
+//!
+//! ## Test control endpoints (JSON in, JSON out; not counted, never faulted)
+//! | Request | Body | Answer |
+//! |---|---|---|
+//! | `GET /_test/stats` | | [`Stats`]: `{"total","endpoints":{key:n},"grants":{key:n},"rejected_refresh":{"v3":n,"v2":n},"refreshed":{..},"faults_fired":{kind:n}}` |
+//! | `POST /_test/stats/reset`, `DELETE /_test/stats` | | `{"reset":true}` |
+//! | `GET /_test/config` | | [`RuntimeConfig`] |
+//! | `POST /_test/config` | partial [`ConfigPatch`], e.g. `{"v3_access_ttl":5,"v3_single_use_refresh":true}` | new [`RuntimeConfig`] |
+//! | `POST /_test/faults` | a [`Fault`] or an array: `{"endpoint":"v3.tokens","grant":"refresh_token","kind":"drop_after","count":1}`; kinds `status` (+`status`), `rate_limit` (+`retry_after`), `delay` (+`delay_ms`), `drop`, `drop_after`, `malformed` | `{"queued":n}` |
+//! | `GET /_test/faults`, `DELETE /_test/faults` | | list / `{"cleared":n}` |
+//! | `POST /_test/device/approve` | `{"user_code","username"?,"ttl"?}` | `{"approved":true,"device_code","username"}` or 404 `{"error"}` |
+//! | `GET /_test/device/pending` | | `[{"user_code","client_id","entered","expires_at"}]` |
+//! | `POST /_test/authorize/approve` | `{"login_id"?,"username"?}` (default: latest login, `testuser`) | `{"redirect":"{callback}?code=..&state=.."}` |
+//! | `GET /_test/authorize/pending` | | `[{"login_id","client_id","redirect_uri","response_type","state"}]` |
+//! | `POST /_test/users` | `{"username","password"}` | `{"added":name}` |
+//! | `POST /_test/mint` | `{"username"?,"ttl"?,"client_id"?,"refresh"?,"grant"?}` (negative ttl = expired) | v3 token `result` object |
+//! | `GET /_test/info` | | `{"url","tenant_id","v2_tenant_code","public_key","users","started","now"}` |
+//! | `POST /_test/shutdown` | | `{"shutting_down":true}`, then the server exits |
+//!
+//! `GET /v3/oauth2/authorize?...&test_user=NAME` (or runtime `auto_approve_user`) approves at once and
+//! answers 302 to `{callback_url}?code=..&state=..`; without it an HTML login page is served (form posts to
+//! `/v3/oauth2/login`) and the login waits for `/_test/authorize/approve`.
+//!
+//! Deliberate choices where the reference is silent: a revoked access token gets 400 `Invalid Tapis token.`
+//! from Python-style endpoints and 401 `TAPIS_SECURITY_JWT_INVALID_CLAIM ... revoked` from `/v3/systems`;
+//! after a v2 refresh the old access token stays valid until it expires; v2 client create answers 201.
+
+mod control;
+mod faults;
+pub mod jwt;
+mod server;
+mod state;
+mod util;
+mod v2;
+mod v3;
+
+pub use faults::DropConnection;
+pub use server::TestServer;
+pub use state::{
+    Config, ConfigPatch, Fault, FaultFormat, FaultKind, RuntimeConfig, Stats, V2ClientSeed,
+    V3ClientSeed,
+};

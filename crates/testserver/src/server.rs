@@ -1,0 +1,441 @@
+//! Routing, the connection loop (plain or TLS) and the in-process [`TestServer`] handle.
+
+use std::io;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::extract::Request;
+
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::rustls;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+use crate::control;
+use crate::faults::DropConnection;
+use crate::state::{App, Config, ConfigPatch, Fault, RuntimeConfig, Stats};
+use crate::util;
+use crate::{v2, v3};
+
+async fn not_found() -> Response {
+    util::v3_err(404, "The requested URL was not found on the server.")
+}
+
+fn router(app: Arc<App>) -> Router {
+    Router::new()
+        // Tapis v3
+        .route("/v3/oauth2/tokens", post(v3::tokens))
+        .route("/v3/oauth2/tokens/revoke", post(v3::revoke))
+        .route("/v3/oauth2/device/code", post(v3::device_code))
+        .route(
+            "/v3/oauth2/device",
+            get(v3::device_page).post(v3::device_submit),
+        )
+        .route("/v3/oauth2/authorize", get(v3::authorize))
+        .route(
+            "/v3/oauth2/login",
+            get(v3::authorize).post(v3::login_submit),
+        )
+        .route(
+            "/v3/oauth2/clients",
+            get(v3::list_clients).post(v3::create_client),
+        )
+        .route(
+            "/v3/oauth2/clients/{id}",
+            get(v3::get_client).delete(v3::delete_client),
+        )
+        .route("/v3/oauth2/userinfo", get(v3::userinfo))
+        .route(
+            "/v3/oauth2/.well-known/oauth-authorization-server",
+            get(v3::well_known),
+        )
+        .route("/v3/tenants", get(v3::tenants))
+        .route("/v3/tenants/{id}", get(v3::tenant))
+        .route("/v3/sites", get(v3::sites))
+        .route("/v3/systems", get(v3::systems))
+        .route("/v3/test/whoami", get(v3::whoami))
+        // Agave v2
+        .route("/tenants", get(v2::tenants))
+        .route("/tenants/", get(v2::tenants))
+        .route("/clients/v2", get(v2::list_clients).post(v2::create_client))
+        .route(
+            "/clients/v2/",
+            get(v2::list_clients).post(v2::create_client),
+        )
+        .route(
+            "/clients/v2/{name}",
+            get(v2::get_client).delete(v2::delete_client),
+        )
+        .route("/token", post(v2::token))
+        .route("/revoke", post(v2::revoke))
+        .route("/profiles/v2/me", get(v2::profile_me))
+        // test control
+        .route(
+            "/_test/stats",
+            get(control::stats).delete(control::reset_stats),
+        )
+        .route("/_test/stats/reset", post(control::reset_stats))
+        .route(
+            "/_test/config",
+            get(control::get_config).post(control::set_config),
+        )
+        .route(
+            "/_test/faults",
+            get(control::list_faults)
+                .post(control::add_faults)
+                .delete(control::clear_faults),
+        )
+        .route("/_test/device/approve", post(control::approve_device))
+        .route("/_test/device/pending", get(control::pending_devices))
+        .route("/_test/authorize/approve", post(control::approve_login))
+        .route("/_test/authorize/pending", get(control::pending_logins))
+        .route("/_test/users", post(control::add_user))
+        .route("/_test/mint", post(control::mint))
+        .route("/_test/info", get(control::info))
+        .route("/_test/shutdown", post(control::shutdown))
+        .fallback(not_found)
+        .with_state(app)
+}
+
+/// Error returned to hyper to make it close the connection without a response.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+async fn serve_conn<I>(io: I, router: Router)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+        let router = router.clone();
+        async move {
+            let resp = match router.oneshot(req.map(axum::body::Body::new)).await {
+                Ok(r) => r,
+                Err(e) => match e {},
+            };
+            if resp.extensions().get::<DropConnection>().is_some() {
+                Err(Dropped)
+            } else {
+                Ok(resp)
+            }
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), svc);
+    // Bound every connection's lifetime so a stuck client cannot keep a task forever.
+    let _ = tokio::time::timeout(Duration::from_secs(900), conn).await;
+}
+
+async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, router: Router) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            match tls {
+                None => serve_conn(stream, router).await,
+                Some(acc) => {
+                    if let Ok(Ok(s)) =
+                        tokio::time::timeout(Duration::from_secs(10), acc.accept(stream)).await
+                    {
+                        serve_conn(s, router).await;
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[cfg(unix)]
+async fn signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut t), Ok(mut i)) => {
+            tokio::select! { _ = t.recv() => {}, _ = i.recv() => {} }
+        }
+        _ => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn signal() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Generates a CA and a server certificate (SAN `127.0.0.1`, `localhost`); returns the acceptor and the CA PEM.
+fn make_tls() -> io::Result<(TlsAcceptor, String)> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
+    let err = |e: rcgen::Error| io::Error::other(e.to_string());
+    let ca_key = KeyPair::generate().map_err(err)?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "tapis-auth-testserver CA");
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_cert = ca_params.self_signed(&ca_key).map_err(err)?;
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().map_err(err)?;
+    let mut sp = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .map_err(err)?;
+    sp.distinguished_name
+        .push(DnType::CommonName, "tapis-auth-testserver");
+    let server_cert = sp.signed_by(&server_key, &issuer).map_err(err)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(io::Error::other)?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![server_cert.der().clone(), ca_cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
+        )
+        .map_err(io::Error::other)?;
+    Ok((TlsAcceptor::from(Arc::new(config)), ca_cert.pem()))
+}
+
+/// A running test server (own thread and single-threaded tokio runtime). Dropping it shuts it down.
+#[derive(Debug)]
+pub struct TestServer {
+    app: Arc<App>,
+    url: String,
+    ca_pem: Option<String>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server; panics if the port cannot be bound (use [`TestServer::try_start`] to handle that).
+    pub fn start(config: Config) -> TestServer {
+        Self::try_start(config).expect("tapis-auth-testserver failed to start")
+    }
+
+    /// Starts a server on 127.0.0.1 and returns once it is accepting connections.
+    pub fn try_start(config: Config) -> io::Result<TestServer> {
+        let std_listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
+        std_listener.set_nonblocking(true)?;
+        let port = std_listener.local_addr()?.port();
+        let (acceptor, ca_pem) = if config.tls {
+            let (a, p) = make_tls()?;
+            (Some(a), Some(p))
+        } else {
+            (None, None)
+        };
+        let scheme = if config.tls { "https" } else { "http" };
+        let url = format!("{scheme}://127.0.0.1:{port}");
+        let (tx, mut rx) = watch::channel(false);
+        let app = Arc::new(App::new(&config, url.clone(), tx));
+        let router = router(app.clone());
+        let (time_limit, handle_signals) = (config.time_limit, config.handle_signals);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("tapis-auth-testserver".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = match TcpListener::from_std(std_listener) {
+                        Ok(l) => l,
+                        Err(_) => return,
+                    };
+                    let limit = async {
+                        match time_limit {
+                            Some(d) if !d.is_zero() => tokio::time::sleep(d).await,
+                            _ => std::future::pending().await,
+                        }
+                    };
+                    let sig = async {
+                        if handle_signals {
+                            signal().await
+                        } else {
+                            std::future::pending().await
+                        }
+                    };
+                    tokio::select! {
+                        _ = accept_loop(listener, acceptor, router) => {}
+                        _ = rx.wait_for(|stop| *stop) => {}
+                        _ = limit => {}
+                        _ = sig => {}
+                    }
+                });
+                // Dropping the runtime here cancels every connection task.
+                drop(runtime);
+            })?;
+        Ok(TestServer {
+            app,
+            url,
+            ca_pem,
+            thread: Some(thread),
+        })
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:43125` (no trailing slash). This is the tenant's `base_url`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The CA certificate PEM (TLS mode only).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// The Tapis v3 tenant id.
+    pub fn tenant_id(&self) -> &str {
+        &self.app.tenant_id
+    }
+
+    /// The Agave v2 tenant code.
+    pub fn v2_tenant_code(&self) -> &str {
+        &self.app.v2_code
+    }
+
+    /// The tenant signing key's public half (PEM SPKI), as in the tenant record's `public_key`.
+    pub fn public_key_pem(&self) -> &str {
+        self.app.keys.public_pem()
+    }
+
+    /// A snapshot of the request statistics.
+    pub fn stats(&self) -> Stats {
+        self.app.st().stats.clone()
+    }
+
+    /// Clears the statistics.
+    pub fn reset_stats(&self) {
+        self.app.st().stats = Stats::default();
+    }
+
+    /// Marks the pending device code `user_code` as entered by `user` (token TTL = configured device TTL).
+    /// Returns the device code.
+    pub fn approve_device(&self, user_code: &str, user: &str) -> Result<String, String> {
+        v3::approve_device(&self.app, user_code, user, None)
+    }
+
+    /// Like [`TestServer::approve_device`] with an explicit access-token TTL in seconds.
+    pub fn approve_device_with_ttl(
+        &self,
+        user_code: &str,
+        user: &str,
+        ttl: i64,
+    ) -> Result<String, String> {
+        v3::approve_device(&self.app, user_code, user, Some(ttl))
+    }
+
+    /// User codes of device codes that have not been approved yet.
+    pub fn pending_user_codes(&self) -> Vec<String> {
+        self.app
+            .st()
+            .device_codes
+            .values()
+            .filter(|d| matches!(d.status, crate::state::DeviceStatus::Created))
+            .map(|d| d.user_code.clone())
+            .collect()
+    }
+
+    /// Completes the most recent pending browser login (from `GET /v3/oauth2/authorize`) as `user`;
+    /// returns the redirect URL (`{callback_url}?code=..&state=..`).
+    pub fn approve_login(&self, user: &str) -> Result<String, String> {
+        let login = {
+            let mut st = self.app.st();
+            st.logins.pop().ok_or("no pending login")?.1
+        };
+        v3::complete_login(&self.app, &login, user)
+    }
+
+    /// Applies a partial runtime-config change (TTLs, single-use refresh, fault format, auto-approve).
+    pub fn set_config(&self, patch: ConfigPatch) {
+        self.app.st().rt.apply(&patch);
+    }
+
+    /// The current runtime config.
+    pub fn runtime_config(&self) -> RuntimeConfig {
+        self.app.st().rt.clone()
+    }
+
+    /// Queues a fault.
+    pub fn inject_fault(&self, fault: Fault) {
+        self.app.st().faults.push_back(fault);
+    }
+
+    /// Removes all queued faults.
+    pub fn clear_faults(&self) {
+        self.app.st().faults.clear();
+    }
+
+    /// Adds or replaces a user.
+    pub fn add_user(&self, username: &str, password: &str) {
+        self.app.st().users.insert(username.into(), password.into());
+    }
+
+    /// Mints a v3 token result (`{"access_token":{..},"refresh_token":{..}?}`) without a request.
+    /// `ttl` may be negative (already expired); a refresh token is included when `client_id` is given.
+    pub fn mint_v3(&self, username: &str, ttl: i64, client_id: Option<&str>) -> Value {
+        control::mint_v3(
+            &self.app,
+            control::Mint {
+                username: Some(username.into()),
+                ttl: Some(ttl),
+                client_id: client_id.map(String::from),
+                ..Default::default()
+            },
+        )
+    }
+
+    /// True while the server thread is running.
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// Blocks until the server stops (shutdown request, signal or time limit).
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let _ = self.app.shutdown.send(true);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
