@@ -1,0 +1,577 @@
+//! [`JsonStore`]: the agavepy / tapis-cli compatible credential cache (`~/.agave`).
+//!
+//! # Directory
+//! An explicit path, else [`crate::default_cache_dir`]: `$TAPIS_CACHE_DIR`, else
+//! `$AGAVE_CACHE_DIR`, else `$HOME/.agave`. Nothing is created by reads; the first write creates
+//! the directory with mode 0700. A path that exists but is not a directory is an error.
+//!
+//! # Files
+//! | file | role |
+//! |---|---|
+//! | `config.json` | every profile (the agavepy 1.0 "sessions sidecar" layout) |
+//! | `current` | the current **Agave v2** session, in the bash-CLI format, for v2 tools |
+//! | `.tapis-auth.lock` | the cross-process lock file (never the data files) |
+//!
+//! ## `config.json`
+//! ```json
+//! {"sessions": {"<tenantid>": {"<username>": {"<client name or apikey>": {
+//!     "tenantid": "tacc", "baseurl": "https://tacc.tapis.io", "apikey": "cid", "apisecret": "…",
+//!     "username": "jdoe", "access_token": "…", "refresh_token": "…",
+//!     "created_at": "1795324301", "expires_in": "14400", "expires_at": "Sun Nov 22 16:11:41 UTC 2026",
+//!     "tapis_profile": "default", "tapis_platform": "tapis-v3", "client_name": null,
+//!     "access_expires_at": 1795338701, "refresh_expires_at": 1826860301,
+//!     "tapis_tenant": {"site_id": "tacc", …}, "tapis_token": {"jti": "…"}, "tapis_client": {…}}}}},
+//!  "tapis_auth": {"format_version": 1, "writer": "libtapis_auth/0.1.0",
+//!                 "current_profile": "default", "current_file_profile": "old-v2"}}
+//! ```
+//! - A profile is the slot whose `tapis_profile` equals its name; the slot key is
+//!   `sessions[tenant id or "null"][username or "null"][client name, else client id, else "null"]`,
+//!   as agavepy 1.0 keys it. If that slot already holds another profile, `#<profile>` is appended
+//!   to the client key. A slot with no `tapis_profile` (written by agavepy) at the same key is
+//!   updated in place, as agavepy itself would.
+//! - The CLI fields (all strings) are authoritative; the `tapis_*` keys, `client_name`,
+//!   `access_expires_at` and `refresh_expires_at` carry what the old formats cannot (platform,
+//!   Tapis v3 tenant fields, refresh expiry, token id). Old readers ignore them.
+//! - Every other top-level key (agavepy 0.9.5's `current`), every other slot and every unknown key
+//!   inside a slot is kept on write. Writes are compact one-line JSON with sorted keys.
+//! - Expiry on read: `int(created_at) + int(expires_in)` when both parse, else
+//!   `access_expires_at`; `expires_at` is never parsed.
+//!
+//! ## `current`
+//! Written (one line, every libtapis_auth value a string, never `password`, never `proxies`,
+//! unknown scalar keys kept, e.g. `devurl`, `verify`) only for **Agave v2** sessions, when the
+//! saved profile is the current one. A Tapis v3 session is never written to `current`: agavepy
+//! and tapis-cli would send its JWT to v2 services as a Bearer token. When a v3 profile becomes
+//! current, `current` keeps the last v2 session so v2 tools still work.
+//!
+//! Reading: if `current` holds a session whose profile is not in `config.json` (a user with only
+//! an agavepy / bash CLI cache), it is listed as `tapis_auth.current_file_profile`, else as
+//! [`DEFAULT_PROFILE`]. When the profile mirrored into `current` is loaded and `current` holds
+//! the same client and user with a newer `created_at` (agavepy refreshed the tokens and wrote
+//! only `current`), the tokens from `current` are used, so a rotated refresh token is never lost.
+//!
+//! # Atomicity, durability, permissions
+//! Every write goes to a temp file in the same directory (`O_EXCL`, 0600), is fsynced, renamed
+//! over the target and the directory is fsynced. `config.json` is written before `current`.
+//! A data file found with a looser mode is replaced by a 0600 one on the next write and reported
+//! once through [`JsonStore::warnings`]; a looser directory is tightened to 0700 and reported.
+//!
+//! # Locking
+//! `save`, `delete` and `set_current_profile` take the lock themselves (re-entrantly, so the
+//! token manager's `lock()` → `load()` → `save()` works). See [`crate::lock`] for the Lustre
+//! `flock` mount caveat, NFS behaviour and the `O_EXCL` fallback.
+//!
+//! # Corruption
+//! A file that does not parse gives [`StoreError::Corrupt`] with its path, line and column; the
+//! store never overwrites or deletes it (saves fail too) until [`crate::move_aside`] is called.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use tapis_auth_core::{Platform, Session, Store, StoreError, StoreLock, DEFAULT_PROFILE};
+
+use crate::agave::{self, keys};
+use crate::fsutil::{self, Warnings};
+use crate::lock::{LockOptions, ProcessLock};
+
+/// File name of the all-profiles file.
+pub const CONFIG_FILE: &str = "config.json";
+/// File name of the current v2 session file.
+pub const CURRENT_FILE: &str = "current";
+/// File name of the lock file.
+pub const LOCK_FILE: &str = ".tapis-auth.lock";
+/// The top-level key holding libtapis_auth's metadata in `config.json`.
+pub const META_KEY: &str = "tapis_auth";
+/// Version of the `config.json` extensions written by this crate.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// The JSON-file store. See the module documentation for the format.
+pub struct JsonStore {
+    dir: PathBuf,
+    config: PathBuf,
+    current: PathBuf,
+    lock_options: LockOptions,
+    lock: std::sync::OnceLock<Arc<ProcessLock>>,
+    warnings: Warnings,
+}
+
+impl std::fmt::Debug for JsonStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonStore").field("dir", &self.dir).finish()
+    }
+}
+
+/// A parsed `config.json` (or an empty one when the file does not exist).
+struct Config {
+    root: Map<String, Value>,
+}
+
+impl Config {
+    fn meta(&self) -> Option<&Map<String, Value>> {
+        self.root.get(META_KEY).and_then(Value::as_object)
+    }
+    fn meta_str(&self, key: &str) -> Option<String> {
+        self.meta().and_then(|m| agave::text(m, &[key]))
+    }
+    fn meta_mut(&mut self) -> &mut Map<String, Value> {
+        let v = self
+            .root
+            .entry(META_KEY)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !v.is_object() {
+            *v = Value::Object(Map::new());
+        }
+        let m = v.as_object_mut().expect("object");
+        m.insert("format_version".into(), Value::from(FORMAT_VERSION));
+        m.insert(
+            "writer".into(),
+            Value::String(format!("libtapis_auth/{}", env!("CARGO_PKG_VERSION"))),
+        );
+        m
+    }
+    fn set_meta(&mut self, key: &str, v: Option<&str>) {
+        let m = self.meta_mut();
+        match v {
+            Some(v) => m.insert(key.into(), Value::String(v.into())),
+            None => m.remove(key),
+        };
+    }
+    fn file_profile(&self) -> String {
+        self.meta_str("current_file_profile")
+            .unwrap_or_else(|| DEFAULT_PROFILE.to_string())
+    }
+
+    /// Every slot: (tenant key, user key, client key, context).
+    fn slots(&self) -> impl Iterator<Item = (&str, &str, &str, &Map<String, Value>)> {
+        self.root
+            .get("sessions")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|t| t.iter())
+            .filter_map(|(tk, u)| u.as_object().map(|u| (tk.as_str(), u)))
+            .flat_map(|(tk, u)| {
+                u.iter()
+                    .filter_map(move |(uk, c)| c.as_object().map(|c| (tk, uk.as_str(), c)))
+            })
+            .flat_map(|(tk, uk, c)| {
+                c.iter()
+                    .filter_map(move |(ck, ctx)| ctx.as_object().map(|x| (tk, uk, ck.as_str(), x)))
+            })
+    }
+
+    fn find(&self, profile: &str) -> Option<&Map<String, Value>> {
+        self.slots()
+            .find(|(_, _, _, c)| c.get(keys::PROFILE).and_then(Value::as_str) == Some(profile))
+            .map(|x| x.3)
+    }
+
+    fn profiles(&self) -> Vec<String> {
+        self.slots()
+            .filter_map(|(_, _, _, c)| c.get(keys::PROFILE).and_then(Value::as_str))
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn sessions_mut(&mut self) -> &mut Map<String, Value> {
+        let v = self
+            .root
+            .entry("sessions")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !v.is_object() {
+            *v = Value::Object(Map::new());
+        }
+        v.as_object_mut().expect("object")
+    }
+
+    /// Removes every slot of `profile`, pruning maps left empty; returns the removed contexts.
+    fn remove(&mut self, profile: &str) -> Vec<(String, String, String, Map<String, Value>)> {
+        let mut out = Vec::new();
+        let sessions = self.sessions_mut();
+        for (tk, users) in sessions.iter_mut() {
+            let Some(users) = users.as_object_mut() else { continue };
+            for (uk, clients) in users.iter_mut() {
+                let Some(clients) = clients.as_object_mut() else { continue };
+                let hits: Vec<String> = clients
+                    .iter()
+                    .filter(|(_, c)| {
+                        c.get(keys::PROFILE).and_then(Value::as_str) == Some(profile)
+                    })
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for ck in hits {
+                    if let Some(Value::Object(c)) = clients.remove(&ck) {
+                        out.push((tk.clone(), uk.clone(), ck, c));
+                    }
+                }
+            }
+            users.retain(|_, c| c.as_object().is_none_or(|c| !c.is_empty()));
+        }
+        sessions.retain(|_, u| u.as_object().is_none_or(|u| !u.is_empty()));
+        out
+    }
+}
+
+fn slot_key(v: Option<&str>) -> String {
+    match v {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => "null".to_string(),
+    }
+}
+
+impl JsonStore {
+    /// A store on `dir`. Nothing is created until the first write; `dir` existing as something
+    /// other than a directory is an error.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        Self::with_lock_options(dir, LockOptions::default())
+    }
+
+    /// A store on the default directory ([`crate::default_cache_dir`] over the process
+    /// environment).
+    pub fn open_default() -> Result<Self, StoreError> {
+        Self::open(crate::default_cache_dir(&|k| std::env::var(k).ok())?)
+    }
+
+    /// A store on `dir` with explicit lock options (timeout, mechanism).
+    pub fn with_lock_options(
+        dir: impl Into<PathBuf>,
+        lock_options: LockOptions,
+    ) -> Result<Self, StoreError> {
+        let dir = dir.into();
+        if dir.exists() && !dir.is_dir() {
+            return Err(fsutil::not_a_dir(&dir));
+        }
+        Ok(Self {
+            config: dir.join(CONFIG_FILE),
+            current: dir.join(CURRENT_FILE),
+            dir,
+            lock_options,
+            lock: std::sync::OnceLock::new(),
+            warnings: Warnings::default(),
+        })
+    }
+
+    /// The cache directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    /// Path of `config.json`.
+    pub fn config_path(&self) -> &Path {
+        &self.config
+    }
+    /// Path of `current`.
+    pub fn current_path(&self) -> &Path {
+        &self.current
+    }
+    /// Path of the lock file.
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir.join(LOCK_FILE)
+    }
+
+    /// Takes (and clears) the non-fatal findings so far, e.g. a cache file that was
+    /// world-readable and has been rewritten 0600. Each finding is reported once.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.take()
+    }
+
+    fn process_lock(&self) -> &Arc<ProcessLock> {
+        self.lock
+            .get_or_init(|| ProcessLock::shared(self.lock_path(), self.lock_options.clone()))
+    }
+
+    fn guard(&self) -> Result<crate::lock::Guard, StoreError> {
+        fsutil::ensure_dir(&self.dir, &self.warnings)?;
+        self.process_lock().acquire()
+    }
+
+    fn read_config(&self) -> Result<Config, StoreError> {
+        let Some(bytes) = fsutil::read_optional(&self.config)? else {
+            return Ok(Config { root: Map::new() });
+        };
+        let v: Value =
+            serde_json::from_slice(&bytes).map_err(|e| fsutil::corrupt(&self.config, &e))?;
+        match v {
+            Value::Object(root) => {
+                if root.get("sessions").is_some_and(|s| !s.is_object()) {
+                    return Err(self.corrupt_shape(&self.config, "\"sessions\" is not an object"));
+                }
+                Ok(Config { root })
+            }
+            _ => Err(self.corrupt_shape(&self.config, "the top level is not a JSON object")),
+        }
+    }
+
+    fn corrupt_shape(&self, path: &Path, reason: &str) -> StoreError {
+        StoreError::Corrupt {
+            path: path.to_path_buf(),
+            line: None,
+            column: None,
+            reason: reason.to_string(),
+        }
+    }
+
+    /// Reads `current`: `None` when missing; the object (first element of a list).
+    fn read_current(&self) -> Result<Option<Map<String, Value>>, StoreError> {
+        let Some(bytes) = fsutil::read_optional(&self.current)? else {
+            return Ok(None);
+        };
+        let v: Value =
+            serde_json::from_slice(&bytes).map_err(|e| fsutil::corrupt(&self.current, &e))?;
+        match v {
+            Value::Object(m) => Ok(Some(m)),
+            Value::Array(mut a) if !a.is_empty() => match a.swap_remove(0) {
+                Value::Object(m) => Ok(Some(m)),
+                _ => Err(self.corrupt_shape(&self.current, "the first list element is not an object")),
+            },
+            Value::Array(_) => Err(self.corrupt_shape(&self.current, "empty list")),
+            _ => Err(self.corrupt_shape(&self.current, "not a JSON object")),
+        }
+    }
+
+    fn session_from(&self, path: &Path, profile: &str, m: &Map<String, Value>) -> Result<Option<Session>, StoreError> {
+        agave::context_to_session(profile, m)
+            .map_err(|e| StoreError::Invalid(format!("{}: profile {profile:?}: {e}", path.display())))
+    }
+
+    /// The session `current` holds, if it is to be shown as its own profile.
+    fn current_session(&self, cfg: &Config) -> Result<Option<Session>, StoreError> {
+        let name = cfg.file_profile();
+        if cfg.find(&name).is_some() {
+            return Ok(None);
+        }
+        match self.read_current()? {
+            Some(m) => self.session_from(&self.current, &name, &m),
+            None => Ok(None),
+        }
+    }
+
+    /// Imports the sessions of a legacy agavepy `.agpy` file (a JSON list of client objects with
+    /// agavepy key names), read-only, as profiles `agpy-0`, `agpy-1`, …. Nothing is written.
+    pub fn import_agpy(path: &Path) -> Result<Vec<Session>, StoreError> {
+        let Some(bytes) = fsutil::read_optional(path)? else {
+            return Ok(Vec::new());
+        };
+        let v: Value = serde_json::from_slice(&bytes).map_err(|e| fsutil::corrupt(path, &e))?;
+        let items = match v {
+            Value::Array(a) => a,
+            o @ Value::Object(_) => vec![o],
+            _ => return Err(StoreError::Corrupt {
+                path: path.to_path_buf(),
+                line: None,
+                column: None,
+                reason: "not a JSON list".into(),
+            }),
+        };
+        let mut out = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            if let Some(m) = it.as_object() {
+                if let Some(s) = agave::context_to_session(&format!("agpy-{i}"), m)
+                    .map_err(|e| StoreError::Invalid(format!("{}: entry {i}: {e}", path.display())))?
+                {
+                    out.push(s);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn write_config(&self, cfg: &Config) -> Result<(), StoreError> {
+        fsutil::remove_stale_temps(&self.dir, &[CONFIG_FILE, CURRENT_FILE]);
+        fsutil::check_file_mode(&self.config, &self.warnings);
+        let mut bytes = serde_json::to_vec(&cfg.root)
+            .map_err(|e| StoreError::Invalid(format!("cannot serialise config.json: {e}")))?;
+        bytes.push(b'\n');
+        fsutil::atomic_write(&self.config, &bytes)
+    }
+
+    fn write_current(&self, s: &Session) -> Result<(), StoreError> {
+        debug_assert_eq!(s.tenant.platform, Platform::AgaveV2);
+        let mut m = self.read_current()?.unwrap_or_default();
+        agave::session_into_context(s, &mut m, false);
+        fsutil::check_file_mode(&self.current, &self.warnings);
+        let mut bytes = serde_json::to_vec(&m)
+            .map_err(|e| StoreError::Invalid(format!("cannot serialise current: {e}")))?;
+        bytes.push(b'\n');
+        fsutil::atomic_write(&self.current, &bytes)
+    }
+
+    /// Puts `s` into `cfg` (removing its old slot).
+    fn place(cfg: &mut Config, s: &Session) {
+        let old = cfg.remove(&s.profile);
+        let tk = slot_key(s.tenant.id.as_deref());
+        let uk = slot_key(s.username.as_deref());
+        let c = s.client.as_ref();
+        let mut ck = slot_key(c.and_then(|c| c.name.as_deref()).or(c.map(|c| c.id.as_str())));
+        let sessions = cfg.sessions_mut();
+        let users = sessions
+            .entry(tk.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !users.is_object() {
+            *users = Value::Object(Map::new());
+        }
+        let clients = users
+            .as_object_mut()
+            .expect("object")
+            .entry(uk)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !clients.is_object() {
+            *clients = Value::Object(Map::new());
+        }
+        let clients = clients.as_object_mut().expect("object");
+        // A slot held by another profile: keep it, use a disambiguated key.
+        if clients
+            .get(&ck)
+            .and_then(|c| c.get(keys::PROFILE))
+            .and_then(Value::as_str)
+            .is_some_and(|p| p != s.profile)
+        {
+            ck = format!("{ck}#{}", s.profile);
+        }
+        // Start from what was there (agavepy's slot, or our previous one) to keep unknown keys.
+        let mut ctx = match clients.remove(&ck) {
+            Some(Value::Object(m)) => m,
+            _ => old.into_iter().next().map(|x| x.3).unwrap_or_default(),
+        };
+        agave::session_into_context(s, &mut ctx, true);
+        clients.insert(ck, Value::Object(ctx));
+    }
+}
+
+impl Store for JsonStore {
+    fn load(&self, profile: &str) -> Result<Option<Session>, StoreError> {
+        let cfg = self.read_config()?;
+        if let Some(ctx) = cfg.find(profile) {
+            let mut s = match self.session_from(&self.config, profile, ctx)? {
+                Some(s) => s,
+                None => return Ok(None),
+            };
+            // Adopt newer tokens that a v2 tool wrote into `current` only.
+            if s.tenant.platform == Platform::AgaveV2
+                && cfg.meta_str("current_file_profile").as_deref() == Some(profile)
+            {
+                if let Some(m) = self.read_current()? {
+                    if let Ok(Some(c)) = agave::context_to_session(profile, &m) {
+                        let same = c.tenant.base_url == s.tenant.base_url
+                            && c.username == s.username
+                            && c.client.as_ref().map(|c| &c.id) == s.client.as_ref().map(|c| &c.id);
+                        let newer = c.tokens.as_ref().and_then(|t| t.issued_at)
+                            > s.tokens.as_ref().and_then(|t| t.issued_at);
+                        if same && newer {
+                            s.tokens = c.tokens;
+                        }
+                    }
+                }
+            }
+            return Ok(Some(s));
+        }
+        if profile == cfg.file_profile() {
+            return self.current_session(&cfg);
+        }
+        Ok(None)
+    }
+
+    fn save(&self, session: &Session) -> Result<(), StoreError> {
+        crate::validate_profile(&session.profile)?;
+        let _g = self.guard()?;
+        let mut cfg = self.read_config()?;
+        // Refuse while `current` is corrupt, whether or not it is rewritten below.
+        self.read_current()?;
+        let current = cfg.meta_str("current_profile");
+        let is_current = match &current {
+            Some(c) => c == &session.profile,
+            None => true,
+        };
+        let v2 = session.tenant.platform == Platform::AgaveV2;
+        Self::place(&mut cfg, session);
+        if current.is_none() {
+            cfg.set_meta("current_profile", Some(&session.profile));
+        }
+        if is_current && v2 {
+            cfg.set_meta("current_file_profile", Some(&session.profile));
+        }
+        cfg.meta_mut();
+        self.write_config(&cfg)?;
+        if is_current && v2 {
+            self.write_current(session)?;
+        }
+        Ok(())
+    }
+
+    fn delete(&self, profile: &str) -> Result<bool, StoreError> {
+        let _g = self.guard()?;
+        let mut cfg = self.read_config()?;
+        let from_current = cfg.find(profile).is_none()
+            && profile == cfg.file_profile()
+            && self.current_session(&cfg)?.is_some();
+        let removed = !cfg.remove(profile).is_empty();
+        let mirrored = cfg.meta_str("current_file_profile").as_deref() == Some(profile);
+        if !removed && !from_current {
+            return Ok(false);
+        }
+        if mirrored {
+            cfg.set_meta("current_file_profile", None);
+        }
+        if cfg.meta_str("current_profile").as_deref() == Some(profile) {
+            cfg.set_meta("current_profile", None);
+        }
+        if removed || mirrored {
+            self.write_config(&cfg)?;
+        }
+        if (mirrored || from_current) && self.current.exists() {
+            std::fs::remove_file(&self.current)
+                .map_err(|e| fsutil::io("remove", &self.current, e))?;
+            fsutil::sync_dir(&self.dir)?;
+        }
+        Ok(true)
+    }
+
+    fn list(&self) -> Result<Vec<String>, StoreError> {
+        let cfg = self.read_config()?;
+        let mut v = cfg.profiles();
+        if let Some(s) = self.current_session(&cfg)? {
+            v.push(s.profile);
+        }
+        v.sort();
+        v.dedup();
+        Ok(v)
+    }
+
+    fn lock(&self, _profile: &str) -> Result<StoreLock, StoreError> {
+        Ok(self.guard()?.into_store_lock())
+    }
+
+    fn current_profile(&self) -> Result<Option<String>, StoreError> {
+        let cfg = self.read_config()?;
+        if let Some(c) = cfg.meta_str("current_profile") {
+            return Ok(Some(c));
+        }
+        Ok(self.current_session(&cfg)?.map(|s| s.profile))
+    }
+
+    fn set_current_profile(&self, profile: &str) -> Result<(), StoreError> {
+        crate::validate_profile(profile)?;
+        let _g = self.guard()?;
+        let mut cfg = self.read_config()?;
+        self.read_current()?;
+        let session = match cfg.find(profile) {
+            Some(ctx) => self.session_from(&self.config, profile, ctx)?,
+            None => None,
+        };
+        cfg.set_meta("current_profile", Some(profile));
+        let v2 = session
+            .as_ref()
+            .filter(|s| s.tenant.platform == Platform::AgaveV2);
+        if v2.is_some() {
+            cfg.set_meta("current_file_profile", Some(profile));
+        }
+        self.write_config(&cfg)?;
+        if let Some(s) = v2 {
+            self.write_current(s)?;
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("json:{}", self.dir.display())
+    }
+}

@@ -1,0 +1,417 @@
+//! Locking shared by the stores: a re-entrant in-process lock (so `lock()` → `load()` →
+//! `save()` on one thread never deadlocks) joined to a cross-process advisory lock on a lock
+//! file beside the data (never on the data file itself, which is replaced by rename).
+//!
+//! # Cross-process lock
+//! The lock is `flock(LOCK_EX)` on the lock file, polled with back-off until the timeout
+//! (default [`DEFAULT_LOCK_TIMEOUT`]); on timeout the error is
+//! [`StoreError::LockTimeout`] naming the lock file.
+//!
+//! ## Shared file systems
+//! - **NFS** (v4, and v3 with `lockd`): Linux emulates `flock` with POSIX byte-range locks over
+//!   NLM/NFSv4 locking, so the lock is honoured across client nodes. With `-o nolock` it is only
+//!   node-local.
+//! - **Lustre**: `flock` works across nodes only when clients mount with `-o flock`; with
+//!   `-o localflock` it is node-local; with neither, `flock` fails with `ENOSYS`. Ask your site
+//!   which option is used.
+//! - **Fallback**: when `flock` fails with `ENOLCK`, `ENOSYS` or `EOPNOTSUPP`, the lock falls back
+//!   to creating `<lockfile>.excl` with `O_CREAT|O_EXCL` (atomic on NFSv3+ and Lustre). The file
+//!   holds `pid host unix-time`; it is considered stale and removed when its owner is on this
+//!   host and no longer alive, or when it is older than the stale age (default 10 minutes).
+//!   A process killed while holding a fallback lock on another host therefore blocks others
+//!   until the stale age passes (or until the file is removed by hand).
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+use std::thread::ThreadId;
+use std::time::{Duration, Instant, SystemTime};
+
+use tapis_auth_core::{StoreError, StoreLock};
+
+/// The default time to wait for the cross-process lock.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Age after which a fallback `O_EXCL` lock file is considered stale.
+pub const DEFAULT_STALE_AGE: Duration = Duration::from_secs(600);
+
+/// Which cross-process mechanism a lock uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LockMode {
+    /// `flock`, falling back to an `O_EXCL` lock file when the file system refuses `flock`.
+    #[default]
+    Auto,
+    /// Always use the `O_EXCL` lock file (for file systems whose `flock` is node-local only).
+    ExclusiveFile,
+    /// In-process exclusion only (the memory store).
+    InProcess,
+}
+
+/// Options for a [`ProcessLock`].
+#[derive(Clone, Debug)]
+pub struct LockOptions {
+    /// How long to wait before [`StoreError::LockTimeout`].
+    pub timeout: Duration,
+    /// Mechanism.
+    pub mode: LockMode,
+    /// Age after which a fallback lock file is stale.
+    pub stale_age: Duration,
+}
+
+impl Default for LockOptions {
+    fn default() -> Self {
+        Self {
+            timeout: DEFAULT_LOCK_TIMEOUT,
+            mode: LockMode::Auto,
+            stale_age: DEFAULT_STALE_AGE,
+        }
+    }
+}
+
+enum Held {
+    Flock(#[allow(dead_code)] File),
+    Excl(PathBuf),
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Held::Excl(p) = self {
+            let _ = std::fs::remove_file(p);
+        }
+        // Flock: closing the file releases the lock.
+    }
+}
+
+#[derive(Default)]
+struct State {
+    owner: Option<ThreadId>,
+    depth: usize,
+    held: Option<Held>,
+}
+
+/// A re-entrant lock, shared by every store instance in this process that uses the same lock
+/// file, plus the cross-process lock taken while the outermost guard is held.
+pub struct ProcessLock {
+    path: PathBuf,
+    options: LockOptions,
+    state: Mutex<State>,
+    cv: Condvar,
+}
+
+impl std::fmt::Debug for ProcessLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessLock")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+fn registry() -> &'static Mutex<HashMap<PathBuf, Weak<ProcessLock>>> {
+    static R: OnceLock<Mutex<HashMap<PathBuf, Weak<ProcessLock>>>> = OnceLock::new();
+    R.get_or_init(Default::default)
+}
+
+impl ProcessLock {
+    /// The process-wide lock for `path` (created on first use; instances share it so threads
+    /// of one process exclude each other too). Options of the first caller win.
+    pub fn shared(path: PathBuf, options: LockOptions) -> Arc<Self> {
+        let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
+        reg.retain(|_, w| w.strong_count() > 0);
+        if options.mode != LockMode::InProcess {
+            if let Some(l) = reg.get(&path).and_then(Weak::upgrade) {
+                return l;
+            }
+        }
+        let l = Arc::new(Self {
+            path: path.clone(),
+            options: options.clone(),
+            state: Mutex::new(State::default()),
+            cv: Condvar::new(),
+        });
+        if options.mode != LockMode::InProcess {
+            reg.insert(path, Arc::downgrade(&l));
+        }
+        l
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn timeout_err(&self, waited: Duration) -> StoreError {
+        StoreError::LockTimeout {
+            path: self.path.clone(),
+            waited_secs: waited.as_secs().max(1),
+        }
+    }
+
+    /// Acquires the lock (re-entrantly on the same thread), waiting up to the timeout.
+    pub fn acquire(self: &Arc<Self>) -> Result<Guard, StoreError> {
+        let start = Instant::now();
+        let me = std::thread::current().id();
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            match st.owner {
+                Some(o) if o == me => {
+                    st.depth += 1;
+                    return Ok(Guard(self.clone()));
+                }
+                None => break,
+                Some(_) => {
+                    let left = self.options.timeout.saturating_sub(start.elapsed());
+                    if left.is_zero() {
+                        return Err(self.timeout_err(start.elapsed()));
+                    }
+                    st = self
+                        .cv
+                        .wait_timeout(st, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
+                }
+            }
+        }
+        // We own the in-process lock now; take the cross-process one.
+        st.owner = Some(me);
+        st.depth = 1;
+        drop(st);
+        let held = match self.options.mode {
+            LockMode::InProcess => Ok(None),
+            LockMode::ExclusiveFile => self.excl_lock(start).map(Some),
+            LockMode::Auto => self.flock(start).map(Some),
+        };
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match held {
+            Ok(h) => {
+                st.held = h;
+                Ok(Guard(self.clone()))
+            }
+            Err(e) => {
+                st.owner = None;
+                st.depth = 0;
+                self.cv.notify_one();
+                Err(e)
+            }
+        }
+    }
+
+    fn flock(&self, start: Instant) -> Result<Held, StoreError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&self.path)
+            .map_err(|source| StoreError::Io {
+                action: "open lock file",
+                path: self.path.clone(),
+                source,
+            })?;
+        let mut delay = Duration::from_millis(1);
+        loop {
+            match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => return Ok(Held::Flock(file)),
+                Err(e)
+                    if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {}
+                Err(e)
+                    if e == rustix::io::Errno::NOLCK
+                        || e == rustix::io::Errno::NOSYS
+                        || e == rustix::io::Errno::OPNOTSUPP =>
+                {
+                    return self.excl_lock(start);
+                }
+                Err(e) => {
+                    return Err(StoreError::Io {
+                        action: "lock",
+                        path: self.path.clone(),
+                        source: e.into(),
+                    })
+                }
+            }
+            if start.elapsed() >= self.options.timeout {
+                return Err(self.timeout_err(start.elapsed()));
+            }
+            std::thread::sleep(delay);
+            delay = (delay * 2).min(Duration::from_millis(50));
+        }
+    }
+
+    fn excl_path(&self) -> PathBuf {
+        let mut p = self.path.clone().into_os_string();
+        p.push(".excl");
+        PathBuf::from(p)
+    }
+
+    fn excl_lock(&self, start: Instant) -> Result<Held, StoreError> {
+        let path = self.excl_path();
+        let mut delay = Duration::from_millis(2);
+        let host = hostname();
+        loop {
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    let now = SystemTime::now()
+                        .duration_since(SystemTime::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0);
+                    let _ = writeln!(f, "{} {} {}", std::process::id(), host, now);
+                    let _ = f.sync_all();
+                    return Ok(Held::Excl(path));
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    if self.is_stale(&path, &host) {
+                        let _ = std::fs::remove_file(&path);
+                        continue;
+                    }
+                }
+                Err(source) => {
+                    return Err(StoreError::Io {
+                        action: "create lock file",
+                        path,
+                        source,
+                    })
+                }
+            }
+            if start.elapsed() >= self.options.timeout {
+                return Err(StoreError::LockTimeout {
+                    path,
+                    waited_secs: start.elapsed().as_secs().max(1),
+                });
+            }
+            std::thread::sleep(delay);
+            delay = (delay * 2).min(Duration::from_millis(100));
+        }
+    }
+
+    fn is_stale(&self, path: &Path, host: &str) -> bool {
+        if let Ok(meta) = std::fs::metadata(path) {
+            if let Ok(age) = meta.modified().and_then(|m| {
+                SystemTime::now()
+                    .duration_since(m)
+                    .map_err(std::io::Error::other)
+            }) {
+                if age > self.options.stale_age {
+                    return true;
+                }
+            }
+        }
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return false;
+        };
+        let mut it = text.split_whitespace();
+        let (Some(pid), Some(h)) = (it.next(), it.next()) else {
+            return false; // being written right now
+        };
+        if h != host {
+            return false;
+        }
+        match pid.parse::<i32>().ok().and_then(rustix::process::Pid::from_raw) {
+            Some(pid) => matches!(
+                rustix::process::test_kill_process(pid),
+                Err(rustix::io::Errno::SRCH)
+            ),
+            None => false,
+        }
+    }
+
+    fn release(&self) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.depth = st.depth.saturating_sub(1);
+        if st.depth == 0 {
+            st.held = None;
+            st.owner = None;
+            self.cv.notify_one();
+        }
+    }
+}
+
+fn hostname() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A held lock; released when dropped.
+pub struct Guard(Arc<ProcessLock>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+impl Guard {
+    /// Wraps the guard for the `Store::lock` API.
+    pub fn into_store_lock(self) -> StoreLock {
+        StoreLock::new(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reentrant_on_one_thread_and_exclusive_across_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = ProcessLock::shared(
+            dir.path().join(".lock"),
+            LockOptions {
+                timeout: Duration::from_millis(200),
+                ..Default::default()
+            },
+        );
+        let g1 = l.acquire().unwrap();
+        let g2 = l.acquire().unwrap();
+        let l2 = l.clone();
+        let r = std::thread::spawn(move || l2.acquire().map(|_| ())).join().unwrap();
+        assert!(matches!(r, Err(StoreError::LockTimeout { .. })), "{r:?}");
+        drop(g1);
+        drop(g2);
+        let l3 = l.clone();
+        std::thread::spawn(move || l3.acquire().map(|_| ()))
+            .join()
+            .unwrap()
+            .unwrap();
+    }
+
+    #[test]
+    fn excl_fallback_excludes_and_detects_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = LockOptions {
+            timeout: Duration::from_millis(200),
+            mode: LockMode::ExclusiveFile,
+            ..Default::default()
+        };
+        let a = ProcessLock::shared(dir.path().join("a.lock"), opts.clone());
+        let g = a.acquire().unwrap();
+        assert!(dir.path().join("a.lock.excl").exists());
+        // A second, separate lock object on the same file (as another process would see it).
+        let b = Arc::new(ProcessLock {
+            path: dir.path().join("a.lock"),
+            options: opts.clone(),
+            state: Mutex::new(State::default()),
+            cv: Condvar::new(),
+        });
+        let e = b.acquire().map(|_| ()).unwrap_err();
+        assert!(e.to_string().contains("a.lock.excl"), "{e}");
+        drop(g);
+        assert!(!dir.path().join("a.lock.excl").exists());
+        // A lock file left by a dead process on this host is stale.
+        std::fs::write(
+            dir.path().join("a.lock.excl"),
+            format!("999999999 {} 0\n", hostname()),
+        )
+        .unwrap();
+        drop(b.acquire().unwrap());
+    }
+}
