@@ -1,2 +1,125 @@
-//! The tapis-auth command (in progress).
-fn main() {}
+//! `tapis-auth`: log in to Tapis v3 and Agave v2 tenants and hand out access tokens to scripts.
+//!
+//! Every command is a thin layer over [`tapis_auth_http::AuthSession`]. Machine output goes to
+//! stdout, messages for people to stderr; secrets are printed only by `token` and `env`.
+//! Failures map to the documented exit codes in [`exit`].
+
+mod cli;
+mod commands;
+mod exit;
+mod login;
+mod ui;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use tapis_auth_core::{Store, DEFAULT_PROFILE};
+use tapis_auth_http::{AuthSession, Options, TransportConfig};
+use tapis_auth_storage::StoreKind;
+
+use crate::cli::{Cli, Command, Global, StoreArg};
+use crate::exit::CliError;
+use crate::ui::Ui;
+
+/// What every command gets: the global settings and the output helper.
+pub struct Ctx {
+    /// The global flags.
+    pub g: Global,
+    /// Output.
+    pub ui: Ui,
+}
+
+impl Ctx {
+    /// The store kind chosen by `--store`.
+    pub fn store_kind(&self) -> StoreKind {
+        match self.g.store {
+            StoreArg::Json => StoreKind::Json,
+            StoreArg::Sqlite => StoreKind::Sqlite,
+            StoreArg::Keyring => StoreKind::Keyring,
+            StoreArg::Env => StoreKind::Env,
+        }
+    }
+
+    /// The store location from `--cache-dir` (the database file inside it for SQLite).
+    pub fn store_path(&self) -> Option<PathBuf> {
+        let dir = self.g.cache_dir.clone()?;
+        Some(match self.g.store {
+            StoreArg::Sqlite => dir.join(tapis_auth_storage::SQLITE_FILE),
+            _ => dir,
+        })
+    }
+
+    /// Library options from the global flags (store, profile, TLS settings).
+    pub fn options(&self) -> Options {
+        Options {
+            profile: self.g.profile.clone(),
+            store: self.store_kind(),
+            store_path: self.store_path(),
+            transport: TransportConfig {
+                ca_file: self.g.ca_file.clone(),
+                allow_insecure_http: self.g.insecure_http,
+                ..TransportConfig::default()
+            },
+            ..Options::default()
+        }
+    }
+
+    /// Opens the chosen store.
+    pub fn open_store(&self) -> Result<Arc<dyn Store>, CliError> {
+        let store = tapis_auth_storage::open_store(self.store_kind(), self.store_path().as_deref())?;
+        self.ui.debug(1, &format!("store: {}", store.describe()));
+        Ok(store)
+    }
+
+    /// The profile to act on: `--profile`, else the store's current profile, else `default`.
+    pub fn profile_name(&self, store: &dyn Store) -> Result<String, CliError> {
+        if let Some(p) = &self.g.profile {
+            return Ok(p.clone());
+        }
+        Ok(store
+            .current_profile()?
+            .unwrap_or_else(|| DEFAULT_PROFILE.to_owned()))
+    }
+
+    /// Restores the session (explicit > environment > store); exit code 3 when there is none.
+    pub fn restore(&self) -> Result<AuthSession, CliError> {
+        let s = AuthSession::restore(self.options())?;
+        self.ui.debug(1, &format!("profile {} from {}", s.profile(), s.source()));
+        Ok(s)
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let ui = Ui::new(cli.global.quiet, cli.global.verbose, cli.global.json);
+    let ctx = Ctx { g: cli.global, ui };
+    match cli.command {
+        Command::Token(a) => commands::token(&ctx, &a),
+        Command::Login(a) => login::login(&ctx, a),
+        Command::Status => commands::status(&ctx),
+        Command::Refresh => commands::refresh(&ctx),
+        Command::Logout(a) => commands::logout(&ctx, &a),
+        Command::Profiles(c) => commands::profiles(&ctx, &c),
+        Command::Clients(c) => commands::clients(&ctx, &c),
+        Command::Tenants(c) => commands::tenants(&ctx, &c),
+        Command::Env(a) => commands::env(&ctx, &a),
+        Command::Import(a) => commands::import(&ctx, &a),
+        Command::Repair(a) => commands::repair(&ctx, &a),
+        Command::Completions(a) => commands::completions(&a),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (quiet, verbose, json) = (cli.global.quiet, cli.global.verbose, cli.global.json);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`tapis-auth profiles list | head -1`) is not an error.
+        Err(e) if e.code == exit::OK => ExitCode::SUCCESS,
+        Err(e) => {
+            Ui::new(quiet, verbose, json).error(&e.message, e.hint.as_deref());
+            ExitCode::from(e.code)
+        }
+    }
+}

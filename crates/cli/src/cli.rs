@@ -1,0 +1,323 @@
+//! The command line, as clap derive structures.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Log in to Tapis v3 and Agave v2 tenants and hand out access tokens to scripts";
+
+const LONG_ABOUT: &str = "\
+Log in to Tapis v3 and Agave v2 tenants (TACC) and hand out access tokens to scripts.
+
+Log in once (device code, browser or password), then let batch jobs call
+`tapis-auth token`, which prints a valid access token and refreshes it when needed.
+Sessions are kept in an agavepy-compatible cache (~/.agave) or in SQLite, the OS
+keyring, or read from TAPIS_* environment variables.
+
+Machine output goes to stdout; messages for people go to stderr. Secrets are printed
+only by `token` and `env`, on stdout.";
+
+/// `tapis-auth`: the command line.
+#[derive(Debug, Parser)]
+#[command(name = "tapis-auth", version, about = ABOUT, long_about = LONG_ABOUT, after_long_help = crate::exit::TABLE)]
+pub struct Cli {
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where sessions are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StoreArg {
+    /// agavepy-compatible JSON cache (`current` + `config.json` in the cache directory).
+    Json,
+    /// SQLite database in the cache directory.
+    Sqlite,
+    /// The OS keyring (Secret Service or the kernel keyring).
+    Keyring,
+    /// Read-only: `TAPIS_BASE_URL`, `TAPIS_TOKEN`, ... environment variables.
+    Env,
+}
+
+/// Settings shared by every command (each also readable from the environment).
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Where sessions are kept.
+    #[arg(long, global = true, value_enum, env = "TAPIS_AUTH_STORE", default_value = "json")]
+    pub store: StoreArg,
+    /// Cache directory (default: $TAPIS_CACHE_DIR, else $AGAVE_CACHE_DIR, else ~/.agave).
+    #[arg(long, global = true, value_name = "DIR", env = "TAPIS_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Profile (session) name (default: the current profile).
+    #[arg(long, global = true, value_name = "NAME", env = "TAPIS_AUTH_PROFILE")]
+    pub profile: Option<String>,
+    /// Machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print nothing on stderr except errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More detail on stderr (repeat for more). Secrets are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Extra trusted CA certificates (PEM), for sites with their own CA.
+    #[arg(long, global = true, value_name = "FILE", env = "TAPIS_AUTH_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Allow plain http:// to non-loopback hosts (loopback is always allowed).
+    #[arg(long, global = true)]
+    pub insecure_http: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in and save the session as a profile.
+    Login(LoginArgs),
+    /// Print a valid access token (and nothing else) on stdout, refreshing when needed.
+    Token(TokenArgs),
+    /// Show who is logged in, where, and when the tokens expire (never a secret).
+    Status,
+    /// Refresh the access token now.
+    Refresh,
+    /// Revoke the tokens (where supported) and delete the session.
+    Logout(LogoutArgs),
+    /// List profiles or choose the current one.
+    #[command(subcommand)]
+    Profiles(ProfilesCommand),
+    /// Manage your OAuth clients.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+    /// List tenants.
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+    /// Print shell `export` lines (base URL, token, tenant, user) for a batch job.
+    Env(EnvArgs),
+    /// Copy sessions from an agavepy JSON cache into the chosen store.
+    Import(ImportArgs),
+    /// Move a corrupt cache file aside (kept, with a timestamped name).
+    Repair(RepairArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+/// How to log in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Device code: show a code and a URL, poll until approved.
+    Device,
+    /// Browser: authorization code with a local redirect.
+    Browser,
+    /// Username and password.
+    Password,
+}
+
+/// Platform names on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlatformArg {
+    /// Tapis v3.
+    V3,
+    /// Agave v2.
+    V2,
+}
+
+/// `tapis-auth login`.
+#[derive(Debug, Args)]
+#[command(after_help = "The password is never taken from the command line: it is prompted for \
+without echo, or read from stdin with --password-stdin. The client key may come from \
+TAPIS_CLIENT_KEY.")]
+pub struct LoginArgs {
+    /// Tenant id, e.g. `tacc`.
+    #[arg(long, value_name = "ID", env = "TAPIS_TENANT_ID")]
+    pub tenant: Option<String>,
+    /// Tenant base URL, e.g. https://tacc.tapis.io.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Platform (default: detected).
+    #[arg(long, value_enum)]
+    pub platform: Option<PlatformArg>,
+    /// Device code login (the default when no browser can be opened).
+    #[arg(long, group = "method")]
+    pub device: bool,
+    /// Browser login (authorization code with a local redirect).
+    #[arg(long, group = "method")]
+    pub browser: bool,
+    /// Password login (prompted without echo).
+    #[arg(long, group = "method")]
+    pub password: bool,
+    /// Password login, reading the password from the first line of stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Username (prompted for when needed).
+    #[arg(long, short = 'u', env = "TAPIS_USERNAME")]
+    pub username: Option<String>,
+    /// OAuth client id (default: the profile's client, else one is created at password login).
+    #[arg(long, value_name = "ID", env = "TAPIS_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// OAuth client key; prefer the TAPIS_CLIENT_KEY variable over the command line.
+    #[arg(long, value_name = "KEY", env = "TAPIS_CLIENT_KEY", hide_env_values = true)]
+    pub client_key: Option<String>,
+    /// Redirect URI for --browser (a loopback URI is listened on).
+    #[arg(long, value_name = "URI", default_value = "http://127.0.0.1:8765/callback")]
+    pub redirect_uri: String,
+    /// Do not create an OAuth client at password login (the session then cannot refresh).
+    #[arg(long)]
+    pub no_create_client: bool,
+    /// Give up a device or browser login after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub timeout: u64,
+    /// Do not draw the QR code at device login.
+    #[arg(long)]
+    pub no_qr: bool,
+    /// Where Agave v2 tenants are listed (default: TAPIS_TENANTS_URL, else TACC's).
+    #[arg(long, value_name = "URL", env = "TAPIS_TENANTS_URL")]
+    pub tenants_url: Option<String>,
+}
+
+impl LoginArgs {
+    /// The method asked for explicitly, if any.
+    pub fn method(&self) -> Option<Method> {
+        if self.device {
+            Some(Method::Device)
+        } else if self.browser {
+            Some(Method::Browser)
+        } else if self.password || self.password_stdin {
+            Some(Method::Password)
+        } else {
+            None
+        }
+    }
+}
+
+/// `tapis-auth token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The token must stay valid at least this long (60 s are always kept in hand).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub min_valid: i64,
+}
+
+/// `tapis-auth logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Every profile in the store.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `tapis-auth profiles ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// List the saved profiles (the current one is marked).
+    List,
+    /// Make NAME the current profile.
+    Use {
+        /// The profile.
+        name: String,
+    },
+}
+
+/// `tapis-auth clients ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Create an OAuth client (its key is stored, never printed).
+    Create(ClientCreateArgs),
+    /// List your OAuth clients.
+    List,
+    /// Delete an OAuth client (v3: by id; v2: by name).
+    Delete {
+        /// Client id (v2: client name).
+        id: String,
+    },
+}
+
+/// `tapis-auth clients create`.
+#[derive(Debug, Args)]
+pub struct ClientCreateArgs {
+    /// Client name / id (default: generated).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Callback URL (needed for browser login).
+    #[arg(long, value_name = "URL")]
+    pub callback_url: Option<String>,
+    /// Store the new client (id and key) in the profile, for the next login and refreshes.
+    #[arg(long = "use")]
+    pub use_it: bool,
+    /// Agave v2 needs the password to manage clients: read it from stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// `tapis-auth tenants ...`.
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// List the tenants of a platform.
+    List(TenantsListArgs),
+}
+
+/// `tapis-auth tenants list`.
+#[derive(Debug, Args)]
+pub struct TenantsListArgs {
+    /// Where to ask (default: the profile's tenant, else https://tacc.tapis.io).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Platform (default: the profile's, else detected from the URL, else v3).
+    #[arg(long, value_enum)]
+    pub platform: Option<PlatformArg>,
+    /// The Agave v2 tenants listing URL.
+    #[arg(long, value_name = "URL", env = "TAPIS_TENANTS_URL")]
+    pub tenants_url: Option<String>,
+}
+
+/// Shell syntaxes for `env`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    /// POSIX sh, bash, zsh: `export NAME='value'`.
+    Sh,
+    /// csh, tcsh: `setenv NAME 'value'`.
+    Csh,
+    /// fish: `set -gx NAME 'value'`.
+    Fish,
+}
+
+/// `tapis-auth env`.
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Output syntax.
+    #[arg(long, value_enum, default_value = "sh")]
+    pub shell: ShellArg,
+    /// The exported token must stay valid at least this long.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub min_valid: i64,
+}
+
+/// `tapis-auth import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The agavepy cache directory to copy from (default ~/.agave).
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+    /// Replace profiles that already exist in the destination.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// `tapis-auth repair`.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// Only show what is wrong; move nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `tapis-auth completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}

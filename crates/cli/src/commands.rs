@@ -1,0 +1,525 @@
+//! Every command except `login`.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+use tapis_auth_core::flow::clients::NewClient;
+use tapis_auth_core::{BaseUrl, Clock, Platform, Secret, Store, StoreError, UnixTime};
+use tapis_auth_http::{AuthSession, HttpTransport, SystemClock, WhoAmI};
+
+use crate::cli::{
+    ClientsCommand, CompletionsArgs, EnvArgs, ImportArgs, LogoutArgs, PlatformArg, ProfilesCommand,
+    RepairArgs, ShellArg, TenantsCommand, TokenArgs,
+};
+use crate::exit::{self, CliError};
+use crate::ui::{self, absolute, out, relative};
+use crate::Ctx;
+
+/// `token`: the access token and a newline on stdout, nothing else. The hot path is
+/// restore + access_token: no tenant lookup, no HTTP client unless a refresh is due.
+pub fn token(ctx: &Ctx, a: &TokenArgs) -> Result<(), CliError> {
+    let s = ctx.restore()?;
+    let written = s.with_access_token(a.min_valid, |t| {
+        let mut o = io::stdout().lock();
+        o.write_all(t.as_bytes())
+            .and_then(|()| o.write_all(b"\n"))
+            .and_then(|()| o.flush())
+    })?;
+    written?;
+    Ok(())
+}
+
+/// Converts a platform flag.
+pub fn platform(p: PlatformArg) -> Platform {
+    match p {
+        PlatformArg::V3 => Platform::TapisV3,
+        PlatformArg::V2 => Platform::AgaveV2,
+    }
+}
+
+fn time_json(t: Option<UnixTime>, now: UnixTime) -> Value {
+    match t {
+        Some(t) => json!({
+            "at": t.to_rfc3339(),
+            "unix": t.secs(),
+            "in_seconds": t.since(now),
+        }),
+        None => Value::Null,
+    }
+}
+
+/// The `status` record as JSON (no secrets).
+pub fn whoami_json(w: &WhoAmI, now: UnixTime) -> Value {
+    json!({
+        "profile": w.profile,
+        "username": w.username,
+        "tenant_id": w.tenant_id,
+        "base_url": w.base_url,
+        "platform": w.platform.as_str(),
+        "client_id": w.client_id,
+        "store": w.source,
+        "access_token": {
+            "expires": time_json(w.expires_at, now),
+            "valid": w.expires_at.is_some_and(|e| e.since(now) > 0),
+        },
+        "refresh_token": {
+            "present": w.has_refresh_token,
+            "expires": time_json(w.refresh_expires_at, now),
+        },
+    })
+}
+
+fn expiry_text(ui: &ui::Ui, t: Option<UnixTime>, now: UnixTime) -> String {
+    match t {
+        Some(t) if t.since(now) > 0 => format!("{} ({})", absolute(t), relative(t, now)),
+        Some(t) => ui.yellow(&format!("{} (expired {})", absolute(t), relative(t, now))),
+        None => "unknown".to_owned(),
+    }
+}
+
+/// The `status` table (no secrets).
+pub fn whoami_table(ui: &ui::Ui, w: &WhoAmI, now: UnixTime) -> String {
+    let dash = || "-".to_owned();
+    let tenant = match &w.tenant_id {
+        Some(id) => format!("{id} ({})", w.base_url),
+        None => w.base_url.clone(),
+    };
+    let refresh = if !w.has_refresh_token {
+        "none (log in again when the access token expires)".to_owned()
+    } else if w.refresh_expires_at.is_some() {
+        expiry_text(ui, w.refresh_expires_at, now)
+    } else {
+        "present (expiry unknown)".to_owned()
+    };
+    let mut access = expiry_text(ui, w.expires_at, now);
+    if w.expires_at.is_none_or(|e| e.since(now) < tapis_auth_core::DEFAULT_MARGIN_SECS) && w.has_refresh_token {
+        access.push_str(" — refreshed on next use");
+    }
+    let rows = [
+        ("Profile", w.profile.clone()),
+        ("User", w.username.clone().unwrap_or_else(dash)),
+        ("Tenant", tenant),
+        ("Platform", w.platform.as_str().to_owned()),
+        ("Client", w.client_id.clone().unwrap_or_else(dash)),
+        ("Store", w.source.clone()),
+        ("Access token", access),
+        ("Refresh token", refresh),
+    ];
+    let mut s = String::new();
+    for (k, v) in rows {
+        s.push_str(&format!("{:<14} {v}\n", ui.bold(k)));
+    }
+    s
+}
+
+/// `status`: who, where, which client and store, and when the tokens expire. No network.
+pub fn status(ctx: &Ctx) -> Result<(), CliError> {
+    let s = ctx.restore()?;
+    let w = s.whoami()?;
+    let now = SystemClock.now();
+    if ctx.g.json {
+        out(&format!("{:#}\n", whoami_json(&w, now)))?;
+    } else {
+        // The table goes to stdout; bold only when stdout is a terminal too.
+        let mut u = ctx.ui;
+        u.color = u.color && io::IsTerminal::is_terminal(&io::stdout());
+        out(&whoami_table(&u, &w, now))?;
+    }
+    Ok(())
+}
+
+/// `refresh`: refreshes now, whatever the token's remaining validity.
+pub fn refresh(ctx: &Ctx) -> Result<(), CliError> {
+    let s = ctx.restore()?;
+    let t = s.refresh()?;
+    let now = SystemClock.now();
+    if ctx.g.json {
+        out(&format!("{}\n", json!({"profile": s.profile(), "expires": time_json(t.expires_at, now)})))?;
+    } else {
+        let when = t
+            .expires_at
+            .map(|e| format!("{} ({})", absolute(e), relative(e, now)))
+            .unwrap_or_else(|| "at an unknown time".into());
+        ctx.ui.success(&format!("Refreshed profile {}: the access token expires {when}", s.profile()));
+    }
+    Ok(())
+}
+
+fn open_profile(ctx: &Ctx, profile: &str) -> Result<AuthSession, CliError> {
+    let mut o = ctx.options();
+    o.profile = Some(profile.to_owned());
+    o.use_environment = false;
+    Ok(AuthSession::open(o)?)
+}
+
+/// `logout [--all]`: revoke (best effort) and delete the session(s).
+pub fn logout(ctx: &Ctx, a: &LogoutArgs) -> Result<(), CliError> {
+    if ctx.store_kind() == tapis_auth_storage::StoreKind::Env {
+        return Err(CliError::usage("the env store is read-only: unset the TAPIS_* variables instead"));
+    }
+    let store = ctx.open_store()?;
+    let profiles = if a.all {
+        store.list()?
+    } else {
+        vec![ctx.profile_name(&*store)?]
+    };
+    let mut removed = Vec::new();
+    for p in &profiles {
+        let s = open_profile(ctx, p)?;
+        if s.logout()? {
+            ctx.ui.success(&format!("Logged out of profile {p}"));
+            removed.push(p.clone());
+        } else if !a.all {
+            ctx.ui.info(&format!("No session saved under profile {p}; nothing to do"));
+        }
+    }
+    if a.all && removed.is_empty() {
+        ctx.ui.info("No saved sessions; nothing to do");
+    }
+    if ctx.g.json {
+        out(&format!("{}\n", json!({ "logged_out": removed })))?;
+    }
+    Ok(())
+}
+
+/// `profiles list | use NAME`.
+pub fn profiles(ctx: &Ctx, c: &ProfilesCommand) -> Result<(), CliError> {
+    let store = ctx.open_store()?;
+    let current = store.current_profile()?;
+    match c {
+        ProfilesCommand::List => {
+            let names = store.list()?;
+            let mut rows = Vec::new();
+            for n in &names {
+                let s = store.load(n)?;
+                rows.push((n, s));
+            }
+            if ctx.g.json {
+                let v: Vec<Value> = rows
+                    .iter()
+                    .map(|(n, s)| {
+                        json!({
+                            "name": n,
+                            "current": current.as_deref() == Some(n.as_str()),
+                            "username": s.as_ref().and_then(|s| s.username.clone()),
+                            "tenant_id": s.as_ref().and_then(|s| s.tenant.id.clone()),
+                            "base_url": s.as_ref().map(|s| s.tenant.base_url.to_string()),
+                            "platform": s.as_ref().map(|s| s.tenant.platform.as_str()),
+                        })
+                    })
+                    .collect();
+                out(&format!("{:#}\n", Value::Array(v)))?;
+            } else {
+                if names.is_empty() {
+                    ctx.ui.info("No profiles saved yet: run `tapis-auth login`");
+                }
+                let mut text = String::new();
+                for (n, s) in &rows {
+                    let mark = if current.as_deref() == Some(n.as_str()) { '*' } else { ' ' };
+                    let who = s
+                        .as_ref()
+                        .map(|s| {
+                            format!(
+                                "{}@{} ({}, {})",
+                                s.username.as_deref().unwrap_or("?"),
+                                s.tenant.id.as_deref().unwrap_or("?"),
+                                s.tenant.base_url,
+                                s.tenant.platform
+                            )
+                        })
+                        .unwrap_or_default();
+                    text.push_str(&format!("{mark} {n}\t{who}\n"));
+                }
+                out(&text)?;
+            }
+        }
+        ProfilesCommand::Use { name } => {
+            if !store.list()?.iter().any(|n| n == name) {
+                return Err(CliError::usage(format!("there is no profile {name:?} in {}", store.describe()))
+                    .hint("list them with `tapis-auth profiles list`, or create it with `tapis-auth login --profile NAME`"));
+            }
+            store.set_current_profile(name)?;
+            ctx.ui.success(&format!("Profile {name} is now current"));
+        }
+    }
+    Ok(())
+}
+
+fn read_stdin_line(what: &str) -> Result<Secret, CliError> {
+    let mut line = String::new();
+    io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| CliError::usage(format!("cannot read the {what} from stdin: {e}")))?;
+    let v = line.trim_end_matches(['\r', '\n']).to_owned();
+    line.clear();
+    if v.is_empty() {
+        return Err(CliError::usage(format!("no {what} on stdin")));
+    }
+    Ok(Secret::new(v))
+}
+
+/// Reads a password from stdin (`--password-stdin`) or prompts for it without echo.
+pub fn get_password(stdin: bool, prompt: &str) -> Result<Secret, CliError> {
+    if stdin {
+        return read_stdin_line("password");
+    }
+    match rpassword::prompt_password(prompt) {
+        Ok(p) if !p.is_empty() => Ok(Secret::new(p)),
+        Ok(_) => Err(CliError::new(exit::AUTH_FAILED, "empty password")),
+        Err(e) => Err(CliError::usage(format!("cannot prompt for the password ({e})"))
+            .hint("without a terminal, pipe it in with --password-stdin")),
+    }
+}
+
+fn client_row(c: &tapis_auth_core::OAuthClient) -> String {
+    format!(
+        "{}\t{}\t{}\n",
+        c.id,
+        c.name.as_deref().unwrap_or("-"),
+        c.callback_url.as_deref().unwrap_or("-")
+    )
+}
+
+fn client_json(c: &tapis_auth_core::OAuthClient) -> Value {
+    json!({"id": c.id, "name": c.name, "callback_url": c.callback_url, "description": c.description})
+}
+
+/// `clients create | list | delete`.
+pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<(), CliError> {
+    let mut o = ctx.options();
+    let probe = AuthSession::restore(o.clone())?;
+    let session = probe.session()?;
+    if session.platform() == Platform::AgaveV2 {
+        // v2 manages clients with HTTP Basic username:password.
+        let stdin = matches!(c, ClientsCommand::Create(a) if a.password_stdin);
+        let user = session.username.clone().unwrap_or_default();
+        o.username = session.username.clone();
+        o.password = Some(get_password(stdin, &format!("Password for {user} (Agave v2 client management): "))?);
+    }
+    drop(probe);
+    let s = AuthSession::restore(o)?;
+    match c {
+        ClientsCommand::List => {
+            let list = s.list_clients()?;
+            if ctx.g.json {
+                out(&format!("{:#}\n", Value::Array(list.iter().map(client_json).collect())))?;
+            } else {
+                out(&list.iter().map(client_row).collect::<String>())?;
+            }
+        }
+        ClientsCommand::Delete { id } => {
+            s.delete_client(id)?;
+            ctx.ui.success(&format!("Deleted OAuth client {id}"));
+        }
+        ClientsCommand::Create(a) => {
+            let new = NewClient {
+                client_id: a.name.clone(),
+                callback_url: a.callback_url.clone(),
+                description: a.description.clone(),
+                ..NewClient::default()
+            };
+            let created = s.create_client(&new)?;
+            if a.use_it {
+                let mut sess = s.session()?;
+                sess.client = Some(created.clone());
+                s.manager().set_session(sess)?;
+                ctx.ui.success(&format!(
+                    "Created OAuth client {} and stored it (with its key) in profile {}",
+                    created.id,
+                    s.profile()
+                ));
+            } else {
+                ctx.ui.success(&format!(
+                    "Created OAuth client {} (its key is not shown; pass --use to store it in the profile)",
+                    created.id
+                ));
+            }
+            if ctx.g.json {
+                out(&format!("{}\n", client_json(&created)))?;
+            } else {
+                out(&format!("{}\n", created.id))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `tenants list`.
+pub fn tenants(ctx: &Ctx, c: &TenantsCommand) -> Result<(), CliError> {
+    let TenantsCommand::List(a) = c;
+    let current = AuthSession::restore(ctx.options()).ok().and_then(|s| s.session().ok());
+    let (base, plat) = match (&a.base_url, &current) {
+        (Some(u), _) => {
+            let b = BaseUrl::parse(u)?;
+            let p = a
+                .platform
+                .map(platform)
+                .or_else(|| Platform::guess_from_url(&b))
+                .unwrap_or(Platform::TapisV3);
+            (b, p)
+        }
+        (None, Some(s)) => (s.tenant.base_url.clone(), a.platform.map(platform).unwrap_or(s.platform())),
+        (None, None) => (
+            BaseUrl::parse("https://tacc.tapis.io")?,
+            a.platform.map(platform).unwrap_or(Platform::TapisV3),
+        ),
+    };
+    ctx.ui.debug(1, &format!("listing {plat} tenants at {base}"));
+    let transport = HttpTransport::new(ctx.options().transport);
+    let list = tapis_auth_http::session::list_tenants(&transport, &SystemClock, &base, plat, a.tenants_url.as_deref())?;
+    if ctx.g.json {
+        let v: Vec<Value> = list
+            .iter()
+            .map(|t| json!({"id": t.id, "base_url": t.base_url.to_string(), "platform": t.platform.as_str(), "name": t.name, "status": t.status}))
+            .collect();
+        out(&format!("{:#}\n", Value::Array(v)))?;
+    } else {
+        let mut text = String::new();
+        for t in &list {
+            text.push_str(&format!(
+                "{}\t{}\t{}\n",
+                t.id.as_deref().unwrap_or("-"),
+                t.base_url,
+                t.name.as_deref().unwrap_or("-")
+            ));
+        }
+        out(&text)?;
+    }
+    Ok(())
+}
+
+/// Quotes `v` for `shell` so that any byte sequence survives.
+pub fn quote(shell: ShellArg, v: &str) -> String {
+    match shell {
+        ShellArg::Sh => format!("'{}'", v.replace('\'', r"'\''")),
+        // csh: no escapes inside single quotes; `!` (history) and newlines need a backslash.
+        ShellArg::Csh => format!("'{}'", v.replace('\'', r"'\''").replace('!', r"\!").replace('\n', "\\\n")),
+        ShellArg::Fish => format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'")),
+    }
+}
+
+/// `env`: export lines for a batch job.
+pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<(), CliError> {
+    let s = ctx.restore()?;
+    let token = s.access_token(a.min_valid)?;
+    let w = s.whoami()?;
+    let mut vars: Vec<(&str, String)> = vec![("TAPIS_BASE_URL", w.base_url.clone())];
+    vars.push(("TAPIS_TOKEN", token.expose().to_owned()));
+    if let Some(t) = &w.tenant_id {
+        vars.push(("TAPIS_TENANT_ID", t.clone()));
+    }
+    if let Some(u) = &w.username {
+        vars.push(("TAPIS_USERNAME", u.clone()));
+    }
+    let mut text = String::new();
+    for (k, v) in &vars {
+        let q = quote(a.shell, v);
+        text.push_str(&match a.shell {
+            ShellArg::Sh => format!("export {k}={q}\n"),
+            ShellArg::Csh => format!("setenv {k} {q};\n"),
+            ShellArg::Fish => format!("set -gx {k} {q};\n"),
+        });
+    }
+    let r = out(&text);
+    // Do not leave a copy of the token in freed memory.
+    drop(Secret::new(text));
+    r?;
+    Ok(())
+}
+
+/// `import --from DIR`: copy sessions from an agavepy JSON cache into the chosen store.
+pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
+    let from = match &a.from {
+        Some(d) => d.clone(),
+        None => tapis_auth_storage::default_cache_dir(&|k: &str| std::env::var(k).ok())?,
+    };
+    if !from.is_dir() {
+        return Err(CliError::usage(format!("{} is not a directory", from.display())));
+    }
+    let src = tapis_auth_storage::open_store(tapis_auth_storage::StoreKind::Json, Some(&from))?;
+    let dst = ctx.open_store()?;
+    if src.describe() == dst.describe() {
+        return Err(CliError::usage("source and destination are the same store").hint("pick another with --store or --cache-dir"));
+    }
+    let existing = dst.list()?;
+    let mut imported = Vec::new();
+    let mut skipped = Vec::new();
+    for name in src.list()? {
+        let Some(session) = src.load(&name)? else { continue };
+        if existing.contains(&name) && !a.overwrite {
+            ctx.ui.warn(&format!("profile {name} already exists in {}; skipped (use --overwrite)", dst.describe()));
+            skipped.push(name);
+            continue;
+        }
+        {
+            let _lock = dst.lock(&name)?;
+            dst.save(&session)?;
+        }
+        ctx.ui.success(&format!("Imported profile {name} into {}", dst.describe()));
+        imported.push(name);
+    }
+    if dst.current_profile()?.is_none() {
+        if let Some(c) = src.current_profile()?.filter(|c| imported.contains(c)) {
+            dst.set_current_profile(&c)?;
+        }
+    }
+    if imported.is_empty() && skipped.is_empty() {
+        ctx.ui.info(&format!("No sessions found in {}", src.describe()));
+    }
+    if ctx.g.json {
+        out(&format!("{}\n", json!({"imported": imported, "skipped": skipped})))?;
+    }
+    Ok(())
+}
+
+/// Runs every read the store offers and returns the first error.
+fn check_store(store: &dyn Store) -> Result<(), StoreError> {
+    store.current_profile()?;
+    for p in store.list()? {
+        store.load(&p)?;
+    }
+    Ok(())
+}
+
+/// `repair`: show what is wrong with the cache and move corrupt files aside.
+pub fn repair(ctx: &Ctx, a: &RepairArgs) -> Result<(), CliError> {
+    let mut moved = Vec::new();
+    for _ in 0..8 {
+        let err = match tapis_auth_storage::open_store(ctx.store_kind(), ctx.store_path().as_deref())
+            .and_then(|s| check_store(&*s))
+        {
+            Ok(()) => break,
+            Err(e) => e,
+        };
+        let StoreError::Corrupt { path, .. } = &err else {
+            return Err(err.into());
+        };
+        let path = path.clone();
+        ctx.ui.warn(&err.to_string());
+        if a.dry_run {
+            return Err(CliError::new(exit::STORAGE, format!("{} is corrupt (nothing moved: --dry-run)", path.display()))
+                .hint("run `tapis-auth repair` without --dry-run to move it aside"));
+        }
+        let to = tapis_auth_storage::move_aside(&path)?;
+        ctx.ui.success(&format!("Moved {} aside to {} (kept for inspection)", path.display(), to.display()));
+        moved.push(json!({"from": path, "to": to}));
+    }
+    if moved.is_empty() {
+        ctx.ui.success("The credential store is readable; nothing to repair");
+    } else {
+        ctx.ui.info("Log in again if a session was lost: `tapis-auth login`");
+    }
+    if ctx.g.json {
+        out(&format!("{}\n", json!({"moved": moved})))?;
+    }
+    Ok(())
+}
+
+/// `completions SHELL`.
+pub fn completions(a: &CompletionsArgs) -> Result<(), CliError> {
+    let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(a.shell, &mut cmd, "tapis-auth", &mut buf);
+    out(&String::from_utf8_lossy(&buf))?;
+    Ok(())
+}

@@ -1,0 +1,306 @@
+//! `login`: password, device code (QR code, spinner, Ctrl-C) and browser.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tapis_auth_core::{BaseUrl, Clock, DevicePrompt, Error, Platform, Secret, Session};
+use tapis_auth_http::{AuthSession, DevicePoll, Options, SystemClock};
+
+use crate::cli::{LoginArgs, Method};
+use crate::commands::{get_password, platform, whoami_json};
+use crate::exit::CliError;
+use crate::ui::{duration, out, relative, Ui};
+use crate::Ctx;
+
+/// True when a browser can probably be opened here (a display, and not over SSH).
+fn browser_available() -> bool {
+    let ssh = std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some();
+    let display = cfg!(target_os = "macos")
+        || std::env::var_os("DISPLAY").is_some()
+        || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    display && !ssh
+}
+
+/// Whether `existing` is a session on the tenant the arguments name.
+fn same_tenant(existing: &Session, o: &Options) -> bool {
+    if let Some(u) = &o.base_url {
+        return BaseUrl::parse(u).is_ok_and(|b| b == existing.tenant.base_url);
+    }
+    match (&o.tenant_id, &existing.tenant.id) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    }
+}
+
+fn prompt_username(tenant: &str) -> Result<String, CliError> {
+    if !io::stdin().is_terminal() {
+        return Err(CliError::usage("no username given").hint("pass --username NAME (or set TAPIS_USERNAME)"));
+    }
+    let mut e = io::stderr().lock();
+    let _ = write!(e, "Username for {tenant}: ");
+    let _ = e.flush();
+    let mut line = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::usage(format!("cannot read the username: {e}")))?;
+    let u = line.trim().to_owned();
+    if u.is_empty() {
+        return Err(CliError::usage("no username given"));
+    }
+    Ok(u)
+}
+
+/// `login`.
+pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
+    if ctx.store_kind() == tapis_auth_storage::StoreKind::Env {
+        return Err(CliError::usage("the env store is read-only: a login cannot be saved there")
+            .hint("log in with --store json, sqlite or keyring, then `eval \"$(tapis-auth env)\"` in the job"));
+    }
+    if a.password_stdin && (a.device || a.browser) {
+        return Err(CliError::usage("--password-stdin goes with password login, not --device or --browser"));
+    }
+    let store = ctx.open_store()?;
+    let profile = ctx.profile_name(&*store)?;
+    let existing = store.load(&profile)?;
+    drop(store);
+
+    let mut o = ctx.options();
+    o.profile = Some(profile.clone());
+    o.use_environment = false;
+    o.persist_explicit = true;
+    o.tenants_url = a.tenants_url.clone();
+    if a.base_url.is_some() || a.tenant.is_some() {
+        o.base_url = a.base_url.clone();
+        o.tenant_id = a.tenant.clone();
+    } else if let Some(s) = &existing {
+        ctx.ui.debug(1, &format!("re-using the tenant of profile {profile}: {}", s.tenant.base_url));
+        o.base_url = Some(s.tenant.base_url.to_string());
+        o.tenant_id = s.tenant.id.clone();
+        o.platform = Some(s.tenant.platform);
+    } else {
+        return Err(CliError::usage("no tenant given")
+            .hint("pass a tenant id (`--tenant tacc`) or a base URL (`--base-url https://tacc.tapis.io`)"));
+    }
+    if let Some(p) = a.platform {
+        o.platform = Some(platform(p));
+    }
+    let same = existing.as_ref().filter(|s| same_tenant(s, &o));
+    if let Some(id) = &a.client_id {
+        o.client_id = Some(id.clone());
+        o.client_key = a.client_key.clone().map(Secret::new);
+    } else if let Some(c) = same.and_then(|s| s.client.clone()) {
+        ctx.ui.debug(1, &format!("re-using OAuth client {} of profile {profile}", c.id));
+        o.client_id = Some(c.id);
+        o.client_key = c.key;
+    }
+    o.username = a.username.clone().or_else(|| same.and_then(|s| s.username.clone()));
+
+    let method = match a.method() {
+        Some(m) => m,
+        None => {
+            if o.platform.is_none() {
+                // Detect the platform first: Agave v2 has no device or browser login.
+                let t = AuthSession::open(o.clone())?.resolve_tenant()?;
+                ctx.ui.debug(1, &format!("{} speaks {}", t.base_url, t.platform));
+                o.platform = Some(t.platform);
+            }
+            if o.platform == Some(Platform::AgaveV2) || o.client_id.is_none() {
+                if o.client_id.is_none() && o.platform != Some(Platform::AgaveV2) {
+                    ctx.ui.info("No OAuth client yet: logging in with a password (a client is created for you; next time the device code is used).");
+                }
+                Method::Password
+            } else if browser_available() && o.client_key.is_some() {
+                Method::Browser
+            } else {
+                Method::Device
+            }
+        }
+    };
+    let tenant_label = o.tenant_id.clone().or_else(|| o.base_url.clone()).unwrap_or_default();
+    match method {
+        Method::Password => {
+            let user = match o.username.clone() {
+                Some(u) => u,
+                None if a.password_stdin => {
+                    return Err(CliError::usage("--password-stdin needs --username (or TAPIS_USERNAME)"))
+                }
+                None => prompt_username(&tenant_label)?,
+            };
+            let pw = get_password(a.password_stdin, &format!("Password for {user}@{tenant_label}: "))?;
+            o.username = Some(user.clone());
+            o.password = Some(pw);
+            ctx.ui.info(&format!("Logging in to {tenant_label} as {user}…"));
+            let s = AuthSession::open(o)?;
+            s.login_password(!a.no_create_client)?;
+            finish(ctx, &s)
+        }
+        Method::Device => {
+            if o.client_id.is_none() {
+                return Err(CliError::usage("device login needs an OAuth client").hint(
+                    "log in once with `tapis-auth login --password` (it creates one), or pass --client-id (and TAPIS_CLIENT_KEY so the session can refresh)",
+                ));
+            }
+            let s = AuthSession::open(o)?;
+            device(ctx, &s, &a)?;
+            finish(ctx, &s)
+        }
+        Method::Browser => {
+            if o.client_id.is_none() || o.client_key.is_none() {
+                return Err(CliError::usage("browser login needs an OAuth client id and key")
+                    .hint("pass --client-id with TAPIS_CLIENT_KEY (the client's callback URL must be the --redirect-uri)"));
+            }
+            let s = AuthSession::open(o)?;
+            browser(ctx, &s, &a)?;
+            finish(ctx, &s)
+        }
+    }
+}
+
+fn finish(ctx: &Ctx, s: &AuthSession) -> Result<(), CliError> {
+    let w = s.whoami()?;
+    let now = SystemClock.now();
+    let expiry = w
+        .expires_at
+        .map(|e| format!("; the access token expires {}", relative(e, now)))
+        .unwrap_or_default();
+    ctx.ui.success(&format!(
+        "Logged in as {} on {} ({}); saved as profile {} in {}{expiry}",
+        w.username.as_deref().unwrap_or("?"),
+        w.tenant_id.as_deref().unwrap_or(&w.base_url),
+        w.platform,
+        w.profile,
+        w.source,
+    ));
+    if ctx.g.json {
+        out(&format!("{:#}\n", whoami_json(&w, now)))?;
+    }
+    Ok(())
+}
+
+/// Draws the QR code of `url` with half-block characters (two rows per line).
+pub fn qr_text(url: &str) -> Option<String> {
+    use qrcode::render::unicode::Dense1x2;
+    let code = qrcode::QrCode::new(url.as_bytes()).ok()?;
+    Some(
+        code.render::<Dense1x2>()
+            .dark_color(Dense1x2::Light)
+            .light_color(Dense1x2::Dark)
+            .quiet_zone(true)
+            .build(),
+    )
+}
+
+fn show_prompt(ui: &Ui, p: &DevicePrompt, qr: bool) {
+    let mut e = io::stderr().lock();
+    let _ = writeln!(e, "To log in, open this URL in a browser:\n\n    {}\n", ui.bold(&p.verification_uri));
+    let _ = writeln!(e, "and enter the code:  {}\n", ui.bold(&p.user_code));
+    if qr {
+        if let Some(q) = qr_text(&p.verification_uri) {
+            let _ = writeln!(e, "Or scan this QR code with a phone:\n{q}");
+        }
+    }
+}
+
+const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+fn device(ctx: &Ctx, s: &AuthSession, a: &LoginArgs) -> Result<(), CliError> {
+    let ui = ctx.ui;
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let c = Arc::clone(&cancel);
+        // Ctrl-C sets the flag; the loop below stops cleanly (and restores the cursor line).
+        if let Err(e) = ctrlc::set_handler(move || c.store(true, Ordering::SeqCst)) {
+            ui.debug(1, &format!("cannot install the Ctrl-C handler: {e}"));
+        }
+    }
+    let mut login = s.device_start()?;
+    if !ui.quiet {
+        show_prompt(&ui, login.prompt(), !a.no_qr);
+    }
+    let clock = SystemClock;
+    let timeout = i64::try_from(a.timeout).unwrap_or(i64::MAX);
+    let deadline = login.prompt().expires_at.min(clock.now().plus(timeout));
+    let spin = ui.stderr_tty && !ui.quiet;
+    if !spin && !ui.quiet {
+        ui.info(&format!(
+            "Waiting for approval (the code expires in {})…",
+            duration(deadline.since(clock.now()).max(0).unsigned_abs())
+        ));
+    }
+    let clear = || {
+        if spin {
+            let mut e = io::stderr().lock();
+            let _ = write!(e, "\r\x1b[K");
+            let _ = e.flush();
+        }
+    };
+    let mut frame = 0usize;
+    loop {
+        if cancel.load(Ordering::SeqCst) {
+            clear();
+            return Err(Error::Cancelled.into());
+        }
+        let now = clock.now();
+        if now >= deadline {
+            clear();
+            return Err(Error::DeviceCodeExpired.into());
+        }
+        match login.poll() {
+            Ok(DevicePoll::Complete) => {
+                clear();
+                return Ok(());
+            }
+            Ok(DevicePoll::Pending(_)) => {}
+            Err(e) => {
+                clear();
+                return Err(e.into());
+            }
+        }
+        if spin {
+            let left = deadline.since(now).max(0);
+            let mut e = io::stderr().lock();
+            let _ = write!(
+                e,
+                "\r{} Waiting for approval… {}:{:02} left (Ctrl-C to cancel)\x1b[K",
+                SPINNER[frame % SPINNER.len()],
+                left / 60,
+                left % 60
+            );
+            let _ = e.flush();
+            frame += 1;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn browser(ctx: &Ctx, s: &AuthSession, a: &LoginArgs) -> Result<(), CliError> {
+    let login = s.browser_start(&a.redirect_uri)?;
+    let url = login.authorize_url();
+    let opened = login.open_browser();
+    if opened {
+        ctx.ui.info(&format!("Opened a browser to log in. If nothing appears, open:\n\n    {url}\n"));
+    } else {
+        ctx.ui.info(&format!("Open this URL in a browser to log in:\n\n    {url}\n"));
+    }
+    if login.is_listening() {
+        ctx.ui.info(&format!("Waiting for the redirect to {}…", a.redirect_uri));
+        login.wait(Duration::from_secs(a.timeout))?;
+    } else {
+        let mut e = io::stderr().lock();
+        let _ = write!(e, "Paste the URL the browser was redirected to: ");
+        let _ = e.flush();
+        drop(e);
+        let mut line = String::new();
+        io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| CliError::usage(format!("cannot read the redirected URL: {e}")))?;
+        let redirected = Secret::new(line.trim().to_owned());
+        line.clear();
+        login.complete(redirected.expose())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! Output: machine output on stdout, messages for people on stderr, colour only on a terminal
+//! (and never when `NO_COLOR` is set), quiet and verbose levels, and time formatting.
+
+use std::io::{self, IsTerminal, Write};
+
+use tapis_auth_core::UnixTime;
+
+/// How to talk to the user.
+#[derive(Clone, Copy, Debug)]
+pub struct Ui {
+    /// Suppress everything on stderr except errors.
+    pub quiet: bool,
+    /// Verbosity (0 = normal).
+    pub verbose: u8,
+    /// Machine-readable JSON on stdout.
+    pub json: bool,
+    /// Use ANSI colour on stderr.
+    pub color: bool,
+    /// stderr is a terminal (spinners, prompts).
+    pub stderr_tty: bool,
+}
+
+impl Ui {
+    /// Settings from the global flags and the environment.
+    pub fn new(quiet: bool, verbose: u8, json: bool) -> Self {
+        let stderr_tty = io::stderr().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        Self {
+            quiet,
+            verbose,
+            json,
+            color: stderr_tty && !no_color && !dumb,
+            stderr_tty,
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// Bold text (when colour is on).
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    /// Green text (when colour is on).
+    pub fn green(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
+    /// Yellow text (when colour is on).
+    pub fn yellow(&self, text: &str) -> String {
+        self.paint("33", text)
+    }
+
+    /// A message for people, on stderr (suppressed by `--quiet`).
+    pub fn info(&self, text: &str) {
+        if !self.quiet {
+            let _ = writeln!(io::stderr().lock(), "{text}");
+        }
+    }
+
+    /// A success message, on stderr (suppressed by `--quiet`).
+    pub fn success(&self, text: &str) {
+        if !self.quiet {
+            let mark = self.green("✓");
+            let _ = writeln!(io::stderr().lock(), "{mark} {text}");
+        }
+    }
+
+    /// A warning on stderr (shown even with `--quiet`).
+    pub fn warn(&self, text: &str) {
+        let w = self.yellow("warning:");
+        let _ = writeln!(io::stderr().lock(), "tapis-auth: {w} {text}");
+    }
+
+    /// A diagnostic on stderr, shown at `-v` (level 1) or `-vv` (level 2). Never pass secrets.
+    pub fn debug(&self, level: u8, text: &str) {
+        if self.verbose >= level {
+            let _ = writeln!(io::stderr().lock(), "tapis-auth: debug: {text}");
+        }
+    }
+
+    /// An error with an optional hint, on stderr.
+    pub fn error(&self, message: &str, hint: Option<&str>) {
+        let mut e = io::stderr().lock();
+        let label = self.paint("1;31", "error:");
+        let _ = writeln!(e, "tapis-auth: {label} {message}");
+        if let Some(h) = hint {
+            let _ = writeln!(e, "  hint: {h}");
+        }
+    }
+}
+
+/// Writes machine output to stdout. A broken pipe (`tapis-auth status | head -1`) is reported
+/// as `BrokenPipe` so that `main` can exit quietly.
+pub fn out(text: &str) -> io::Result<()> {
+    let mut o = io::stdout().lock();
+    o.write_all(text.as_bytes())?;
+    o.flush()
+}
+
+/// `2026-04-06 10:27:50 UTC`.
+pub fn absolute(t: UnixTime) -> String {
+    let secs = t.secs();
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// `in 3h 59m` / `2m 5s ago`.
+pub fn relative(t: UnixTime, now: UnixTime) -> String {
+    let d = t.since(now);
+    let s = duration(d.unsigned_abs());
+    if d >= 0 {
+        format!("in {s}")
+    } else {
+        format!("{s} ago")
+    }
+}
+
+/// `3h 59m`, `364d 23h`, `42s`.
+pub fn duration(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86_400, (secs % 86_400) / 3600, (secs % 3600) / 60, secs % 60);
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_times() {
+        assert_eq!(absolute(UnixTime(0)), "1970-01-01 00:00:00 UTC");
+        assert_eq!(absolute(UnixTime(1_775_471_270)), "2026-04-06 10:27:50 UTC");
+        assert_eq!(relative(UnixTime(100), UnixTime(0)), "in 1m 40s");
+        assert_eq!(relative(UnixTime(0), UnixTime(7300)), "2h 1m ago");
+        assert_eq!(duration(86_400 * 364 + 3600 * 23), "364d 23h");
+    }
+}
