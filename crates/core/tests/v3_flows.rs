@@ -3,11 +3,12 @@
 
 mod common;
 use common::*;
-use tapis_auth_core::flow::{auth_code::AuthCodeFlow, clients, password, refresh, revoke, tenants, userinfo};
+use tapis_auth_core::flow::{
+    auth_code::AuthCodeFlow, clients, password, refresh, revoke, tenants, userinfo,
+};
 use tapis_auth_core::{
-    Flow,
-    authorize, classify_service_response, Error, HttpRequest, HttpResponse, Method, OAuthClient, Platform,
-    Replay, Secret, ServiceVerdict, UnixTime,
+    authorize, classify_service_response, Error, Flow, HttpRequest, HttpResponse, Method,
+    OAuthClient, Platform, Replay, Secret, ServiceVerdict, UnixTime,
 };
 
 const V3: Platform = Platform::TapisV3;
@@ -20,11 +21,21 @@ fn refresh_request_is_exact_and_response_parsed() {
     assert_eq!(req.method, Method::Post);
     assert_eq!(req.url, "https://tacc.tapis.io/v3/oauth2/tokens");
     assert_eq!(req.replay, Replay::OnlyIfNotSent);
-    assert_eq!(req.header_value("Authorization"), Some(basic("cid", CLIENT_KEY).as_str()));
+    assert_eq!(
+        req.header_value("Authorization"),
+        Some(basic("cid", CLIENT_KEY).as_str())
+    );
     assert_eq!(req.header_value("X-Tapis-Token"), None);
     assert_eq!(req.body.as_ref().unwrap().content_type, "application/json");
-    assert_eq!(body(&req), format!(r#"{{"grant_type":"refresh_token","refresh_token":"{REFRESH}"}}"#));
-    ex.handle_response(UnixTime(1000), HttpResponse::new(200, v3_token_ok(15_400, 99_999))).unwrap();
+    assert_eq!(
+        body(&req),
+        format!(r#"{{"grant_type":"refresh_token","refresh_token":"{REFRESH}"}}"#)
+    );
+    ex.handle_response(
+        UnixTime(1000),
+        HttpResponse::new(200, v3_token_ok(15_400, 99_999)),
+    )
+    .unwrap();
     let t = match tapis_auth_core::Flow::poll(&mut ex, UnixTime(1000)).unwrap() {
         tapis_auth_core::Action::Done(t) => t,
         _ => panic!(),
@@ -39,32 +50,64 @@ fn refresh_request_is_exact_and_response_parsed() {
 #[test]
 fn opaque_token_falls_back_to_expires_in_then_expires_at() {
     let s = session(V3);
-    let body = V3_TOKEN_OK.replace("ACCESS_JWT", "opaque").replace("REFRESH_JWT", "ropaque");
-    let t = run(&mut refresh::refresh(&s).unwrap(), 1000, HttpResponse::new(200, body)).unwrap();
+    let body = V3_TOKEN_OK
+        .replace("ACCESS_JWT", "opaque")
+        .replace("REFRESH_JWT", "ropaque");
+    let t = run(
+        &mut refresh::refresh(&s).unwrap(),
+        1000,
+        HttpResponse::new(200, body),
+    )
+    .unwrap();
     assert_eq!(t.expires_at, Some(UnixTime(15_400)));
     assert_eq!(t.refresh_expires_at, Some(UnixTime(1000 + 31_536_000)));
-    assert_eq!(t.jti.as_deref(), Some("f7b9b19e-6099-4f82-a722-b610c5d0ba0c"));
-    let body = V3_TOKEN_OK.replace("ACCESS_JWT", "opaque").replace("\"expires_in\": 14400,", "");
-    let t = run(&mut refresh::refresh(&s).unwrap(), 1000, HttpResponse::new(200, body)).unwrap();
-    assert_eq!(t.expires_at, UnixTime::from_iso8601("2024-01-24T19:17:53+00:00"));
+    assert_eq!(
+        t.jti.as_deref(),
+        Some("f7b9b19e-6099-4f82-a722-b610c5d0ba0c")
+    );
+    let body = V3_TOKEN_OK
+        .replace("ACCESS_JWT", "opaque")
+        .replace("\"expires_in\": 14400,", "");
+    let t = run(
+        &mut refresh::refresh(&s).unwrap(),
+        1000,
+        HttpResponse::new(200, body),
+    )
+    .unwrap();
+    assert_eq!(
+        t.expires_at,
+        UnixTime::from_iso8601("2024-01-24T19:17:53+00:00")
+    );
 }
 
 #[test]
 fn refresh_without_refresh_token_or_client_is_login_required() {
     let mut s = session(V3);
     s.client = Some(OAuthClient::public("cid"));
-    assert!(matches!(refresh::refresh(&s), Err(Error::LoginRequired { .. })));
+    assert!(matches!(
+        refresh::refresh(&s),
+        Err(Error::LoginRequired { .. })
+    ));
     let mut s = session(V3);
     s.tokens.as_mut().unwrap().refresh_token = None;
-    assert!(matches!(refresh::refresh(&s), Err(Error::LoginRequired { .. })));
+    assert!(matches!(
+        refresh::refresh(&s),
+        Err(Error::LoginRequired { .. })
+    ));
 }
 
 #[test]
 fn password_grant_key_order_and_basic_only_with_client() {
     let s = session(V3);
     let req = sent(&mut password::password_grant(&s).unwrap(), 0);
-    assert_eq!(body(&req), format!(r#"{{"username":"testuser","password":"{PASSWORD}","grant_type":"password"}}"#));
-    assert_eq!(req.header_value("Authorization"), Some(basic("cid", CLIENT_KEY).as_str()));
+    assert_eq!(
+        body(&req),
+        format!(r#"{{"username":"testuser","password":"{PASSWORD}","grant_type":"password"}}"#)
+    );
+    assert_eq!(
+        req.header_value("Authorization"),
+        Some(basic("cid", CLIENT_KEY).as_str())
+    );
     assert_eq!(req.url, "https://tacc.tapis.io/v3/oauth2/tokens");
     let mut s = session(V3);
     s.client = None;
@@ -72,7 +115,10 @@ fn password_grant_key_order_and_basic_only_with_client() {
     assert_eq!(req.header_value("Authorization"), None);
     let mut s = session(V3);
     s.client = Some(OAuthClient::public("cid"));
-    assert_eq!(sent(&mut password::password_grant(&s).unwrap(), 0).header_value("Authorization"), None);
+    assert_eq!(
+        sent(&mut password::password_grant(&s).unwrap(), 0).header_value("Authorization"),
+        None
+    );
 }
 
 #[test]
@@ -80,7 +126,12 @@ fn password_grant_without_client_yields_no_refresh_token() {
     let mut s = session(V3);
     s.client = None;
     let body = r#"{"result":{"access_token":{"access_token":"a.b","expires_in":14400,"expires_at":"2024-01-24T19:17:53.284752+00:00","jti":"x","id_token":"a.b"}},"status":"success","message":"Token created successfully.","version":"26Q1.0","metadata":{}}"#;
-    let t = run(&mut password::password_grant(&s).unwrap(), 0, HttpResponse::new(200, body)).unwrap();
+    let t = run(
+        &mut password::password_grant(&s).unwrap(),
+        0,
+        HttpResponse::new(200, body),
+    )
+    .unwrap();
     assert!(t.refresh_token.is_none());
     assert_eq!(t.expires_at, Some(UnixTime(14_400)));
 }
@@ -89,16 +140,26 @@ fn password_grant_without_client_yields_no_refresh_token() {
 fn password_grant_needs_username_and_password() {
     let mut s = session(V3);
     s.password = None;
-    assert!(matches!(password::password_grant(&s), Err(Error::LoginRequired { .. })));
+    assert!(matches!(
+        password::password_grant(&s),
+        Err(Error::LoginRequired { .. })
+    ));
     let mut s = session(V3);
     s.username = None;
-    assert!(matches!(password::password_grant(&s), Err(Error::Config(_))));
+    assert!(matches!(
+        password::password_grant(&s),
+        Err(Error::Config(_))
+    ));
 }
 
 #[test]
 fn accepts_any_2xx() {
     let s = session(V3);
-    let t = run(&mut password::password_grant(&s).unwrap(), 0, HttpResponse::new(201, v3_token_ok(50, 60)));
+    let t = run(
+        &mut password::password_grant(&s).unwrap(),
+        0,
+        HttpResponse::new(201, v3_token_ok(50, 60)),
+    );
     assert!(t.is_ok());
 }
 
@@ -106,12 +167,14 @@ fn accepts_any_2xx() {
 fn clock_skew_shifts_jwt_expiry_into_local_terms() {
     let s = session(V3);
     // Server clock is 100 s behind ours: a token expiring at server time 15_000 expires at local 15_100.
-    let resp = HttpResponse::new(200, v3_token_ok(15_000, 90_000)).with_header("Date", "Thu, 01 Jan 1970 00:15:00 GMT");
+    let resp = HttpResponse::new(200, v3_token_ok(15_000, 90_000))
+        .with_header("Date", "Thu, 01 Jan 1970 00:15:00 GMT");
     let t = run(&mut refresh::refresh(&s).unwrap(), 1000, resp).unwrap();
     assert_eq!(t.expires_at, Some(UnixTime(15_100)));
     assert_eq!(t.refresh_expires_at, Some(UnixTime(90_100)));
     // Within tolerance: unchanged.
-    let resp = HttpResponse::new(200, v3_token_ok(15_000, 90_000)).with_header("Date", "Thu, 01 Jan 1970 00:16:37 GMT");
+    let resp = HttpResponse::new(200, v3_token_ok(15_000, 90_000))
+        .with_header("Date", "Thu, 01 Jan 1970 00:16:37 GMT");
     let t = run(&mut refresh::refresh(&s).unwrap(), 1000, resp).unwrap();
     assert_eq!(t.expires_at, Some(UnixTime(15_000)));
 }
@@ -129,16 +192,33 @@ fn tenants_never_send_a_token() {
  "user_ldap_connection_id":"tacc-all","description":"Production tenant for all TACC users.", "allowable_x_tenant_ids": ["tacc"]},
  {"tenant_id":"nobase"}, {"tenant_id":"designsafe","base_url":"https://designsafe.tapis.io"}],
  "status":"success","message":"Tenants retrieved successfully.","version":"1.2.2","metadata":{}}"#;
-    ex.handle_response(UnixTime(0), HttpResponse::new(200, body)).unwrap();
+    ex.handle_response(UnixTime(0), HttpResponse::new(200, body))
+        .unwrap();
     let list = match tapis_auth_core::Flow::poll(&mut ex, UnixTime(0)).unwrap() {
         tapis_auth_core::Action::Done(l) => l,
         _ => panic!(),
     };
     assert_eq!(list.len(), 2);
-    assert_eq!(list[0].authenticator.as_deref(), Some("https://tacc.tapis.io/v3/oauth2"));
-    assert!(list[0].public_key.as_deref().unwrap().starts_with("-----BEGIN"));
-    assert_eq!(tenants::resolve(&list, "TACC").unwrap().id.as_deref(), Some("tacc"));
-    assert_eq!(tenants::resolve(&list, "https://DesignSafe.tapis.io/").unwrap().id.as_deref(), Some("designsafe"));
+    assert_eq!(
+        list[0].authenticator.as_deref(),
+        Some("https://tacc.tapis.io/v3/oauth2")
+    );
+    assert!(list[0]
+        .public_key
+        .as_deref()
+        .unwrap()
+        .starts_with("-----BEGIN"));
+    assert_eq!(
+        tenants::resolve(&list, "TACC").unwrap().id.as_deref(),
+        Some("tacc")
+    );
+    assert_eq!(
+        tenants::resolve(&list, "https://DesignSafe.tapis.io/")
+            .unwrap()
+            .id
+            .as_deref(),
+        Some("designsafe")
+    );
     assert!(tenants::resolve(&list, "nope").is_none());
 }
 
@@ -149,8 +229,16 @@ fn get_tenant_and_unknown_tenant() {
     assert_eq!(req.url, "https://tacc.tapis.io/v3/tenants/tacc");
     assert!(req.headers.is_empty());
     let mut ex = tenants::get_tenant("https://tacc.tapis.io", V3, "bogus").unwrap();
-    let e = run(&mut ex, 0, HttpResponse::new(400, envelope_error("No tenant found with tenant_id bogus."))).unwrap_err();
-    assert!(matches!(e, Error::Config(ref m) if m.contains("bogus")), "{e:?}");
+    let e = run(
+        &mut ex,
+        0,
+        HttpResponse::new(400, envelope_error("No tenant found with tenant_id bogus.")),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, Error::Config(ref m) if m.contains("bogus")),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -162,7 +250,8 @@ fn userinfo_uses_x_tapis_token() {
     assert_eq!(req.header_value("X-Tapis-Token"), Some(ACCESS));
     assert_eq!(req.header_value("Authorization"), None);
     let body = r#"{"result":{"dn":"uid=x","given_name":"Api","last_name":"Test","email":"a@b.c","phone":null,"mobile_phone":null,"create_time":null,"username":"apitest","uid":12345},"status":"success","message":"User profile retrieved successfully.","version":"1.6.0","metadata":{}}"#;
-    ex.handle_response(UnixTime(0), HttpResponse::new(200, body)).unwrap();
+    ex.handle_response(UnixTime(0), HttpResponse::new(200, body))
+        .unwrap();
     let u = match tapis_auth_core::Flow::poll(&mut ex, UnixTime(0)).unwrap() {
         tapis_auth_core::Action::Done(u) => u,
         _ => panic!(),
@@ -171,7 +260,12 @@ fn userinfo_uses_x_tapis_token() {
     assert_eq!(u.first_name.as_deref(), Some("Api"));
     assert_eq!(u.uid.as_deref(), Some("12345"));
     assert_eq!(u.phone, None);
-    let e = run(&mut userinfo::userinfo(&s).unwrap(), 0, HttpResponse::new(400, envelope_error("Invalid Tapis token."))).unwrap_err();
+    let e = run(
+        &mut userinfo::userinfo(&s).unwrap(),
+        0,
+        HttpResponse::new(400, envelope_error("Invalid Tapis token.")),
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::TokenExpired { .. }));
 }
 
@@ -185,10 +279,27 @@ fn revoke_request_and_already_expired_is_ok() {
     assert!(req.headers.is_empty());
     assert_eq!(body(&req), r#"{"token":"eyJ0eXAi.eyJqdGki.sig"}"#);
     let ok = r#"{"result":"","status":"success","message":"Token f7b9 has been revoked.","version":"1.6.0","metadata":{}}"#;
-    assert!(run(&mut revoke::revoke(&s, &tok).unwrap(), 0, HttpResponse::new(200, ok)).is_ok());
-    let expired = envelope_error("Invalid POST data; could not validate the token: debug data: eyJ0eXAi.eyJqdGki.sig");
-    assert!(run(&mut revoke::revoke(&s, &tok).unwrap(), 0, HttpResponse::new(400, expired)).is_ok());
-    let e = run(&mut revoke::revoke(&s, &tok).unwrap(), 0, HttpResponse::new(500, "boom")).unwrap_err();
+    assert!(run(
+        &mut revoke::revoke(&s, &tok).unwrap(),
+        0,
+        HttpResponse::new(200, ok)
+    )
+    .is_ok());
+    let expired = envelope_error(
+        "Invalid POST data; could not validate the token: debug data: eyJ0eXAi.eyJqdGki.sig",
+    );
+    assert!(run(
+        &mut revoke::revoke(&s, &tok).unwrap(),
+        0,
+        HttpResponse::new(400, expired)
+    )
+    .is_ok());
+    let e = run(
+        &mut revoke::revoke(&s, &tok).unwrap(),
+        0,
+        HttpResponse::new(500, "boom"),
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::Server { status: 500, .. }));
 }
 
@@ -207,31 +318,81 @@ fn clients_crud() {
     assert_eq!(req.url, "https://tacc.tapis.io/v3/oauth2/clients");
     assert_eq!(req.replay, Replay::OnlyIfNotSent);
     assert_eq!(req.header_value("X-Tapis-Token"), Some(ACCESS));
-    assert_eq!(body(&req), r#"{"client_id":"tapis-auth-testuser-host-x7","callback_url":"http://localhost:8080/cb","description":"d"}"#);
+    assert_eq!(
+        body(&req),
+        r#"{"client_id":"tapis-auth-testuser-host-x7","callback_url":"http://localhost:8080/cb","description":"d"}"#
+    );
     let created = r#"{"message":"Client created successfully.","metadata":{},"result":{"active":true,"callback_url":"","client_id":"tylers_client","client_key":"3kRdPMv7arpRn","create_time":"Mon, 06 Apr 2026 10:10:24 GMT","description":"","display_name":"tylers_client","last_update_time":"Mon, 06 Apr 2026 10:10:24 GMT","owner":"tjo656","tenant_id":"tacc"},"status":"success","version":"26Q1.0"}"#;
-    let c = run(&mut clients::create_client(&s, &new).unwrap(), 0, HttpResponse::new(200, created)).unwrap();
+    let c = run(
+        &mut clients::create_client(&s, &new).unwrap(),
+        0,
+        HttpResponse::new(200, created),
+    )
+    .unwrap();
     assert_eq!(c.id, "tylers_client");
     assert_eq!(c.key.as_ref().unwrap().expose(), "3kRdPMv7arpRn");
     assert_eq!(c.callback_url, None, "empty strings are absent");
 
-    let listed = created.replace("\"result\":{", "\"result\":[{").replace(",\"status\"", "],\"status\"").replace("}],\"status", "}],\"status");
+    let listed = created
+        .replace("\"result\":{", "\"result\":[{")
+        .replace(",\"status\"", "],\"status\"")
+        .replace("}],\"status", "}],\"status");
     let listed = listed.replace("\"tenant_id\":\"tacc\"}", "\"tenant_id\":\"tacc\"}");
     let mut ex = clients::list_clients(&s).unwrap();
     let req = sent(&mut ex, 0);
-    assert_eq!((req.method, req.url.as_str()), (Method::Get, "https://tacc.tapis.io/v3/oauth2/clients"));
-    let list = run(&mut clients::list_clients(&s).unwrap(), 0, HttpResponse::new(200, listed)).unwrap();
+    assert_eq!(
+        (req.method, req.url.as_str()),
+        (Method::Get, "https://tacc.tapis.io/v3/oauth2/clients")
+    );
+    let list = run(
+        &mut clients::list_clients(&s).unwrap(),
+        0,
+        HttpResponse::new(200, listed),
+    )
+    .unwrap();
     assert_eq!(list.len(), 1);
 
     let mut ex = clients::delete_client(&s, "tylers client").unwrap();
     let req = sent(&mut ex, 0);
-    assert_eq!((req.method, req.url.as_str()), (Method::Delete, "https://tacc.tapis.io/v3/oauth2/clients/tylers%20client"));
-    assert!(run(&mut clients::delete_client(&s, "c").unwrap(), 0, HttpResponse::new(200, "")).is_ok());
+    assert_eq!(
+        (req.method, req.url.as_str()),
+        (
+            Method::Delete,
+            "https://tacc.tapis.io/v3/oauth2/clients/tylers%20client"
+        )
+    );
+    assert!(run(
+        &mut clients::delete_client(&s, "c").unwrap(),
+        0,
+        HttpResponse::new(200, "")
+    )
+    .is_ok());
     let env = r#"{"message":"Client status updated to inactive successfully","metadata":{},"result":{"client_id":"c"},"status":"success","version":"1.6.0"}"#;
-    assert!(run(&mut clients::delete_client(&s, "c").unwrap(), 0, HttpResponse::new(200, env)).is_ok());
-    let dup = envelope_error("Invalid POST data; This change would violate uniqueness constraints. Details: ...");
-    let e = run(&mut clients::create_client(&s, &new).unwrap(), 0, HttpResponse::new(400, dup)).unwrap_err();
-    assert!(matches!(e, Error::Config(ref m) if m.contains("unique")), "{e:?}");
-    let e = run(&mut clients::delete_client(&s, "c").unwrap(), 0, HttpResponse::new(400, envelope_error("No client found with id c."))).unwrap_err();
+    assert!(run(
+        &mut clients::delete_client(&s, "c").unwrap(),
+        0,
+        HttpResponse::new(200, env)
+    )
+    .is_ok());
+    let dup = envelope_error(
+        "Invalid POST data; This change would violate uniqueness constraints. Details: ...",
+    );
+    let e = run(
+        &mut clients::create_client(&s, &new).unwrap(),
+        0,
+        HttpResponse::new(400, dup),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, Error::Config(ref m) if m.contains("unique")),
+        "{e:?}"
+    );
+    let e = run(
+        &mut clients::delete_client(&s, "c").unwrap(),
+        0,
+        HttpResponse::new(400, envelope_error("No client found with id c.")),
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::Server { status: 400, .. }));
 }
 
@@ -246,47 +407,96 @@ fn distinctive_ids_are_sanitised_and_bounded() {
 fn auth_code_flow() {
     let tenant = session(V3).tenant;
     let client = OAuthClient::new("cid", CLIENT_KEY);
-    let f = AuthCodeFlow::new(&tenant, &client, "https://app.example/cb?x=1", "st&te".into()).unwrap();
+    let f = AuthCodeFlow::new(
+        &tenant,
+        &client,
+        "https://app.example/cb?x=1",
+        "st&te".into(),
+    )
+    .unwrap();
     assert_eq!(
         f.authorize_url(),
         "https://tacc.tapis.io/v3/oauth2/authorize?client_id=cid&redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Fx%3D1&response_type=code&state=st%26te"
     );
-    let mut ex = f.exchange("https://app.example/cb?x=1&code=abcDEF123&state=st%26te#frag").unwrap();
+    let mut ex = f
+        .exchange("https://app.example/cb?x=1&code=abcDEF123&state=st%26te#frag")
+        .unwrap();
     let req = sent(&mut ex, 0);
     assert_eq!(req.url, "https://tacc.tapis.io/v3/oauth2/tokens");
-    assert_eq!(req.header_value("Authorization"), Some(basic("cid", CLIENT_KEY).as_str()));
-    assert_eq!(body(&req), r#"{"grant_type":"authorization_code","code":"abcDEF123","redirect_uri":"https://app.example/cb?x=1"}"#);
-    assert!(run(&mut f.exchange("code=abcDEF123&state=st%26te").unwrap(), 0, HttpResponse::new(200, v3_token_ok(9, 9))).is_ok());
+    assert_eq!(
+        req.header_value("Authorization"),
+        Some(basic("cid", CLIENT_KEY).as_str())
+    );
+    assert_eq!(
+        body(&req),
+        r#"{"grant_type":"authorization_code","code":"abcDEF123","redirect_uri":"https://app.example/cb?x=1"}"#
+    );
+    assert!(run(
+        &mut f.exchange("code=abcDEF123&state=st%26te").unwrap(),
+        0,
+        HttpResponse::new(200, v3_token_ok(9, 9))
+    )
+    .is_ok());
     // State mismatch, missing state, "None" state, error param, missing code.
     for cb in ["code=a&state=other", "code=a", "code=a&state=None"] {
         let e = f.exchange(cb).unwrap_err();
-        assert!(matches!(e, Error::LoginFailed { ref message } if message.contains("state")), "{cb}: {e:?}");
+        assert!(
+            matches!(e, Error::LoginFailed { ref message } if message.contains("state")),
+            "{cb}: {e:?}"
+        );
     }
-    let e = f.exchange("?error=access_denied&error_description=no&state=st%26te").unwrap_err();
+    let e = f
+        .exchange("?error=access_denied&error_description=no&state=st%26te")
+        .unwrap_err();
     assert!(matches!(e, Error::LoginFailed { ref message } if message.contains("access_denied")));
-    assert!(matches!(f.exchange("state=st%26te"), Err(Error::LoginFailed { .. })));
+    assert!(matches!(
+        f.exchange("state=st%26te"),
+        Err(Error::LoginFailed { .. })
+    ));
     // Public clients and v2 are refused.
-    assert!(matches!(AuthCodeFlow::new(&tenant, &OAuthClient::public("cid"), "u", "s".into()), Err(Error::Config(_))));
-    assert!(matches!(AuthCodeFlow::new(&session(Platform::AgaveV2).tenant, &client, "u", "s".into()), Err(Error::Config(_))));
-    assert!(matches!(AuthCodeFlow::new(&tenant, &client, "u", String::new()), Err(Error::Config(_))));
+    assert!(matches!(
+        AuthCodeFlow::new(&tenant, &OAuthClient::public("cid"), "u", "s".into()),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(
+        AuthCodeFlow::new(&session(Platform::AgaveV2).tenant, &client, "u", "s".into()),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(
+        AuthCodeFlow::new(&tenant, &client, "u", String::new()),
+        Err(Error::Config(_))
+    ));
 }
 
 #[test]
 fn authorize_adds_x_tapis_token_only() {
     let s = session(V3);
-    let req = HttpRequest::new(Method::Get, "https://tacc.tapis.io/v3/systems", Replay::Safe)
-        .header("Authorization", "Bearer stale")
-        .header("Accept", "application/json");
+    let req = HttpRequest::new(
+        Method::Get,
+        "https://tacc.tapis.io/v3/systems",
+        Replay::Safe,
+    )
+    .header("Authorization", "Bearer stale")
+    .header("Accept", "application/json");
     let out = authorize(&s, req).unwrap();
     assert_eq!(out.header_value("X-Tapis-Token"), Some(ACCESS));
     assert_eq!(out.header_value("Authorization"), None);
     assert_eq!(out.header_value("Accept"), Some("application/json"));
-    assert_eq!(out.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("x-tapis-token")).count(), 1);
+    assert_eq!(
+        out.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("x-tapis-token"))
+            .count(),
+        1
+    );
     let bad = HttpRequest::new(Method::Get, "u", Replay::Safe).header("X-Tapis-User", "someone");
     assert!(matches!(authorize(&s, bad), Err(Error::Config(_))));
     let mut none = session(V3);
     none.tokens = None;
-    assert!(matches!(authorize(&none, HttpRequest::new(Method::Get, "u", Replay::Safe)), Err(Error::LoginRequired { .. })));
+    assert!(matches!(
+        authorize(&none, HttpRequest::new(Method::Get, "u", Replay::Safe)),
+        Err(Error::LoginRequired { .. })
+    ));
 }
 
 #[test]
@@ -294,15 +504,48 @@ fn service_verdicts_v3() {
     let live = "TAPIS_SECURITY_JWT_EXPIRED Exception message: JWT expired at 2025-06-09T08:51:38Z. Current time: 2025-06-09T12:06:54Z, a difference of 11716617 milliseconds. Allowed clock skew: 0 milliseconds. Claims: iss: https://designsafe.tapis.io/v3/tokens sub: username@designsafe tapis/tenant_id: designsafe tapis/username: username tapis/account_type: user";
     let v = |st, b: &str| classify_service_response(V3, &HttpResponse::new(st, b.to_owned()));
     assert!(matches!(v(401, live), ServiceVerdict::RefreshAndRetry));
-    assert!(matches!(v(400, &envelope_error("Invalid Tapis token.")), ServiceVerdict::RefreshAndRetry));
+    assert!(matches!(
+        v(400, &envelope_error("Invalid Tapis token.")),
+        ServiceVerdict::RefreshAndRetry
+    ));
     assert!(matches!(v(200, "{}"), ServiceVerdict::Ok));
     assert!(matches!(v(204, ""), ServiceVerdict::Ok));
-    assert!(matches!(v(401, "TAPIS_SECURITY_MISSING_JWT_INFO no token"), ServiceVerdict::Failed(Error::LoginRequired { .. })));
-    assert!(matches!(v(401, "TAPIS_SECURITY_JWT_PARSE_ERROR bad"), ServiceVerdict::Failed(Error::Server { status: 401, .. })));
-    assert!(matches!(v(401, "TAPIS_SECURITY_JWT_INVALID_CLAIM tapis/token_type"), ServiceVerdict::Failed(Error::Server { status: 401, .. })));
-    assert!(matches!(v(401, "TAPIS_SECURITY_UNEXPECTED_HEADER X-Tapis-User"), ServiceVerdict::Failed(Error::Config(_))));
-    assert!(matches!(v(500, "TAPIS_SECURITY_JWT_KEY_ERROR"), ServiceVerdict::Failed(Error::Server { status: 500, .. })));
-    assert!(matches!(v(404, r#"{"status":"error","message":"not found","version":"26Q1.0","commit":"a","metadata":null,"result":null}"#), ServiceVerdict::Failed(Error::Server { status: 404, .. })));
-    assert!(matches!(v(502, "<html>Bad gateway</html>"), ServiceVerdict::Failed(Error::Server { status: 502, .. })));
-    assert!(matches!(v(400, &envelope_error("Invalid request; cannot set OBO headers with a user token.")), ServiceVerdict::Failed(Error::Config(_))));
+    assert!(matches!(
+        v(401, "TAPIS_SECURITY_MISSING_JWT_INFO no token"),
+        ServiceVerdict::Failed(Error::LoginRequired { .. })
+    ));
+    assert!(matches!(
+        v(401, "TAPIS_SECURITY_JWT_PARSE_ERROR bad"),
+        ServiceVerdict::Failed(Error::Server { status: 401, .. })
+    ));
+    assert!(matches!(
+        v(401, "TAPIS_SECURITY_JWT_INVALID_CLAIM tapis/token_type"),
+        ServiceVerdict::Failed(Error::Server { status: 401, .. })
+    ));
+    assert!(matches!(
+        v(401, "TAPIS_SECURITY_UNEXPECTED_HEADER X-Tapis-User"),
+        ServiceVerdict::Failed(Error::Config(_))
+    ));
+    assert!(matches!(
+        v(500, "TAPIS_SECURITY_JWT_KEY_ERROR"),
+        ServiceVerdict::Failed(Error::Server { status: 500, .. })
+    ));
+    assert!(matches!(
+        v(
+            404,
+            r#"{"status":"error","message":"not found","version":"26Q1.0","commit":"a","metadata":null,"result":null}"#
+        ),
+        ServiceVerdict::Failed(Error::Server { status: 404, .. })
+    ));
+    assert!(matches!(
+        v(502, "<html>Bad gateway</html>"),
+        ServiceVerdict::Failed(Error::Server { status: 502, .. })
+    ));
+    assert!(matches!(
+        v(
+            400,
+            &envelope_error("Invalid request; cannot set OBO headers with a user token.")
+        ),
+        ServiceVerdict::Failed(Error::Config(_))
+    ));
 }

@@ -3,8 +3,8 @@
 
 use base64::Engine;
 use tapis_auth_core::{
-    Action, BaseUrl, Error, Flow, HttpRequest, HttpResponse, OAuthClient, Platform, Secret, Session, Tenant,
-    TokenSet, UnixTime,
+    Action, BaseUrl, Error, Flow, HttpRequest, HttpResponse, OAuthClient, Platform, Secret,
+    Session, Tenant, TokenSet, UnixTime,
 };
 
 pub const CLIENT_KEY: &str = "3kRdPMv7arpRn";
@@ -14,7 +14,11 @@ pub const ACCESS: &str = "access-token-123456";
 
 pub fn jwt(payload: &str) -> String {
     let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    format!("{}.{}.sig", e.encode(r#"{"typ":"JWT","alg":"RS256"}"#), e.encode(payload))
+    format!(
+        "{}.{}.sig",
+        e.encode(r#"{"typ":"JWT","alg":"RS256"}"#),
+        e.encode(payload)
+    )
 }
 
 pub fn session(platform: Platform) -> Session {
@@ -22,11 +26,19 @@ pub fn session(platform: Platform) -> Session {
         Platform::TapisV3 => "https://tacc.tapis.io",
         Platform::AgaveV2 => "https://api.tacc.utexas.edu/",
     };
-    let mut s = Session::new("default", Tenant::new(BaseUrl::parse(url).unwrap(), platform));
+    let mut s = Session::new(
+        "default",
+        Tenant::new(BaseUrl::parse(url).unwrap(), platform),
+    );
     s.username = Some("testuser".into());
     s.password = Some(Secret::new(PASSWORD));
     s.client = Some(OAuthClient::new("cid", CLIENT_KEY));
-    s.tokens = Some(TokenSet::new(UnixTime(0), Secret::new(ACCESS), Some(Secret::new(REFRESH)), Some(10)));
+    s.tokens = Some(TokenSet::new(
+        UnixTime(0),
+        Secret::new(ACCESS),
+        Some(Secret::new(REFRESH)),
+        Some(10),
+    ));
     s
 }
 
@@ -67,7 +79,10 @@ pub fn body(req: &HttpRequest) -> String {
 }
 
 pub fn basic(id: &str, key: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{key}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{key}"))
+    )
 }
 
 pub const V3_TOKEN_OK: &str = r#"{
@@ -94,9 +109,18 @@ pub const V3_TOKEN_OK: &str = r#"{
 /// The v3 success body with real (unsigned) JWTs substituted.
 pub fn v3_token_ok(access_exp: i64, refresh_exp: i64) -> String {
     V3_TOKEN_OK
-        .replace("ACCESS_JWT", &jwt(&format!(r#"{{"jti":"f7b9b19e","exp":{access_exp},"tapis/token_type":"access"}}"#)))
-        .replace("REFRESH_JWT", &jwt(&format!(r#"{{"jti":"0f1c","exp":{refresh_exp},"tapis/token_type":"refresh"}}"#)))
+        .replace(
+            "ACCESS_JWT",
+            &jwt(&format!(
+                r#"{{"jti":"f7b9b19e","exp":{access_exp},"tapis/token_type":"access"}}"#
+            )),
+        )
+        .replace(
+            "REFRESH_JWT",
+            &jwt(&format!(
+                r#"{{"jti":"0f1c","exp":{refresh_exp},"tapis/token_type":"refresh"}}"#
+            )),
+        )
 }
 
-pub const V2_TOKEN_OK: &str =
-    r#"{"access_token":"abc1236eb2c917a4c5796eb1cc2c6f","expires_in":14400,"refresh_token":"abc12315b26ebc1aec5d6e232bb455b","token_type":"bearer"}"#;
+pub const V2_TOKEN_OK: &str = r#"{"access_token":"abc1236eb2c917a4c5796eb1cc2c6f","expires_in":14400,"refresh_token":"abc12315b26ebc1aec5d6e232bb455b","token_type":"bearer"}"#;
