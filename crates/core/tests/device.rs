@@ -102,7 +102,8 @@ fn client_side_deadline_ends_the_flow() {
 
 #[test]
 fn terminal_messages() {
-    let cases: &[(&str, fn(&Error) -> bool)] = &[
+    type Check = fn(&Error) -> bool;
+    let cases: &[(&str, Check)] = &[
         ("device code has expired and is now deleted.", |e| {
             matches!(e, Error::DeviceCodeExpired)
         }),
