@@ -53,6 +53,16 @@ pub(crate) fn corrupt(path: &Path, e: &serde_json::Error) -> StoreError {
     }
 }
 
+/// What kind of JSON error, without the message (which may quote a secret value).
+pub(crate) fn json_category(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "wrong or missing field",
+        serde_json::error::Category::Eof => "truncated",
+    }
+}
+
 /// Non-fatal findings (loose permissions that were tightened), reported once each.
 #[derive(Debug, Default)]
 pub(crate) struct Warnings(Mutex<Vec<String>>);

@@ -20,17 +20,7 @@ fn open(spec: &str) -> Arc<dyn Store> {
         #[cfg(feature = "sqlite")]
         "sqlite" => Arc::new(SqliteStore::open(path).unwrap()),
         #[cfg(feature = "keyring")]
-        "keyring-ss" => Arc::new(
-            KeyringStore::new(KeyringBackend::SecretService, path)
-                .unwrap()
-                .with_service("libtapis_auth-test"),
-        ),
-        #[cfg(feature = "keyring")]
-        "keyring-kernel" => Arc::new(
-            KeyringStore::new(KeyringBackend::KernelKeyutils, path)
-                .unwrap()
-                .with_service("libtapis_auth-test"),
-        ),
+        "keyring-ss" | "keyring-kernel" => Arc::new(keyring_store(kind, path)),
         other => panic!("unknown store spec {other}"),
     }
 }
@@ -110,5 +100,148 @@ mod json {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.contains(".tmp-")).collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+}
+
+#[cfg(feature = "keyring")]
+fn keyring_store(kind: &str, lock_dir: &Path) -> KeyringStore {
+    let backend = if kind == "keyring-ss" {
+        KeyringBackend::SecretService
+    } else {
+        KeyringBackend::KernelKeyutils
+    };
+    // A service name per scratch directory keeps runs apart from each other and from real items.
+    let tag = lock_dir.file_name().unwrap().to_string_lossy().into_owned();
+    KeyringStore::new(backend, lock_dir)
+        .unwrap()
+        .with_service(format!("libtapis_auth-test-{tag}"))
+}
+
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use super::*;
+
+    #[test]
+    fn conformance() {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("sub").join("s.sqlite3");
+        testing::conformance(&|| open(&format!("sqlite:{}", db.display())));
+        testing::assert_mode(&d.path().join("sub"), 0o700);
+        testing::assert_mode(&db, 0o600);
+        let journal: String = rusqlite::Connection::open(&db)
+            .unwrap()
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(journal.to_ascii_lowercase(), "delete", "rollback journal by default");
+    }
+
+    #[test]
+    fn reads_never_create_the_database() {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("none.sqlite3");
+        let s = SqliteStore::open(&db).unwrap();
+        assert_eq!(s.load("x").unwrap(), None);
+        assert!(s.list().unwrap().is_empty());
+        assert!(!db.exists());
+    }
+
+    #[test]
+    fn corrupt_database_reported_and_kept() {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("s.sqlite3");
+        let garbage = b"this is not a database, it is a text file that is long enough to have a header.....................................".repeat(8);
+        testing::corrupt_file_is_reported(&SqliteStore::open(&db).unwrap(), "alpha", &db, &garbage, false);
+    }
+
+    #[test]
+    fn corrupt_row_reported() {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("s.sqlite3");
+        let s = SqliteStore::open(&db).unwrap();
+        s.save(&testing::sample_v3("alpha", 1)).unwrap();
+        rusqlite::Connection::open(&db).unwrap()
+            .execute("UPDATE sessions SET session_json = '{\"profile\": \"alpha\", \"tenant\": {\"base_url\": \"secret-value' ", []).unwrap();
+        let e = SqliteStore::open(&db).unwrap().load("alpha").unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, tapis_auth_core::StoreError::Corrupt { .. }), "{msg}");
+        assert!(msg.contains("s.sqlite3") && !msg.contains("secret-value"), "{msg}");
+    }
+
+    #[test]
+    fn two_processes_contend_for_the_lock() {
+        let d = tempfile::tempdir().unwrap();
+        let spec = format!("sqlite:{}", d.path().join("s.sqlite3").display());
+        testing::lock_contention(&child_cmd(&spec), d.path());
+    }
+
+    #[test]
+    fn sixteen_processes_no_lost_update() {
+        let d = tempfile::tempdir().unwrap();
+        let spec = format!("sqlite:{}", d.path().join("s.sqlite3").display());
+        testing::concurrent_updates(&child_cmd(&spec), &|| open(&spec));
+    }
+
+    #[test]
+    fn crash_consistency() {
+        let d = tempfile::tempdir().unwrap();
+        let spec = format!("sqlite:{}", d.path().join("s.sqlite3").display());
+        testing::crash_consistency(&child_cmd(&spec), &|| open(&spec), d.path(), 200, Duration::from_secs(20));
+    }
+}
+
+#[cfg(feature = "keyring")]
+mod keyring {
+    use super::*;
+
+    /// Returns a spec when the backend is reachable; prints why and returns None otherwise.
+    fn reachable(kind: &str, dir: &Path) -> Option<String> {
+        match keyring_store(kind, dir).probe() {
+            Ok(()) => Some(format!("{kind}:{}", dir.display())),
+            Err(e) => {
+                eprintln!("SKIPPED {kind}: {e} (run under crates/storage/scripts/with-keyring.sh)");
+                None
+            }
+        }
+    }
+
+    fn cleanup(spec: &str) {
+        let s = open(spec);
+        for p in s.list().unwrap_or_default() {
+            let _ = s.delete(&p);
+        }
+    }
+
+    fn suite(kind: &str) {
+        let d = tempfile::tempdir().unwrap();
+        let Some(spec) = reachable(kind, d.path()) else { return };
+        testing::conformance(&|| open(&spec));
+        cleanup(&spec);
+        testing::lock_contention(&child_cmd(&spec), d.path());
+        testing::concurrent_updates(&child_cmd(&spec), &|| open(&spec));
+        cleanup(&spec);
+        let s = keyring_store(kind, d.path());
+        let _ = s.delete(tapis_auth_storage::keyring_store::INDEX_ACCOUNT);
+    }
+
+    #[test]
+    fn secret_service_conformance() {
+        suite("keyring-ss");
+    }
+
+    #[test]
+    fn kernel_keyring_conformance() {
+        suite("keyring-kernel");
+    }
+
+    #[test]
+    fn unreachable_secret_service_says_so() {
+        // Point D-Bus at nothing: the error must say the keyring is unavailable and suggest a fallback.
+        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
+            eprintln!("SKIPPED unreachable_secret_service_says_so: a D-Bus session is present");
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let e = keyring_store("keyring-ss", d.path()).probe().unwrap_err().to_string();
+        assert!(e.contains("--store json"), "{e}");
     }
 }
