@@ -44,10 +44,16 @@ impl Store for NoStore {
 }
 
 fn bench(c: &mut Criterion) {
-    let tenant = Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3);
+    let tenant = Tenant::new(
+        BaseUrl::parse("https://tacc.tapis.io").unwrap(),
+        Platform::TapisV3,
+    );
     let mut s = Session::new("default", tenant);
     // A realistic Tapis access token is ~900 bytes.
-    let token = format!("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.{}.sig", "x".repeat(860));
+    let token = format!(
+        "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.{}.sig",
+        "x".repeat(860)
+    );
     let mut t = TokenSet::new(UnixTime(0), Secret::new(token), None, None);
     t.expires_at = Some(UnixTime(1_000_000));
     s.tokens = Some(t);
@@ -62,7 +68,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| m.access_token(std::hint::black_box(600)).unwrap())
     });
     c.bench_function("with_access_token(valid, borrow)", |b| {
-        b.iter(|| m.with_access_token(std::hint::black_box(600), |t| t.len()).unwrap())
+        b.iter(|| {
+            m.with_access_token(std::hint::black_box(600), |t| t.len())
+                .unwrap()
+        })
     });
 }
 

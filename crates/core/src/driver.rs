@@ -135,7 +135,11 @@ impl TokenManager {
 
     /// Like [`access_token`](Self::access_token) but lends the token to `f` instead of
     /// copying it (the C ABI's buffer variant uses this to avoid an allocation).
-    pub fn with_access_token<R>(&self, min_valid: i64, f: impl FnOnce(&str) -> R) -> Result<R, Error> {
+    pub fn with_access_token<R>(
+        &self,
+        min_valid: i64,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<R, Error> {
         let need = min_valid.max(self.config.margin_secs);
         let now = self.clock.now();
         if let Some(c) = self.cache.load().as_deref() {
@@ -151,12 +155,9 @@ impl TokenManager {
     /// already did since `rejected` (the token a service just rejected) was handed out.
     /// Returns the new token set.
     pub fn refresh(&self, rejected: Option<&Secret>) -> Result<TokenSet, Error> {
-        let forced = rejected.cloned().or_else(|| {
-            self.cache
-                .load()
-                .as_deref()
-                .map(|c| c.token.clone())
-        });
+        let forced = rejected
+            .cloned()
+            .or_else(|| self.cache.load().as_deref().map(|c| c.token.clone()));
         match forced {
             Some(tok) => self.slow_path(i64::MAX, Some(&tok)),
             None => self.slow_path(i64::MAX, Some(&Secret::new(""))),
@@ -236,7 +237,9 @@ impl TokenManager {
     /// Whether `session`'s tokens satisfy the request: valid for `need` seconds and, when a
     /// forced refresh names a rejected token, not that token.
     fn satisfies(session: &Session, now: UnixTime, need: i64, rejected: Option<&Secret>) -> bool {
-        let Some(t) = &session.tokens else { return false };
+        let Some(t) = &session.tokens else {
+            return false;
+        };
         match rejected {
             Some(r) => &t.access_token != r && t.is_valid_for(now, DEFAULT_MARGIN_SECS),
             None => t.is_valid_for(now, need),
@@ -293,7 +296,11 @@ impl TokenManager {
         }
 
         let new_tokens = self.obtain(&session, now)?;
-        let need_after = if need == i64::MAX { DEFAULT_MARGIN_SECS } else { need };
+        let need_after = if need == i64::MAX {
+            DEFAULT_MARGIN_SECS
+        } else {
+            need
+        };
         let mut merged = new_tokens;
         if merged.refresh_token.is_none() {
             // Keep a refresh token the server did not rotate.
@@ -325,16 +332,17 @@ impl TokenManager {
     /// Gets new tokens for `session`: the refresh grant when possible, else the password grant
     /// when a password is held in memory, else a login-required error.
     fn obtain(&self, session: &Session, now: UnixTime) -> Result<TokenSet, Error> {
-        let can_refresh = session
-            .tokens
-            .as_ref()
-            .is_some_and(|t| t.can_refresh(now))
+        let can_refresh = session.tokens.as_ref().is_some_and(|t| t.can_refresh(now))
             && session.client.as_ref().is_some_and(|c| c.is_confidential());
         let can_password = self.config.password_fallback
             && session.password.is_some()
             && session.username.is_some();
         if can_refresh {
-            let result = drive(&mut refresh::refresh(session)?, &*self.clock, &*self.transport);
+            let result = drive(
+                &mut refresh::refresh(session)?,
+                &*self.clock,
+                &*self.transport,
+            );
             match result {
                 Ok(t) => return Ok(t),
                 Err(e) if e.is_login_required() && can_password => {}
@@ -351,12 +359,16 @@ impl TokenManager {
         let reason = match (&session.tokens, &session.client) {
             (None, _) => "the session has no tokens".to_owned(),
             (Some(t), _) if t.refresh_token.is_none() => {
-                "the access token has expired (or is about to) and there is no refresh token".to_owned()
+                "the access token has expired (or is about to) and there is no refresh token"
+                    .to_owned()
             }
             (Some(_), Some(c)) if !c.is_confidential() => {
-                "refreshing needs the OAuth client's key, which this session does not have".to_owned()
+                "refreshing needs the OAuth client's key, which this session does not have"
+                    .to_owned()
             }
-            (Some(_), None) => "refreshing needs an OAuth client, which this session does not have".to_owned(),
+            (Some(_), None) => {
+                "refreshing needs an OAuth client, which this session does not have".to_owned()
+            }
             _ => "the refresh token has expired".to_owned(),
         };
         Err(Error::LoginRequired { reason })

@@ -193,7 +193,9 @@ impl Error {
         match self {
             Error::Transport(t) => matches!(
                 t.kind,
-                TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Other
+                TransportErrorKind::Connect
+                    | TransportErrorKind::Timeout
+                    | TransportErrorKind::Other
             ),
             Error::Server { status, .. } => *status >= 500 || *status == 429,
             Error::Store(StoreError::LockTimeout { .. }) => true,

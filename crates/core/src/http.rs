@@ -224,11 +224,15 @@ mod tests {
 
     #[test]
     fn debug_hides_credentials_and_bodies() {
-        let r = HttpRequest::new(Method::Post, "https://x/v3/oauth2/tokens", Replay::OnlyIfNotSent)
-            .header("Authorization", "Basic Y2lkOmNrZXk=")
-            .header("X-Tapis-Token", "eyJhbGciOi.payload.sig")
-            .header("Accept", "application/json")
-            .form(&[("password", "hunter2")]);
+        let r = HttpRequest::new(
+            Method::Post,
+            "https://x/v3/oauth2/tokens",
+            Replay::OnlyIfNotSent,
+        )
+        .header("Authorization", "Basic Y2lkOmNrZXk=")
+        .header("X-Tapis-Token", "eyJhbGciOi.payload.sig")
+        .header("Accept", "application/json")
+        .form(&[("password", "hunter2")]);
         let d = format!("{r:?}");
         assert!(!d.contains("Y2lkOmNrZXk="));
         assert!(!d.contains("eyJhbGciOi"));
@@ -240,10 +244,16 @@ mod tests {
 
     #[test]
     fn form_encoding_is_exact() {
-        let r = HttpRequest::new(Method::Post, "u", Replay::Safe)
-            .form(&[("grant_type", "password"), ("username", "a b"), ("password", "p&=")]);
+        let r = HttpRequest::new(Method::Post, "u", Replay::Safe).form(&[
+            ("grant_type", "password"),
+            ("username", "a b"),
+            ("password", "p&="),
+        ]);
         let b = r.body.unwrap();
         assert_eq!(b.content_type, CONTENT_TYPE_FORM);
-        assert_eq!(&b.bytes[..], b"grant_type=password&username=a+b&password=p%26%3D");
+        assert_eq!(
+            &b.bytes[..],
+            b"grant_type=password&username=a+b&password=p%26%3D"
+        );
     }
 }

@@ -65,6 +65,10 @@ impl JwtClaims {
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(p.trim_end_matches('='))
             .ok()?;
+        // serde would also read a struct from a JSON array; a JWT payload must be an object.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return None;
+        }
         serde_json::from_slice::<Self>(&bytes).ok()
     }
 

@@ -81,7 +81,10 @@ mod tests {
     fn password_is_never_serialised_and_debug_redacts() {
         let mut s = Session::new(
             "p",
-            Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3),
+            Tenant::new(
+                BaseUrl::parse("https://tacc.tapis.io").unwrap(),
+                Platform::TapisV3,
+            ),
         );
         s.password = Some(Secret::new("pa55word!"));
         s.client = Some(OAuthClient::new("cid", "client-key-xyz"));

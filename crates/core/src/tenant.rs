@@ -254,7 +254,9 @@ mod tests {
         let u = BaseUrl::parse("http://127.0.0.1:9999/x").unwrap();
         assert_eq!(u.host(), "127.0.0.1");
         assert!(u.is_loopback());
-        assert!(!BaseUrl::parse("https://tacc.tapis.io").unwrap().is_loopback());
+        assert!(!BaseUrl::parse("https://tacc.tapis.io")
+            .unwrap()
+            .is_loopback());
         assert_eq!(
             Platform::guess_from_url(&BaseUrl::parse("https://tacc.tapis.io").unwrap()),
             Some(Platform::TapisV3)
@@ -265,6 +267,9 @@ mod tests {
     fn platform_parse() {
         assert_eq!(Platform::parse("V3").unwrap(), Platform::TapisV3);
         assert_eq!(Platform::parse("agave").unwrap(), Platform::AgaveV2);
-        assert!(Platform::parse("v4").unwrap_err().to_string().contains("v4"));
+        assert!(Platform::parse("v4")
+            .unwrap_err()
+            .to_string()
+            .contains("v4"));
     }
 }

@@ -99,7 +99,11 @@ impl TokenSet {
 }
 
 /// The expiry rule: JWT `exp`, else `now + expires_in`, else unknown.
-pub fn expiry(now: UnixTime, claims: Option<&JwtClaims>, expires_in: Option<i64>) -> Option<UnixTime> {
+pub fn expiry(
+    now: UnixTime,
+    claims: Option<&JwtClaims>,
+    expires_in: Option<i64>,
+) -> Option<UnixTime> {
     claims
         .and_then(JwtClaims::expires_at)
         .or_else(|| expires_in.map(|s| now.plus(s)))
@@ -128,7 +132,10 @@ mod tests {
         assert_eq!(t.expires_at, Some(UnixTime(15400)));
         let u = TokenSet::new(UnixTime(1000), Secret::new("abc123"), None, None);
         assert_eq!(u.expires_at, None);
-        assert!(u.needs_refresh(UnixTime(0), 0), "unknown expiry counts as expired");
+        assert!(
+            u.needs_refresh(UnixTime(0), 0),
+            "unknown expiry counts as expired"
+        );
     }
 
     #[test]

@@ -65,9 +65,11 @@ impl AuthSession {
         if platform == Platform::TapisV3 {
             // Fill in the tenant record (id, public key) when the server has it; best effort.
             if let Ok(all) = self.list_tenants(&tenant.base_url, platform) {
-                if let Some(t) = tenants::resolve(&all, tenant.base_url.as_str())
-                    .or_else(|| o.tenant_id.as_deref().and_then(|id| tenants::resolve(&all, id)))
-                {
+                if let Some(t) = tenants::resolve(&all, tenant.base_url.as_str()).or_else(|| {
+                    o.tenant_id
+                        .as_deref()
+                        .and_then(|id| tenants::resolve(&all, id))
+                }) {
                     let mut t = t.clone();
                     t.base_url = tenant.base_url.clone();
                     t.platform = platform;
@@ -126,14 +128,26 @@ impl AuthSession {
         if session.client.is_none() && create_client {
             if session.platform() == Platform::TapisV3 {
                 // A first token without a client, to create the client with.
-                let t = drive(&mut password::password_grant(&session)?, self.clock(), self.transport())?;
+                let t = drive(
+                    &mut password::password_grant(&session)?,
+                    self.clock(),
+                    self.transport(),
+                )?;
                 session.tokens = Some(t);
             }
             let new = NewClient::generated(&username, &session.tenant.base_url, &random_hex(4));
-            let client = drive(&mut clients::create_client(&session, &new)?, self.clock(), self.transport())?;
+            let client = drive(
+                &mut clients::create_client(&session, &new)?,
+                self.clock(),
+                self.transport(),
+            )?;
             session.client = Some(client);
         }
-        let tokens = drive(&mut password::password_grant(&session)?, self.clock(), self.transport())?;
+        let tokens = drive(
+            &mut password::password_grant(&session)?,
+            self.clock(),
+            self.transport(),
+        )?;
         self.finish_login(session, tokens)
     }
 
@@ -142,9 +156,15 @@ impl AuthSession {
     pub fn device_start(&self) -> Result<DeviceLogin<'_>, Error> {
         let tenant = self.resolve_tenant()?;
         let client = self.option_client().ok_or_else(|| {
-            Error::Config("device login needs an OAuth client id (and its key to refresh later)".into())
+            Error::Config(
+                "device login needs an OAuth client id (and its key to refresh later)".into(),
+            )
         })?;
-        let mut flow = DeviceFlow::new(&tenant, &client.id, tapis_auth_core::flow::device::DEFAULT_POLL_INTERVAL_SECS);
+        let mut flow = DeviceFlow::new(
+            &tenant,
+            &client.id,
+            tapis_auth_core::flow::device::DEFAULT_POLL_INTERVAL_SECS,
+        );
         let clock = self.clock();
         // Drive until the prompt appears.
         let prompt = loop {
@@ -160,7 +180,13 @@ impl AuthSession {
         let mut session = Session::new(self.profile(), tenant);
         session.client = Some(client);
         session.username = self.options().username.clone();
-        Ok(DeviceLogin { auth: self, flow, prompt, session, next_poll: None })
+        Ok(DeviceLogin {
+            auth: self,
+            flow,
+            prompt,
+            session,
+            next_poll: None,
+        })
     }
 
     /// Runs a whole device login: `on_prompt` shows the code; polls until approved, the code
@@ -173,7 +199,10 @@ impl AuthSession {
     ) -> Result<Session, Error> {
         let mut login = self.device_start()?;
         on_prompt(login.prompt());
-        let deadline = self.clock().now().plus(timeout_secs.unwrap_or(DEFAULT_DEVICE_TIMEOUT_SECS));
+        let deadline = self
+            .clock()
+            .now()
+            .plus(timeout_secs.unwrap_or(DEFAULT_DEVICE_TIMEOUT_SECS));
         let tokens = crate::drive::run(
             &mut login.flow,
             self.clock(),
@@ -193,12 +222,19 @@ impl AuthSession {
         let client = self
             .option_client()
             .filter(OAuthClient::is_confidential)
-            .ok_or_else(|| Error::Config("browser login needs an OAuth client id and key".into()))?;
+            .ok_or_else(|| {
+                Error::Config("browser login needs an OAuth client id and key".into())
+            })?;
         let flow = AuthCodeFlow::new(&tenant, &client, redirect_uri, random_hex(16));
         let listener = loopback_listener(redirect_uri);
         let mut session = Session::new(self.profile(), tenant);
         session.client = Some(client);
-        Ok(BrowserLogin { auth: self, flow, session, listener })
+        Ok(BrowserLogin {
+            auth: self,
+            flow,
+            session,
+            listener,
+        })
     }
 
     fn finish_login(&self, mut session: Session, tokens: TokenSet) -> Result<Session, Error> {
@@ -298,17 +334,20 @@ impl BrowserLogin<'_> {
     /// Waits for the browser's redirect on the loopback listener (one request), then exchanges
     /// the code and saves the session.
     pub fn wait(self, timeout: Duration) -> Result<Session, Error> {
-        let listener = self
-            .listener
-            .as_ref()
-            .ok_or_else(|| Error::Config("no local listener: paste the redirected URL instead".into()))?;
+        let listener = self.listener.as_ref().ok_or_else(|| {
+            Error::Config("no local listener: paste the redirected URL instead".into())
+        })?;
         let target = accept_redirect(listener, timeout)?;
         self.complete(&target)
     }
 
     /// Completes the login from the redirected URL (or its query string) and saves the session.
     pub fn complete(self, redirected: &str) -> Result<Session, Error> {
-        let tokens = drive(&mut self.flow.exchange(redirected)?, self.auth.clock(), self.auth.transport())?;
+        let tokens = drive(
+            &mut self.flow.exchange(redirected)?,
+            self.auth.clock(),
+            self.auth.transport(),
+        )?;
         self.auth.finish_login(self.session, tokens)
     }
 }
@@ -371,7 +410,8 @@ fn accept_redirect(listener: &TcpListener, timeout: Duration) -> Result<String, 
 pub fn open_browser(url: &str) -> bool {
     let opener = if cfg!(target_os = "macos") {
         "open"
-    } else if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
+    } else if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
+    {
         "xdg-open"
     } else {
         return false;

@@ -87,7 +87,9 @@ impl Options {
     /// True when the options themselves carry a credential (the explicit source applies).
     pub fn has_explicit_credentials(&self) -> bool {
         self.base_url.is_some()
-            && (self.access_token.is_some() || self.refresh_token.is_some() || self.password.is_some())
+            && (self.access_token.is_some()
+                || self.refresh_token.is_some()
+                || self.password.is_some())
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tapis_auth_core::flow::{clients, revoke, tenants, userinfo};
 use tapis_auth_core::{
-    drive, authorize, BaseUrl, Clock, Error, HttpRequest, HttpResponse, OAuthClient, Platform,
+    authorize, drive, BaseUrl, Clock, Error, HttpRequest, HttpResponse, OAuthClient, Platform,
     Secret, Session, Store, Tenant, TokenManager, TokenManagerConfig, TokenSet, UnixTime,
     DEFAULT_PROFILE,
 };
@@ -79,7 +79,12 @@ impl AuthSession {
                 Arc::new(MemoryStore::new())
             };
             let manager = TokenManager::with_session(store, t, clock, config, session);
-            return Ok(Self { manager, transport, source: Source::Explicit, options });
+            return Ok(Self {
+                manager,
+                transport,
+                source: Source::Explicit,
+                options,
+            });
         }
 
         // 2. Environment.
@@ -89,7 +94,12 @@ impl AuthSession {
                 let store: Arc<dyn Store> = Arc::new(env);
                 let config = TokenManagerConfig { profile, ..config };
                 let manager = TokenManager::new(store, t, clock, config);
-                return Ok(Self { manager, transport, source: Source::Environment, options });
+                return Ok(Self {
+                    manager,
+                    transport,
+                    source: Source::Environment,
+                    options,
+                });
             }
         }
 
@@ -97,12 +107,19 @@ impl AuthSession {
         let store = open_store(options.store, options.store_path.as_deref())?;
         let profile = match &options.profile {
             Some(p) => p.clone(),
-            None => store.current_profile()?.unwrap_or_else(|| DEFAULT_PROFILE.to_owned()),
+            None => store
+                .current_profile()?
+                .unwrap_or_else(|| DEFAULT_PROFILE.to_owned()),
         };
         let source = Source::Store(store.describe());
         let config = TokenManagerConfig { profile, ..config };
         let manager = TokenManager::new(store, t, clock, config);
-        Ok(Self { manager, transport, source, options })
+        Ok(Self {
+            manager,
+            transport,
+            source,
+            options,
+        })
     }
 
     /// The profile this session serves.
@@ -141,7 +158,11 @@ impl AuthSession {
     }
 
     /// Lends a valid access token to `f` without copying it.
-    pub fn with_access_token<R>(&self, min_valid: i64, f: impl FnOnce(&str) -> R) -> Result<R, Error> {
+    pub fn with_access_token<R>(
+        &self,
+        min_valid: i64,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<R, Error> {
         self.manager.with_access_token(min_valid, f)
     }
 
@@ -170,8 +191,15 @@ impl AuthSession {
             .and_then(|t| tapis_auth_core::JwtClaims::decode(t.access_token.expose()));
         Ok(WhoAmI {
             profile: s.profile.clone(),
-            username: s.username.clone().or_else(|| claims.as_ref().and_then(|c| c.username.clone())),
-            tenant_id: s.tenant.id.clone().or_else(|| claims.as_ref().and_then(|c| c.tenant_id.clone())),
+            username: s
+                .username
+                .clone()
+                .or_else(|| claims.as_ref().and_then(|c| c.username.clone())),
+            tenant_id: s
+                .tenant
+                .id
+                .clone()
+                .or_else(|| claims.as_ref().and_then(|c| c.tenant_id.clone())),
             base_url: s.tenant.base_url.to_string(),
             platform: s.tenant.platform,
             client_id: s.client.as_ref().map(|c| c.id.clone()),
@@ -197,12 +225,16 @@ impl AuthSession {
         self.access_token(0)?;
         let session = self.manager.session()?;
         let token = session.tokens.as_ref().map(|t| t.access_token.clone());
-        let first = self.transport.send(&authorize::authorize(&session, request.clone())?)?;
+        let first = self
+            .transport
+            .send(&authorize::authorize(&session, request.clone())?)?;
         match authorize::classify_service_response(session.platform(), &first) {
             authorize::ServiceVerdict::RefreshAndRetry => {
                 self.manager.refresh(token.as_ref())?;
                 let session = self.manager.session()?;
-                Ok(self.transport.send(&authorize::authorize(&session, request)?)?)
+                Ok(self
+                    .transport
+                    .send(&authorize::authorize(&session, request)?)?)
             }
             _ => Ok(first),
         }
@@ -234,24 +266,46 @@ impl AuthSession {
     /// the username and password, which must be held in memory).
     pub fn create_client(&self, new: &clients::NewClient) -> Result<OAuthClient, Error> {
         let s = self.fresh_session()?;
-        drive(&mut clients::create_client(&s, new)?, self.clock(), &self.transport)
+        drive(
+            &mut clients::create_client(&s, new)?,
+            self.clock(),
+            &self.transport,
+        )
     }
 
     /// Lists the user's OAuth clients.
     pub fn list_clients(&self) -> Result<Vec<OAuthClient>, Error> {
         let s = self.fresh_session()?;
-        drive(&mut clients::list_clients(&s)?, self.clock(), &self.transport)
+        drive(
+            &mut clients::list_clients(&s)?,
+            self.clock(),
+            &self.transport,
+        )
     }
 
     /// Deletes an OAuth client by id (v2: by name).
     pub fn delete_client(&self, id: &str) -> Result<(), Error> {
         let s = self.fresh_session()?;
-        drive(&mut clients::delete_client(&s, id)?, self.clock(), &self.transport)
+        drive(
+            &mut clients::delete_client(&s, id)?,
+            self.clock(),
+            &self.transport,
+        )
     }
 
     /// Lists tenants (never sends a token).
-    pub fn list_tenants(&self, base_url: &BaseUrl, platform: Platform) -> Result<Vec<Tenant>, Error> {
-        list_tenants(&self.transport, self.clock(), base_url, platform, self.options.tenants_url.as_deref())
+    pub fn list_tenants(
+        &self,
+        base_url: &BaseUrl,
+        platform: Platform,
+    ) -> Result<Vec<Tenant>, Error> {
+        list_tenants(
+            &self.transport,
+            self.clock(),
+            base_url,
+            platform,
+            self.options.tenants_url.as_deref(),
+        )
     }
 
     fn fresh_session(&self) -> Result<Session, Error> {
@@ -285,7 +339,11 @@ pub fn list_tenants(
             .or_else(|| std::env::var("TAPIS_TENANTS_URL").ok())
             .unwrap_or_else(|| base_url.join("/tenants")),
     };
-    drive(&mut tenants::list_tenants(&url, platform)?, clock, transport)
+    drive(
+        &mut tenants::list_tenants(&url, platform)?,
+        clock,
+        transport,
+    )
 }
 
 /// Builds a session from explicit options.
@@ -303,7 +361,12 @@ fn explicit_session(o: &Options, now: UnixTime) -> Result<Session, Error> {
         .unwrap_or(Platform::AgaveV2);
     let mut tenant = Tenant::new(base, platform);
     tenant.id = o.tenant_id.clone();
-    let mut s = Session::new(o.profile.clone().unwrap_or_else(|| DEFAULT_PROFILE.to_owned()), tenant);
+    let mut s = Session::new(
+        o.profile
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PROFILE.to_owned()),
+        tenant,
+    );
     s.username = o.username.clone();
     s.password = o.password.clone();
     if let Some(id) = &o.client_id {

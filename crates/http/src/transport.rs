@@ -97,7 +97,10 @@ impl HttpTransport {
 
     fn check_scheme(&self, url: &str) -> Result<(), TransportError> {
         let parsed = url::Url::parse(url).map_err(|e| {
-            TransportError::new(TransportErrorKind::Other, format!("invalid URL {url:?}: {e}"))
+            TransportError::new(
+                TransportErrorKind::Other,
+                format!("invalid URL {url:?}: {e}"),
+            )
         })?;
         match parsed.scheme() {
             "https" => Ok(()),
@@ -140,7 +143,12 @@ impl HttpTransport {
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = resp.bytes()?.to_vec();
         let mut out = HttpResponse::new(status, body);
@@ -247,7 +255,14 @@ fn classify(e: &reqwest::Error, url: &str) -> TransportError {
     }
     // Never echo a URL with credentials or query secrets: keep scheme://host/path only.
     let safe_url = url::Url::parse(url)
-        .map(|u| format!("{}://{}{}", u.scheme(), u.host_str().unwrap_or("?"), u.path()))
+        .map(|u| {
+            format!(
+                "{}://{}{}",
+                u.scheme(),
+                u.host_str().unwrap_or("?"),
+                u.path()
+            )
+        })
         .unwrap_or_else(|_| "<invalid URL>".into());
     let kind = if tls {
         TransportErrorKind::Tls
@@ -281,14 +296,25 @@ fn build_client(config: &TransportConfig) -> Result<reqwest::blocking::Client, T
             .map_err(|e| err(format!("cannot read CA file {}: {e}", path.display())))?;
         let mut n = 0;
         for c in certs {
-            let c = c.map_err(|e| err(format!("bad certificate in CA file {}: {e}", path.display())))?;
-            roots
-                .add(c)
-                .map_err(|e| err(format!("unusable certificate in CA file {}: {e}", path.display())))?;
+            let c = c.map_err(|e| {
+                err(format!(
+                    "bad certificate in CA file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            roots.add(c).map_err(|e| {
+                err(format!(
+                    "unusable certificate in CA file {}: {e}",
+                    path.display()
+                ))
+            })?;
             n += 1;
         }
         if n == 0 {
-            return Err(err(format!("CA file {} holds no PEM certificates", path.display())));
+            return Err(err(format!(
+                "CA file {} holds no PEM certificates",
+                path.display()
+            )));
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -304,7 +330,12 @@ fn build_client(config: &TransportConfig) -> Result<reqwest::blocking::Client, T
         .timeout(config.timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| TransportError::new(TransportErrorKind::Other, format!("cannot build HTTP client: {e}")))
+        .map_err(|e| {
+            TransportError::new(
+                TransportErrorKind::Other,
+                format!("cannot build HTTP client: {e}"),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -321,7 +352,10 @@ mod tests {
         assert!(t.check_scheme("http://127.0.0.1:9/x").is_ok());
         assert!(t.check_scheme("http://localhost:9/x").is_ok());
         assert!(t.check_scheme("http://[::1]:9/x").is_ok());
-        let open = HttpTransport::new(TransportConfig { allow_insecure_http: true, ..Default::default() });
+        let open = HttpTransport::new(TransportConfig {
+            allow_insecure_http: true,
+            ..Default::default()
+        });
         assert!(open.check_scheme("http://example.org/").is_ok());
     }
 
@@ -338,21 +372,43 @@ mod tests {
     #[test]
     fn retry_after_seconds_and_cap() {
         let r = HttpResponse::new(429, "").with_header("Retry-After", "2");
-        assert_eq!(retry_after(&r, Duration::from_secs(30)), Some(Duration::from_secs(2)));
+        assert_eq!(
+            retry_after(&r, Duration::from_secs(30)),
+            Some(Duration::from_secs(2))
+        );
         let r = HttpResponse::new(429, "").with_header("Retry-After", "9999");
-        assert_eq!(retry_after(&r, Duration::from_secs(30)), Some(Duration::from_secs(30)));
-        let r = HttpResponse::new(429, "").with_header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT");
-        assert_eq!(retry_after(&r, Duration::from_secs(30)), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after(&r, Duration::from_secs(30)),
+            Some(Duration::from_secs(30))
+        );
+        let r =
+            HttpResponse::new(429, "").with_header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT");
+        assert_eq!(
+            retry_after(&r, Duration::from_secs(30)),
+            Some(Duration::ZERO)
+        );
     }
 
     #[test]
     fn connection_refused_is_a_connect_error_naming_the_host() {
         // Port 9 (discard) on loopback is closed here; no traffic leaves the machine.
-        let t = HttpTransport::new(TransportConfig { max_tries: 2, backoff: Duration::from_millis(1), ..Default::default() });
-        let req = HttpRequest::new(Method::Get, "http://127.0.0.1:9/v3/tenants?x=secret", Replay::Safe);
+        let t = HttpTransport::new(TransportConfig {
+            max_tries: 2,
+            backoff: Duration::from_millis(1),
+            ..Default::default()
+        });
+        let req = HttpRequest::new(
+            Method::Get,
+            "http://127.0.0.1:9/v3/tenants?x=secret",
+            Replay::Safe,
+        );
         let e = t.send(&req).unwrap_err();
         assert_eq!(e.kind, TransportErrorKind::Connect, "{e:?}");
         assert!(e.message.contains("127.0.0.1"));
-        assert!(!e.message.contains("secret"), "query strings are not echoed: {}", e.message);
+        assert!(
+            !e.message.contains("secret"),
+            "query strings are not echoed: {}",
+            e.message
+        );
     }
 }

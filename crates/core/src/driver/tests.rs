@@ -35,7 +35,10 @@ impl Store for MemStore {
             return Err(StoreError::Unavailable("disk full".into()));
         }
         self.saves.fetch_add(1, Ordering::SeqCst);
-        self.map.lock().unwrap().insert(s.profile.clone(), s.clone());
+        self.map
+            .lock()
+            .unwrap()
+            .insert(s.profile.clone(), s.clone());
         Ok(())
     }
     fn delete(&self, p: &str) -> Result<bool, StoreError> {
@@ -71,7 +74,11 @@ struct FakeServer {
 }
 fn jwt(claims: &str) -> String {
     let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    format!("{}.{}.sig", e.encode(r#"{"typ":"JWT","alg":"RS256"}"#), e.encode(claims))
+    format!(
+        "{}.{}.sig",
+        e.encode(r#"{"typ":"JWT","alg":"RS256"}"#),
+        e.encode(claims)
+    )
 }
 impl Transport for FakeServer {
     fn send(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
@@ -85,8 +92,14 @@ impl Transport for FakeServer {
             ));
         }
         let now = self.clock.now().secs();
-        let at = jwt(&format!(r#"{{"exp":{},"jti":"a{n}","tapis/username":"u"}}"#, now + self.ttl));
-        let rt = jwt(&format!(r#"{{"exp":{},"jti":"r{n}","tapis/token_type":"refresh"}}"#, now + 100_000));
+        let at = jwt(&format!(
+            r#"{{"exp":{},"jti":"a{n}","tapis/username":"u"}}"#,
+            now + self.ttl
+        ));
+        let rt = jwt(&format!(
+            r#"{{"exp":{},"jti":"r{n}","tapis/token_type":"refresh"}}"#,
+            now + 100_000
+        ));
         let body = format!(
             r#"{{"result":{{"access_token":{{"access_token":"{at}","expires_in":{ttl},"jti":"a{n}","expires_at":"x"}},"refresh_token":{{"refresh_token":"{rt}","expires_in":100000,"jti":"r{n}"}}}},"status":"success","message":"Token created successfully.","version":"1.6.0","metadata":{{}}}}"#,
             ttl = self.ttl
@@ -98,7 +111,10 @@ impl Transport for FakeServer {
 fn session(expires_at: i64) -> Session {
     let mut s = Session::new(
         "default",
-        Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3),
+        Tenant::new(
+            BaseUrl::parse("https://tacc.tapis.io").unwrap(),
+            Platform::TapisV3,
+        ),
     );
     s.username = Some("u".into());
     s.client = Some(OAuthClient::new("cid", "ckey"));
@@ -113,7 +129,15 @@ fn session(expires_at: i64) -> Session {
     s
 }
 
-fn setup(now: i64, expires_at: i64) -> (Arc<MemStore>, Arc<FakeServer>, Arc<FakeClock>, Arc<TokenManager>) {
+fn setup(
+    now: i64,
+    expires_at: i64,
+) -> (
+    Arc<MemStore>,
+    Arc<FakeServer>,
+    Arc<FakeClock>,
+    Arc<TokenManager>,
+) {
     let clock = Arc::new(FakeClock(AtomicI64::new(now)));
     let store = Arc::new(MemStore::default());
     store.save(&session(expires_at)).unwrap();
@@ -161,7 +185,10 @@ fn eight_threads_one_refresh() {
     assert_eq!(store.saves.load(Ordering::SeqCst), 1);
     let saved = store.load("default").unwrap().unwrap().tokens.unwrap();
     assert_eq!(saved.access_token, tokens[0]);
-    assert!(saved.refresh_token.unwrap().expose().starts_with("ey"), "rotated refresh token saved");
+    assert!(
+        saved.refresh_token.unwrap().expose().starts_with("ey"),
+        "rotated refresh token saved"
+    );
 }
 
 #[test]
@@ -234,8 +261,18 @@ fn forced_refresh_skips_when_someone_else_rotated() {
 #[test]
 fn no_session_is_login_required_naming_profile_and_store() {
     let clock = Arc::new(FakeClock(AtomicI64::new(0)));
-    let server = Arc::new(FakeServer { clock: clock.clone(), refreshes: AtomicUsize::new(0), status: AtomicUsize::new(200), ttl: 10 });
-    let m = TokenManager::new(Arc::new(MemStore::default()), server, clock, TokenManagerConfig::default());
+    let server = Arc::new(FakeServer {
+        clock: clock.clone(),
+        refreshes: AtomicUsize::new(0),
+        status: AtomicUsize::new(200),
+        ttl: 10,
+    });
+    let m = TokenManager::new(
+        Arc::new(MemStore::default()),
+        server,
+        clock,
+        TokenManagerConfig::default(),
+    );
     let e = m.access_token(0).unwrap_err();
     assert!(e.is_login_required());
     let msg = e.to_string();

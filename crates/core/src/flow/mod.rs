@@ -117,13 +117,17 @@ impl<T> Flow for Exchange<T> {
                 self.sent = true;
                 Ok(Action::Send(req))
             }
-            None => Err(Error::ApiMisuse("poll called again after the exchange finished")),
+            None => Err(Error::ApiMisuse(
+                "poll called again after the exchange finished",
+            )),
         }
     }
 
     fn handle_response(&mut self, now: UnixTime, response: HttpResponse) -> Result<(), Error> {
         if !self.sent {
-            return Err(Error::ApiMisuse("handle_response called before the request was sent"));
+            return Err(Error::ApiMisuse(
+                "handle_response called before the request was sent",
+            ));
         }
         let parse = self
             .parse
