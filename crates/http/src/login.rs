@@ -135,7 +135,18 @@ impl AuthSession {
                 )?;
                 session.tokens = Some(t);
             }
-            let new = NewClient::generated(&username, &session.tenant.base_url, &random_hex(4));
+            let suffix = random_hex(4);
+            let host = hostname();
+            let new = NewClient {
+                client_id: Some(clients::distinctive_client_id(&[
+                    "tapis-auth",
+                    &username,
+                    &host,
+                    &suffix,
+                ])),
+                description: Some("Created by tapis-auth".to_owned()),
+                ..NewClient::default()
+            };
             let client = drive(
                 &mut clients::create_client(&session, &new)?,
                 self.clock(),
@@ -164,7 +175,7 @@ impl AuthSession {
             &tenant,
             &client.id,
             tapis_auth_core::flow::device::DEFAULT_POLL_INTERVAL_SECS,
-        );
+        )?;
         let clock = self.clock();
         // Drive until the prompt appears.
         let prompt = loop {
@@ -225,7 +236,7 @@ impl AuthSession {
             .ok_or_else(|| {
                 Error::Config("browser login needs an OAuth client id and key".into())
             })?;
-        let flow = AuthCodeFlow::new(&tenant, &client, redirect_uri, random_hex(16));
+        let flow = AuthCodeFlow::new(&tenant, &client, redirect_uri, random_hex(16))?;
         let listener = loopback_listener(redirect_uri);
         let mut session = Session::new(self.profile(), tenant);
         session.client = Some(client);
@@ -422,4 +433,14 @@ pub fn open_browser(url: &str) -> bool {
         .stderr(std::process::Stdio::null())
         .spawn()
         .is_ok()
+}
+
+/// This machine's host name, for distinctive client ids (`unknown` when unavailable).
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
 }

@@ -9,7 +9,8 @@ use tapis_auth_core::{
     Secret, Session, Store, Tenant, TokenManager, TokenManagerConfig, TokenSet, UnixTime,
     DEFAULT_PROFILE,
 };
-use tapis_auth_storage::{open_store, MemoryStore};
+use tapis_auth_storage::env::EnvOptions;
+use tapis_auth_storage::{open_store, EnvStore, MemoryStore};
 
 use crate::options::{Options, Source};
 use crate::{HttpTransport, SystemClock};
@@ -89,8 +90,18 @@ impl AuthSession {
 
         // 2. Environment.
         if options.use_environment {
-            if let Some(env) = tapis_auth_storage::EnvStore::from_process_env()? {
-                let profile = env.profile_name().to_owned();
+            let profile = options
+                .profile
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
+            let env = EnvStore::build(
+                &|k| std::env::var(k).ok(),
+                EnvOptions {
+                    profile: Some(profile.clone()),
+                    ..EnvOptions::default()
+                },
+            )?;
+            if env.session().is_some() {
                 let store: Arc<dyn Store> = Arc::new(env);
                 let config = TokenManagerConfig { profile, ..config };
                 let manager = TokenManager::new(store, t, clock, config);
