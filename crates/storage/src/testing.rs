@@ -230,8 +230,11 @@ pub fn child_entry(open: &dyn Fn(&str) -> Arc<dyn Store>) {
             }
         }
         "update" => {
-            // arg: profile. 10 read-modify-writes of its own profile.
-            for i in 1..=10 {
+            // arg: "<profile> <n>": n read-modify-writes of its own profile.
+            let (arg, n) = arg.split_once(' ').unwrap();
+            let arg = arg.to_string();
+            let n: u32 = n.parse().unwrap();
+            for i in 1..=n {
                 let _g = store.lock(&arg).unwrap();
                 let mut s = store
                     .load(&arg)
@@ -299,16 +302,26 @@ pub fn lock_contention(child: &ChildCommand, scratch: &Path) {
 
 /// 16 processes each update their own profile 10 times; no update is lost.
 pub fn concurrent_updates(child: &ChildCommand, open: &dyn Fn() -> Arc<dyn Store>) {
-    let kids: Vec<_> = (0..16)
-        .map(|i| child.spawn("update", &format!("p{i:02}")))
+    concurrent_updates_n(child, open, 16, 10)
+}
+
+/// `procs` processes each update their own profile `iters` times; no update is lost.
+pub fn concurrent_updates_n(
+    child: &ChildCommand,
+    open: &dyn Fn() -> Arc<dyn Store>,
+    procs: usize,
+    iters: u32,
+) {
+    let kids: Vec<_> = (0..procs)
+        .map(|i| child.spawn("update", &format!("p{i:02} {iters}")))
         .collect();
     for k in kids {
         wait_ok(k, "update");
     }
     let store = open();
-    for i in 0..16 {
+    for i in 0..procs {
         let s = store.load(&format!("p{i:02}")).unwrap().unwrap();
-        assert_eq!(counter(&s), 10, "profile p{i:02} lost an update");
+        assert_eq!(counter(&s), iters, "profile p{i:02} lost an update");
     }
 }
 

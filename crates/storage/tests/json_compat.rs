@@ -1,0 +1,242 @@
+//! The JSON store against the verbatim cache files of agavepy 0.9.5, agavepy 1.0 / tapis-cli and
+//! the bash CLI (fixtures copied from the compatibility reference).
+#![cfg(feature = "json")]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use serde_json::Value;
+use tapis_auth_core::{Platform, Store, UnixTime};
+use tapis_auth_storage::JsonStore;
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)).unwrap()
+}
+
+fn with_current(bytes: &[u8]) -> (tempfile::TempDir, JsonStore) {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("current"), bytes).unwrap();
+    let s = JsonStore::open(d.path()).unwrap();
+    (d, s)
+}
+
+#[test]
+fn bash_cli_current_all_strings_with_trailing_newline() {
+    let (_d, s) = with_current(&fixture("current_bash_cli.json"));
+    assert_eq!(s.list().unwrap(), vec!["default"]);
+    assert_eq!(s.current_profile().unwrap().as_deref(), Some("default"));
+    let x = s.load("default").unwrap().unwrap();
+    assert_eq!(x.platform(), Platform::AgaveV2);
+    assert_eq!(x.tenant.id.as_deref(), Some("iplantc.org"));
+    assert_eq!(x.tenant.base_url.as_str(), "https://agave.iplantc.org");
+    assert_eq!(x.username.as_deref(), Some("urrutia"));
+    let c = x.client.as_ref().unwrap();
+    assert_eq!(c.id, "CkbfA7nes6aCac2ygyAfLMLI0IYa");
+    assert_eq!(c.key.as_ref().unwrap().expose(), "zXsxx5pJYxDGyzOIOzj14Axk7l0a");
+    let t = x.tokens.as_ref().unwrap();
+    assert_eq!(t.access_token.expose(), "fb5126cba3fdad20e532c2545eced");
+    assert_eq!(t.refresh_token.as_ref().unwrap().expose(), "206f62e1ec40f5e16bcf36b24b2c4657");
+    assert_eq!(t.expires_at, Some(UnixTime(1569422581 + 14400)));
+    assert_eq!(t.issued_at, Some(UnixTime(1569422581)));
+}
+
+#[test]
+fn agavepy_current_variants() {
+    for (name, created, ttl, url) in [
+        ("current_agavepy095_save_configs.json", 1795324327, 14400, "https://127.0.0.1"),
+        ("current_agavepy095_write_client.json", 1795324340, 14400, "https://127.0.0.1"),
+        ("current_agavepy10_write_client.json", 1795324301, 3600, "https://127.0.0.1"),
+    ] {
+        let (_d, s) = with_current(&fixture(name));
+        let x = s.load("default").unwrap().unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(x.tenant.base_url.as_str(), url, "{name}");
+        assert_eq!(x.tenant.id.as_deref(), Some("tacc.prod"), "{name}");
+        let t = x.tokens.unwrap();
+        assert_eq!(t.expires_at, Some(UnixTime(created + ttl)), "{name}: never parse expires_at");
+        assert!(t.refresh_token.is_some(), "{name}");
+    }
+}
+
+#[test]
+fn list_wrapped_float_strings_and_agavepy_names() {
+    let (_d, s) = with_current(br#"[{"api_server": "https://h.example/", "token": "tok", "api_key": "k", "api_secret": "s", "created_at": "100.9", "expires_in": 50.0, "username": "u", "tenant_id": "t"}]"#);
+    let x = s.load("default").unwrap().unwrap();
+    assert_eq!(x.tokens.as_ref().unwrap().access_token.expose(), "tok");
+    assert_eq!(x.tokens.as_ref().unwrap().expires_at, Some(UnixTime(150)));
+    assert_eq!(x.client.as_ref().unwrap().key.as_ref().unwrap().expose(), "s");
+    assert_eq!(x.tenant.id.as_deref(), Some("t"));
+}
+
+#[test]
+fn revoked_and_tenants_init_files_have_no_tokens() {
+    let (_d, s) = with_current(br#"{"tenantid":"tacc.prod","baseurl":"https://api.tacc.utexas.edu","devurl":"","apisecret":"","apikey":"","username":"u","access_token":"","refresh_token":"","created_at":"","expires_in":"","expires_at":""}"#);
+    let x = s.load("default").unwrap().unwrap();
+    assert!(x.tokens.is_none() && x.client.is_none());
+    let (_d, s) = with_current(br#"{"baseurl":"https://x.example","access_token":"a","created_at":null,"expires_in":null,"tenantid":null}"#);
+    let x = s.load("default").unwrap().unwrap();
+    assert_eq!(x.tokens.unwrap().expires_at, None, "unknown expiry");
+    assert_eq!(x.tenant.id, None);
+}
+
+#[test]
+fn agavepy_config_json_layouts_are_kept_on_write() {
+    for name in ["config_agavepy095.json", "config_agavepy10.json"] {
+        let d = tempfile::tempdir().unwrap();
+        let original: Value = serde_json::from_slice(&fixture(name)).unwrap();
+        std::fs::write(d.path().join("config.json"), fixture(name)).unwrap();
+        let s = JsonStore::open(d.path()).unwrap();
+        assert!(s.list().unwrap().is_empty(), "foreign slots are not our profiles");
+        s.save(&tapis_auth_storage_sample("mine")).unwrap();
+        let after: Value = serde_json::from_slice(&std::fs::read(d.path().join("config.json")).unwrap()).unwrap();
+        // Every original top-level key and every original slot is unchanged.
+        for (k, v) in original.as_object().unwrap() {
+            if k == "sessions" {
+                for (tk, users) in v.as_object().unwrap() {
+                    for (uk, clients) in users.as_object().unwrap() {
+                        for (ck, ctx) in clients.as_object().unwrap() {
+                            assert_eq!(&after["sessions"][tk][uk][ck], ctx, "{name}: slot {tk}/{uk}/{ck} changed");
+                        }
+                    }
+                }
+            } else {
+                assert_eq!(&after[k], v, "{name}: top-level {k} changed");
+            }
+        }
+        assert_eq!(s.list().unwrap(), vec!["mine"]);
+    }
+}
+
+fn tapis_auth_storage_sample(profile: &str) -> tapis_auth_core::Session {
+    use tapis_auth_core::*;
+    let mut s = Session::new(
+        profile,
+        Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3).with_id("tacc"),
+    );
+    s.username = Some("jdoe".into());
+    s.client = Some(OAuthClient::new("cid", "ckey"));
+    s.tokens = Some(TokenSet::new(UnixTime(1000), Secret::new("eyJ.a.b"), Some(Secret::new("eyJ.r.b")), Some(14400)));
+    s
+}
+
+fn v2_sample(profile: &str) -> tapis_auth_core::Session {
+    use tapis_auth_core::*;
+    let mut s = Session::new(
+        profile,
+        Tenant::new(BaseUrl::parse("https://api.tacc.utexas.edu").unwrap(), Platform::AgaveV2).with_id("tacc.prod"),
+    );
+    s.username = Some("u".into());
+    s.client = Some(OAuthClient::new("K", "S"));
+    s.tokens = Some(TokenSet::new(UnixTime(1795324301), Secret::new("access1"), Some(Secret::new("refresh1")), Some(14400)));
+    s.password = Some(Secret::new("do-not-write-me"));
+    s
+}
+
+#[test]
+fn duplicate_keys_last_wins() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("config.json"),
+        br#"{"sessions": {"null": {"u": {"k": {"tapis_profile": "p", "baseurl": "https://old.example", "tapis_profile": "p"}}}, "null": {"u": {"k": {"tapis_profile": "p", "baseurl": "https://new.example"}}}}}"#,
+    )
+    .unwrap();
+    let s = JsonStore::open(d.path()).unwrap();
+    assert_eq!(s.load("p").unwrap().unwrap().tenant.base_url.as_str(), "https://new.example");
+}
+
+#[test]
+fn v2_sessions_are_mirrored_into_current_v3_never() {
+    let d = tempfile::tempdir().unwrap();
+    // Start from a bash CLI file: its devurl must survive, proxies must not be written.
+    std::fs::write(d.path().join("current"), br#"{"baseurl":"https://api.tacc.utexas.edu","devurl":"https://dev","verify":false,"proxies":{"https":"http://proxy:3128"},"apikey":"K"}"#).unwrap();
+    let s = JsonStore::open(d.path()).unwrap();
+    s.save(&v2_sample("default")).unwrap();
+    let text = std::fs::read_to_string(d.path().join("current")).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    for k in ["tenantid", "baseurl", "apikey", "apisecret", "username", "access_token", "refresh_token", "created_at", "expires_in", "expires_at"] {
+        assert!(v[k].is_string(), "{k} must be a string: {text}");
+    }
+    assert_eq!(v["created_at"], "1795324301");
+    assert_eq!(v["expires_in"], "14400");
+    assert_eq!(v["devurl"], "https://dev");
+    assert_eq!(v["verify"], false);
+    assert!(v.get("proxies").is_none() && v.get("password").is_none(), "{text}");
+    assert!(!std::fs::read_to_string(d.path().join("config.json")).unwrap().contains("do-not-write-me"));
+    // A v3 session, even when current, never goes into `current`.
+    let mut v3 = tapis_auth_storage_sample("default");
+    v3.profile = "default".into();
+    s.save(&v3).unwrap();
+    assert_eq!(std::fs::read_to_string(d.path().join("current")).unwrap(), text);
+    s.set_current_profile("default").unwrap();
+    assert_eq!(std::fs::read_to_string(d.path().join("current")).unwrap(), text);
+}
+
+#[test]
+fn newer_tokens_written_by_agavepy_into_current_are_adopted() {
+    let d = tempfile::tempdir().unwrap();
+    let s = JsonStore::open(d.path()).unwrap();
+    s.save(&v2_sample("v2")).unwrap();
+    // agavepy 0.9.5 classic refreshes and rewrites only `current`.
+    let mut v: Value = serde_json::from_slice(&std::fs::read(d.path().join("current")).unwrap()).unwrap();
+    v["access_token"] = "access2".into();
+    v["refresh_token"] = "refresh2".into();
+    v["created_at"] = 1795324999.into();
+    std::fs::write(d.path().join("current"), serde_json::to_vec(&v).unwrap()).unwrap();
+    let x = s.load("v2").unwrap().unwrap();
+    assert_eq!(x.refresh_token().unwrap().expose(), "refresh2");
+}
+
+#[test]
+fn loose_modes_are_tightened_and_reported_once() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("c");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(dir.join("config.json"), b"{}").unwrap();
+    std::fs::set_permissions(dir.join("config.json"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let s = JsonStore::open(&dir).unwrap();
+    s.save(&tapis_auth_storage_sample("a")).unwrap();
+    let w = s.warnings();
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w.iter().any(|x| x.contains("config.json") && x.contains("644")), "{w:?}");
+    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(std::fs::metadata(dir.join("config.json")).unwrap().permissions().mode() & 0o777, 0o600);
+    s.save(&tapis_auth_storage_sample("a")).unwrap();
+    assert!(s.warnings().is_empty());
+}
+
+#[test]
+fn reads_create_nothing_and_a_file_is_not_a_directory() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("missing");
+    let s = JsonStore::open(&dir).unwrap();
+    assert_eq!(s.load("x").unwrap(), None);
+    assert!(s.list().unwrap().is_empty());
+    assert!(!dir.exists());
+    let f = d.path().join("file");
+    std::fs::write(&f, b"").unwrap();
+    let e = JsonStore::open(&f).unwrap_err().to_string();
+    assert!(e.contains("not a directory"), "{e}");
+}
+
+#[test]
+fn move_aside_then_save_works() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("config.json"), b"{oops").unwrap();
+    let s = JsonStore::open(d.path()).unwrap();
+    assert!(s.save(&tapis_auth_storage_sample("a")).is_err());
+    let moved = tapis_auth_storage::move_aside(s.config_path()).unwrap();
+    assert_eq!(std::fs::read(moved).unwrap(), b"{oops");
+    s.save(&tapis_auth_storage_sample("a")).unwrap();
+    assert_eq!(s.list().unwrap(), vec!["a"]);
+}
+
+#[test]
+fn legacy_agpy_import() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join(".agpy");
+    std::fs::write(&p, br#"[{"token": "t", "refresh_token": "r", "api_server": "https://api.tacc.utexas.edu", "tenant_id": "tacc.prod", "api_key": "k", "api_secret": "s", "username": "u", "created_at": 10, "expires_in": 5, "proxies": {}}]"#).unwrap();
+    let v = JsonStore::import_agpy(&p).unwrap();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].tokens.as_ref().unwrap().expires_at, Some(UnixTime(15)));
+}
