@@ -172,7 +172,7 @@ fn finish(ctx: &Ctx, s: &AuthSession) -> Result<(), CliError> {
         w.tenant_id.as_deref().unwrap_or(&w.base_url),
         w.platform,
         w.profile,
-        w.source,
+        s.manager().store().describe(),
     ));
     if ctx.g.json {
         out(&format!("{:#}\n", whoami_json(&w, now)))?;
