@@ -169,24 +169,39 @@ async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, router: Ro
     }
 }
 
+/// SIGTERM/SIGINT listeners, registered before the server reports that it is ready.
 #[cfg(unix)]
-async fn signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut t), Ok(mut i)) => {
-            tokio::select! { _ = t.recv() => {}, _ = i.recv() => {} }
-        }
-        _ => std::future::pending().await,
+struct Signals(tokio::signal::unix::Signal, tokio::signal::unix::Signal);
+
+#[cfg(unix)]
+impl Signals {
+    /// Must be called inside the runtime context.
+    fn register() -> io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals(
+            signal(SignalKind::terminate())?,
+            signal(SignalKind::interrupt())?,
+        ))
+    }
+
+    async fn recv(mut self) {
+        tokio::select! { _ = self.0.recv() => {}, _ = self.1.recv() => {} }
     }
 }
 
 #[cfg(not(unix))]
-async fn signal() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn register() -> io::Result<Signals> {
+        Ok(Signals)
+    }
+
+    async fn recv(self) {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }
 
@@ -259,6 +274,12 @@ impl TestServer {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
+        let signals = if handle_signals {
+            let _ctx = runtime.enter();
+            Some(Signals::register()?)
+        } else {
+            None
+        };
         let thread = std::thread::Builder::new()
             .name("tapis-auth-testserver".into())
             .spawn(move || {
@@ -274,10 +295,9 @@ impl TestServer {
                         }
                     };
                     let sig = async {
-                        if handle_signals {
-                            signal().await
-                        } else {
-                            std::future::pending().await
+                        match signals {
+                            Some(s) => s.recv().await,
+                            None => std::future::pending().await,
                         }
                     };
                     tokio::select! {
