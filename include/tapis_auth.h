@@ -194,7 +194,7 @@ typedef struct tapis_auth_options tapis_auth_options;
 typedef struct tapis_auth_session tapis_auth_session;
 
 /**
- * A snapshot of a session's identity. Opaque and immutable (readable from any thread).
+ * A snapshot of a session's identity (from `tapis_auth_session_whoami`). Opaque and immutable (readable from any thread).
  */
 typedef struct tapis_auth_whoami tapis_auth_whoami;
 
@@ -615,9 +615,9 @@ const char *tapis_auth_version(void);
  * from what is held locally: no network. On success stores a new object in `*out`; free it
  * with `tapis_auth_whoami_free`. `*out` is untouched on error.
  */
-tapis_auth_status tapis_auth_whoami(tapis_auth_session *session,
-                                    tapis_auth_whoami **out,
-                                    tapis_auth_error **err);
+tapis_auth_status tapis_auth_session_whoami(tapis_auth_session *session,
+                                            tapis_auth_whoami **out,
+                                            tapis_auth_error **err);
 
 /**
  * The profile name. Borrowed from `who` (valid until it is freed); NULL if `who` is NULL.

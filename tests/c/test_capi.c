@@ -78,7 +78,7 @@ static int http_post(const char *path, const char *json, char *resp, size_t resp
 }
 
 /* --- helpers ------------------------------------------------------------------------------ */
-static tapis_auth_options *test_options(const char *subdir) {
+static tapis_auth_options *make_options(const char *subdir) {
     tapis_auth_options *o = tapis_auth_options_new();
     char path[700];
     snprintf(path, sizeof path, "%s/%s", dir, subdir);
@@ -91,7 +91,7 @@ static tapis_auth_options *test_options(const char *subdir) {
 }
 
 static tapis_auth_session *login(const char *subdir, bool create_client) {
-    tapis_auth_options *o = test_options(subdir);
+    tapis_auth_options *o = make_options(subdir);
     tapis_auth_error *err = NULL;
     tapis_auth_session *s = NULL;
     CHECK_STATUS(tapis_auth_options_set_base_url(o, base_url, NULL), TAPIS_AUTH_OK, NULL);
@@ -241,7 +241,7 @@ static void test_options(void) {
 }
 
 static void test_restore_without_credentials(void) {
-    tapis_auth_options *o = test_options("empty");
+    tapis_auth_options *o = make_options("empty");
     tapis_auth_session *sentinel = (tapis_auth_session *)(uintptr_t)0x1234;
     tapis_auth_session *s = sentinel;
     tapis_auth_error *err = NULL;
@@ -273,7 +273,7 @@ static void test_restore_without_credentials(void) {
 }
 
 static void test_wrong_password(void) {
-    tapis_auth_options *o = test_options("wrongpw");
+    tapis_auth_options *o = make_options("wrongpw");
     tapis_auth_session *s = NULL;
     tapis_auth_error *err = NULL;
     const char *pw = "Wrong-Password-123";
@@ -315,8 +315,8 @@ static void test_null_session_args(tapis_auth_session *s) {
     CHECK_STATUS(tapis_auth_logout(NULL, NULL, NULL), TAPIS_AUTH_ERR_INVALID_ARGUMENT, NULL);
     CHECK_STATUS(tapis_auth_login_password(NULL, false, NULL), TAPIS_AUTH_ERR_INVALID_ARGUMENT, NULL);
     tapis_auth_whoami *w = NULL;
-    CHECK_STATUS(tapis_auth_whoami(NULL, &w, NULL), TAPIS_AUTH_ERR_INVALID_ARGUMENT, NULL);
-    CHECK_STATUS(tapis_auth_whoami(s, NULL, NULL), TAPIS_AUTH_ERR_INVALID_ARGUMENT, NULL);
+    CHECK_STATUS(tapis_auth_session_whoami(NULL, &w, NULL), TAPIS_AUTH_ERR_INVALID_ARGUMENT, NULL);
+    CHECK_STATUS(tapis_auth_session_whoami(s, NULL, NULL), TAPIS_AUTH_ERR_INVALID_ARGUMENT, NULL);
     CHECK(tapis_auth_whoami_profile(NULL) == NULL && tapis_auth_whoami_username(NULL) == NULL &&
           tapis_auth_whoami_tenant_id(NULL) == NULL && tapis_auth_whoami_base_url(NULL) == NULL &&
           tapis_auth_whoami_platform(NULL) == NULL && tapis_auth_whoami_client_id(NULL) == NULL &&
@@ -387,7 +387,7 @@ static void test_tokens(tapis_auth_session *s) {
 static void test_whoami_and_client(tapis_auth_session *s, char *client_id, size_t client_id_len) {
     tapis_auth_whoami *w = NULL;
     tapis_auth_error *err = NULL;
-    CHECK_STATUS(tapis_auth_whoami(s, &w, &err), TAPIS_AUTH_OK, err);
+    CHECK_STATUS(tapis_auth_session_whoami(s, &w, &err), TAPIS_AUTH_OK, err);
     if (!w) return;
     CHECK(strcmp(tapis_auth_whoami_profile(w), "default") == 0, "profile %s", tapis_auth_whoami_profile(w));
     CHECK(tapis_auth_whoami_username(w) && strcmp(tapis_auth_whoami_username(w), "testuser") == 0, "username");
@@ -460,7 +460,7 @@ static void test_threads(tapis_auth_session *s) {
 
 /* --- restore from the cache, default restore, device login, logout ------------------------ */
 static void test_restore_from_cache(const char *subdir) {
-    tapis_auth_options *o = test_options(subdir);
+    tapis_auth_options *o = make_options(subdir);
     tapis_auth_session *s = NULL;
     tapis_auth_error *err = NULL;
     CHECK_STATUS(tapis_auth_session_restore(o, &s, &err), TAPIS_AUTH_OK, err);
@@ -485,7 +485,7 @@ static void test_restore_from_cache(const char *subdir) {
 }
 
 static void test_device_login(const char *client_id) {
-    tapis_auth_options *o = test_options("device");
+    tapis_auth_options *o = make_options("device");
     tapis_auth_session *s = NULL;
     tapis_auth_error *err = NULL;
     tapis_auth_options_set_base_url(o, base_url, NULL);
@@ -542,7 +542,7 @@ static void test_logout(tapis_auth_session *s, const char *subdir) {
     CHECK(tok == NULL, "untouched");
     tapis_auth_error_free(err);
     err = NULL;
-    tapis_auth_options *o = test_options(subdir);
+    tapis_auth_options *o = make_options(subdir);
     tapis_auth_session *s2 = NULL;
     CHECK_STATUS(tapis_auth_session_restore(o, &s2, &err), TAPIS_AUTH_ERR_LOGIN_REQUIRED, err);
     CHECK(s2 == NULL, "untouched");

@@ -120,3 +120,35 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
     // SAFETY: forwarded contract.
     unsafe { out.write(value) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_become_status_and_error_object() {
+        let mut err: *mut tapis_auth_error = std::ptr::null_mut();
+        let st = status_call("test_fn", &mut err, || panic!("boom"));
+        assert_eq!(st, tapis_auth_status::TAPIS_AUTH_ERR_PANIC);
+        assert_eq!(crate::error::tapis_auth_error_status(err), st);
+        // SAFETY: message borrowed from the live error object.
+        let m = unsafe { CStr::from_ptr(crate::error::tapis_auth_error_message(err)) };
+        assert!(m.to_str().unwrap().contains("test_fn"));
+        crate::error::tapis_auth_error_free(err);
+        assert_eq!(value_call(7, || panic!("boom")), 7);
+    }
+
+    #[test]
+    fn success_clears_err() {
+        let mut err: *mut tapis_auth_error = 0x8 as *mut _;
+        assert_eq!(
+            status_call("ok", &mut err, || Ok(())),
+            tapis_auth_status::TAPIS_AUTH_OK
+        );
+        assert!(err.is_null());
+        assert_eq!(
+            status_call("ok", std::ptr::null_mut(), || Ok(())),
+            tapis_auth_status::TAPIS_AUTH_OK
+        );
+    }
+}

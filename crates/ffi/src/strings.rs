@@ -2,7 +2,7 @@
 //! freed only with `tapis_auth_string_free`, which overwrites the bytes with zeros first (they
 //! are often tokens). Never pass them to `free()`.
 
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, CString};
 
 use zeroize::Zeroize;
 
@@ -58,15 +58,4 @@ pub(crate) fn opt_ptr(s: &Option<CString>) -> *const c_char {
 /// Converts held text into a `CString` for borrowed accessors (interior NULs replaced).
 pub(crate) fn held(text: &str) -> CString {
     CString::new(text.replace('\0', "\u{fffd}")).unwrap_or_default()
-}
-
-/// Length of a C string (test helper for the Rust side).
-#[allow(dead_code)]
-pub(crate) fn c_len(p: *const c_char) -> usize {
-    if p.is_null() {
-        0
-    } else {
-        // SAFETY: test-only helper over strings returned by this library.
-        unsafe { CStr::from_ptr(p) }.to_bytes().len()
-    }
 }

@@ -9,7 +9,7 @@ use crate::session::{session_arg, session_err, tapis_auth_session};
 use crate::status::tapis_auth_status;
 use crate::strings::{held, opt_ptr};
 
-/// A snapshot of a session's identity. Opaque and immutable (readable from any thread).
+/// A snapshot of a session's identity (from `tapis_auth_session_whoami`). Opaque and immutable (readable from any thread).
 pub struct tapis_auth_whoami {
     profile: CString,
     username: Option<CString>,
@@ -27,12 +27,12 @@ pub struct tapis_auth_whoami {
 /// from what is held locally: no network. On success stores a new object in `*out`; free it
 /// with `tapis_auth_whoami_free`. `*out` is untouched on error.
 #[unsafe(no_mangle)]
-pub extern "C" fn tapis_auth_whoami(
+pub extern "C" fn tapis_auth_session_whoami(
     session: *mut tapis_auth_session,
     out: *mut *mut tapis_auth_whoami,
     err: *mut *mut tapis_auth_error,
 ) -> tapis_auth_status {
-    status_call("tapis_auth_whoami", err, || {
+    status_call("tapis_auth_session_whoami", err, || {
         let s = session_arg(session)?;
         non_null(out, "out")?;
         let w = s.whoami().map_err(|e| session_err(s, &e))?;
@@ -54,13 +54,13 @@ pub extern "C" fn tapis_auth_whoami(
     })
 }
 
-fn with_who<T>(
+fn with_who<T: Copy>(
     who: *const tapis_auth_whoami,
     default: T,
     f: impl FnOnce(&tapis_auth_whoami) -> T,
 ) -> T {
     value_call(default, || {
-        // SAFETY: `who` is NULL or a live object from `tapis_auth_whoami` (contract).
+        // SAFETY: `who` is NULL or a live object from `tapis_auth_session_whoami` (contract).
         match unsafe { who.as_ref() } {
             Some(w) => f(w),
             None => default,
@@ -134,7 +134,7 @@ pub extern "C" fn tapis_auth_whoami_has_refresh_token(who: *const tapis_auth_who
 pub extern "C" fn tapis_auth_whoami_free(who: *mut tapis_auth_whoami) {
     value_call((), || {
         if !who.is_null() {
-            // SAFETY: `who` came from `Box::into_raw` in `tapis_auth_whoami`; freed once (contract).
+            // SAFETY: `who` came from `Box::into_raw` in `tapis_auth_session_whoami`; freed once (contract).
             drop(unsafe { Box::from_raw(who) });
         }
     })
