@@ -55,13 +55,19 @@ impl AuthSession {
     /// environment, then the store — and fails with [`Error::LoginRequired`] when none holds
     /// a session.
     pub fn restore(options: Options) -> Result<Self, Error> {
-        let s = Self::open(options)?;
+        let s = Self::build(options, true)?;
         s.manager.session()?;
         Ok(s)
     }
 
-    /// Like [`restore`](Self::restore) but succeeds with an empty session (for logging in).
+    /// Opens the store named by the options for logging in or managing profiles: no session
+    /// needs to exist, and explicit credentials and the environment are not used as a source
+    /// (a login saves into the store).
     pub fn open(options: Options) -> Result<Self, Error> {
+        Self::build(options, false)
+    }
+
+    fn build(options: Options, precedence: bool) -> Result<Self, Error> {
         let transport = HttpTransport::new(options.transport.clone());
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let config = TokenManagerConfig {
@@ -72,7 +78,7 @@ impl AuthSession {
         let t: Arc<dyn tapis_auth_core::Transport> = Arc::new(transport.clone());
 
         // 1. Explicit arguments.
-        if options.has_explicit_credentials() {
+        if precedence && options.has_explicit_credentials() {
             let session = explicit_session(&options, clock.now())?;
             let store: Arc<dyn Store> = if options.persist_explicit {
                 open_store(options.store, options.store_path.as_deref())?
@@ -89,7 +95,7 @@ impl AuthSession {
         }
 
         // 2. Environment.
-        if options.use_environment {
+        if precedence && options.use_environment {
             let profile = options
                 .profile
                 .clone()

@@ -1,0 +1,83 @@
+//! Shared helpers for the HTTP-layer integration tests: a test authenticator and sessions whose
+//! cache lives in a temporary directory.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use tapis_auth_core::{Platform, Secret};
+use tapis_auth_http::{AuthSession, Options};
+use tapis_auth_storage::StoreKind;
+use tapis_auth_testserver::{Config, TestServer};
+
+/// Starts a test authenticator with default settings.
+pub fn server() -> TestServer {
+    TestServer::start(Config::default())
+}
+
+/// Options for `server` with the store in `dir`; environment ignored.
+pub fn options(server: &TestServer, dir: &Path, kind: StoreKind, platform: Platform) -> Options {
+    let path = match kind {
+        StoreKind::Sqlite => dir.join("sessions.db"),
+        _ => dir.to_path_buf(),
+    };
+    Options {
+        base_url: Some(server.url().to_owned()),
+        platform: Some(platform),
+        store: kind,
+        store_path: Some(path),
+        use_environment: false,
+        ..Options::default()
+    }
+}
+
+/// Logs in with the test user's password and the pre-registered client.
+pub fn login(server: &TestServer, dir: &Path, kind: StoreKind, platform: Platform) -> AuthSession {
+    let mut o = options(server, dir, kind, platform);
+    o.username = Some("testuser".into());
+    o.password = Some(Secret::new("testpass"));
+    match platform {
+        Platform::TapisV3 => {
+            o.client_id = Some("test-client".into());
+            o.client_key = Some(Secret::new("test-client-key"));
+        }
+        _ => {
+            o.client_id = Some("v2-test-key".into());
+            o.client_key = Some(Secret::new("v2-test-secret"));
+        }
+    }
+    let s = AuthSession::open(o).expect("open");
+    s.login_password(false).expect("password login");
+    s
+}
+
+/// Restores a session from the store in `dir` (no explicit credentials, no environment).
+pub fn restore(dir: &Path, kind: StoreKind) -> AuthSession {
+    let path = match kind {
+        StoreKind::Sqlite => dir.join("sessions.db"),
+        _ => dir.to_path_buf(),
+    };
+    AuthSession::restore(Options {
+        store: kind,
+        store_path: Some(path),
+        use_environment: false,
+        ..Options::default()
+    })
+    .expect("restore")
+}
+
+/// Marks the stored access token as expired (the server still honours the refresh token).
+pub fn expire_stored_token(dir: &Path, kind: StoreKind) {
+    set_stored_expiry(dir, kind, 1);
+}
+
+/// Overwrites the stored access-token expiry (epoch seconds) without touching the token.
+pub fn set_stored_expiry(dir: &Path, kind: StoreKind, at: i64) {
+    let s = restore(dir, kind);
+    let mut session = s.session().unwrap();
+    let t = session.tokens.as_mut().unwrap();
+    t.expires_at = Some(tapis_auth_core::UnixTime(at));
+    let store = s.manager().store().clone();
+    let _lock = store.lock(&session.profile).unwrap();
+    store.save(&session).unwrap();
+}
