@@ -10,7 +10,8 @@ use expectrl::{ControlCode, Eof, Session, WaitStatus};
 
 fn spawn(w: &World, args: &[&str]) -> Session {
     let mut c = w.cmd("json");
-    c.args(args);
+    // The pty becomes stdin/stdout/stderr: do not override it.
+    c.args(args).stdin(std::process::Stdio::inherit());
     let mut s = Session::spawn(c).expect("spawn in a pty");
     s.set_expect_timeout(Some(Duration::from_secs(30)));
     s
@@ -32,7 +33,7 @@ fn password_typed_at_the_no_echo_prompt() {
     s.expect("Password for testuser@").unwrap();
     s.send_line("testpass").unwrap();
     let rest = s.expect(Eof).unwrap();
-    let text = String::from_utf8_lossy(rest.before()).into_owned();
+    let text = String::from_utf8_lossy(rest.as_bytes()).into_owned();
     assert!(text.contains("Logged in as testuser"), "{text}");
     assert!(!text.contains("testpass"), "the password was echoed: {text}");
     assert_eq!(exit_code(&mut s), 0);
@@ -66,7 +67,7 @@ fn ctrl_c_cancels_the_device_login_cleanly() {
     s.expect("left (Ctrl-C to cancel)").unwrap();
     s.send(ControlCode::EndOfText).unwrap();
     let rest = s.expect(Eof).unwrap();
-    let text = String::from_utf8_lossy(rest.before()).into_owned();
+    let text = String::from_utf8_lossy(rest.as_bytes()).into_owned();
     assert!(text.contains("cancelled"), "{text}");
     assert_eq!(exit_code(&mut s), 130);
     w.run("json", &["token"], None).code(3);
