@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# libtapis_auth demo: builds the project, starts the local test authenticator, and walks through
+# password login, device-code login (approved by this script), status, token, a forced refresh,
+# and the C example — all against a temporary cache, with no network beyond crates.io for the
+# build and no accounts.
+#
+# Needs only the Rust toolchain (and the C compiler Rust already uses to link). No curl or python:
+# the test server's control endpoints are called over bash's /dev/tcp.
+#
+# Usage: scripts/demo.sh            (from anywhere; exits non-zero on the first failure)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+    B=$'\e[1m'; G=$'\e[32m'; C=$'\e[36m'; R=$'\e[31m'; N=$'\e[0m'
+else
+    B=""; G=""; C=""; R=""; N=""
+fi
+STEP=0
+step() { STEP=$((STEP + 1)); printf '\n%s== %d. %s ==%s\n' "$B" "$STEP" "$*" "$N"; }
+say() { printf '%s%s%s\n' "$C" "$*" "$N"; }
+run() { printf '%s$ %s%s\n' "$G" "$*" "$N"; "$@"; }
+die() { printf '%sdemo failed: %s%s\n' "$R" "$*" "$N" >&2; exit 1; }
+
+# --- 0. Build -----------------------------------------------------------------------------------
+step "Build (release): the tapis-auth command and the local test authenticator"
+PKGS=(-p tapis-auth-cli -p tapis-auth-testserver)
+HAVE_FFI=0
+if [ -f crates/ffi/Cargo.toml ]; then
+    PKGS+=(-p tapis-auth-ffi)
+    HAVE_FFI=1
+fi
+run cargo build --release --quiet "${PKGS[@]}"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+BIN="$TARGET/release"
+TAPIS_AUTH="$BIN/tapis-auth"
+[ -x "$TAPIS_AUTH" ] || die "target/release/tapis-auth was not built"
+
+# --- Private world: temporary cache, no TAPIS_* from the caller ---------------------------------
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/tapis-auth-demo.XXXXXX")"
+SERVER_PID=""
+LOGIN_PID=""
+cleanup() {
+    local rc=$?
+    [ -n "$LOGIN_PID" ] && kill "$LOGIN_PID" 2>/dev/null || true
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+    [ -n "$SERVER_PID" ] && wait "$SERVER_PID" 2>/dev/null || true
+    rm -rf "$TMP"
+    if [ "$rc" -eq 0 ]; then
+        printf '\n%sDemo finished: every step succeeded.%s\n' "$B" "$N"
+    else
+        printf '\n%sDemo failed (exit %d) at step %d.%s\n' "$R" "$rc" "$STEP" "$N" >&2
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for v in $(env | sed -n 's/^\(\(TAPIS\|AGAVE\)[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+export TAPIS_CACHE_DIR="$TMP/cache"
+export NO_COLOR="${NO_COLOR:-}"
+
+# --- 1. Test authenticator ----------------------------------------------------------------------
+step "Start the local test authenticator (Tapis v3 + Agave v2 on 127.0.0.1, 10-minute limit)"
+"$BIN/tapis-auth-testserver" --time-limit 600 --url-file "$TMP/url" >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+    [ -s "$TMP/url" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || die "the test server exited: $(cat "$TMP/server.log")"
+    sleep 0.1
+done
+[ -s "$TMP/url" ] || die "the test server did not start"
+URL="$(head -n1 "$TMP/url")"
+HOSTPORT="${URL#http://}"
+say "test authenticator: $URL (user testuser / testpass; cache: $TAPIS_CACHE_DIR)"
+
+# http METHOD PATH [JSON]: one request to the test server's /_test/ control endpoints, over
+# bash's /dev/tcp (no curl needed); prints the response body.
+http() {
+    local method=$1 path=$2 body=${3:-} resp
+    exec 3<>"/dev/tcp/${HOSTPORT%:*}/${HOSTPORT##*:}" || die "cannot connect to $HOSTPORT"
+    printf '%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+        "$method" "$path" "$HOSTPORT" "${#body}" "$body" >&3
+    resp="$(cat <&3)"
+    exec 3<&-
+    printf '%s\n' "${resp#*$'\r\n\r\n'}"
+}
+# refresh_count: how many refresh-token grants the server has answered.
+refresh_count() {
+    http GET /_test/stats | tr -d ' \n' | sed -n 's/.*"grants":{[^}]*"v3.refresh_token":\([0-9]*\).*/\1/p' | grep . || echo 0
+}
+
+# --- 2. Password login --------------------------------------------------------------------------
+step "Log in with a password (read from stdin: never on the command line)"
+say "No OAuth client exists yet, so tapis-auth creates one and stores it with the session."
+printf 'testpass\n' | run "$TAPIS_AUTH" login --base-url "$URL" --username testuser --password-stdin
+run "$TAPIS_AUTH" status
+
+# --- 3. Device-code login -----------------------------------------------------------------------
+step "Log in with a device code (what you would do over SSH on a login node)"
+say "tapis-auth shows a URL, a code and a QR code, then polls; this script plays the user and"
+say "approves the code through the test server's /_test/device/approve endpoint."
+printf '%s$ %s login --device%s\n' "$G" "$TAPIS_AUTH" "$N"
+"$TAPIS_AUTH" login --device &
+LOGIN_PID=$!
+CODE=""
+for _ in $(seq 1 100); do
+    CODE="$(http GET /_test/device/pending | tr -d ' \n' | sed -n 's/.*"user_code":"\([A-Za-z0-9]*\)".*/\1/p')"
+    [ -n "$CODE" ] && break
+    sleep 0.2
+done
+[ -n "$CODE" ] || die "no device code was requested"
+sleep 2 # let the spinner show
+printf '\n'
+say "(the user opens the URL and types $CODE — approving it now)"
+http POST /_test/device/approve "{\"user_code\":\"$CODE\",\"username\":\"testuser\"}" >/dev/null
+wait "$LOGIN_PID" || die "device login failed"
+LOGIN_PID=""
+run "$TAPIS_AUTH" status
+
+# --- 4. Token -----------------------------------------------------------------------------------
+step "Print a token: what a batch script calls (stdout = the token and nothing else)"
+printf '%s$ TOKEN=$(tapis-auth token --min-valid 600)%s\n' "$G" "$N"
+TOKEN="$("$TAPIS_AUTH" token --min-valid 600)"
+[ -n "$TOKEN" ] || die "empty token"
+say "TOKEN=${TOKEN:0:48}…  (${#TOKEN} characters, a JWT)"
+printf '%s$ eval "$(tapis-auth env)"%s\n' "$G" "$N"
+eval "$("$TAPIS_AUTH" env)"
+say "TAPIS_BASE_URL=$TAPIS_BASE_URL TAPIS_USERNAME=$TAPIS_USERNAME TAPIS_TOKEN=${TAPIS_TOKEN:0:16}…"
+unset TAPIS_BASE_URL TAPIS_TOKEN TAPIS_USERNAME TAPIS_TENANT_ID
+
+# --- 5. Forced expiry and automatic refresh -----------------------------------------------------
+step "Force an expiry and watch tapis-auth refresh"
+say "The server now issues 62-second access tokens; \`refresh\` fetches one. tapis-auth keeps a"
+say "60-second margin in hand, so a few seconds later the token counts as expired."
+http POST /_test/config '{"v3_access_ttl":62}' >/dev/null
+run "$TAPIS_AUTH" refresh
+sleep 4
+run "$TAPIS_AUTH" status
+BEFORE="$(refresh_count)"
+http POST /_test/config '{"v3_access_ttl":14400}' >/dev/null
+say "refresh grants answered by the server so far: $BEFORE"
+printf '%s$ tapis-auth token >/dev/null%s\n' "$G" "$N"
+T2="$("$TAPIS_AUTH" token)"
+AFTER="$(refresh_count)"
+say "refresh grants answered by the server now:    $AFTER"
+[ "$AFTER" -gt "$BEFORE" ] || die "the token was not refreshed"
+[ "$T2" != "$TOKEN" ] || die "the token did not change"
+run "$TAPIS_AUTH" status
+say "A second call is served from the cache, without the network:"
+printf '%s$ tapis-auth token >/dev/null%s\n' "$G" "$N"
+"$TAPIS_AUTH" token >/dev/null
+[ "$(refresh_count)" = "$AFTER" ] || die "a valid token caused a refresh"
+say "refresh grants: still $AFTER"
+
+# --- 6. The C example ---------------------------------------------------------------------------
+step "The C library: examples/c/get_token.c against the same cache"
+if [ "$HAVE_FFI" -eq 0 ]; then
+    say "SKIPPED: crates/ffi is not in this tree yet."
+elif [ ! -f examples/c/get_token.c ]; then
+    say "SKIPPED: examples/c/get_token.c is not in this tree yet."
+elif [ ! -f "$BIN/libtapis_auth.a" ]; then
+    say "SKIPPED: $BIN/libtapis_auth.a was not built."
+else
+    CC="${CC:-cc}"
+    run "$CC" -O2 -Iinclude -o "$TMP/get_token" examples/c/get_token.c \
+        "$BIN/libtapis_auth.a" -lpthread -ldl -lm
+    printf '%s$ %s%s\n' "$G" "./get_token" "$N"
+    CTOKEN="$("$TMP/get_token" | tail -n1)"
+    CUR="$("$TAPIS_AUTH" token)"
+    say "C example printed: ${CTOKEN:0:48}…"
+    if [ "$CTOKEN" = "$CUR" ]; then
+        say "…the same token tapis-auth hands out."
+    else
+        say "(its last line differs from \`tapis-auth token\`; see the example's output above)"
+    fi
+fi
+
+# --- 7. Log out ---------------------------------------------------------------------------------
+step "Log out (revoke, then delete the session)"
+run "$TAPIS_AUTH" logout --all
+set +e
+"$TAPIS_AUTH" token >/dev/null 2>&1
+RC=$?
+set -e
+say "tapis-auth token now exits with $RC (3 = login required), so scripts can branch on it."
+[ "$RC" -eq 3 ] || die "expected exit code 3 after logout, got $RC"
