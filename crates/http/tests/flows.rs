@@ -289,7 +289,7 @@ fn send_refreshes_once_and_retries_when_the_service_says_expired() {
 fn send_does_not_loop_when_the_refresh_fails() {
     let srv = server();
     let dir = tempfile::tempdir().unwrap();
-    let s = login(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
+    login(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
     srv.inject_fault(
         Fault::new("v3.tokens", FaultKind::Status)
             .status(500)
