@@ -46,7 +46,13 @@ pub enum StoreArg {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Where sessions are kept.
-    #[arg(long, global = true, value_enum, env = "TAPIS_AUTH_STORE", default_value = "json")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "TAPIS_AUTH_STORE",
+        default_value = "json"
+    )]
     pub store: StoreArg,
     /// Cache directory (default: $TAPIS_CACHE_DIR, else $AGAVE_CACHE_DIR, else ~/.agave).
     #[arg(long, global = true, value_name = "DIR", env = "TAPIS_CACHE_DIR")]
@@ -125,9 +131,11 @@ pub enum PlatformArg {
 
 /// `tapis-auth login`.
 #[derive(Debug, Args)]
-#[command(after_help = "The password is never taken from the command line: it is prompted for \
+#[command(
+    after_help = "The password is never taken from the command line: it is prompted for \
 without echo, or read from stdin with --password-stdin. The client key may come from \
-TAPIS_CLIENT_KEY.")]
+TAPIS_CLIENT_KEY."
+)]
 pub struct LoginArgs {
     /// Tenant id, e.g. `tacc`.
     #[arg(long, value_name = "ID", env = "TAPIS_TENANT_ID")]
@@ -157,10 +165,19 @@ pub struct LoginArgs {
     #[arg(long, value_name = "ID", env = "TAPIS_CLIENT_ID")]
     pub client_id: Option<String>,
     /// OAuth client key; prefer the TAPIS_CLIENT_KEY variable over the command line.
-    #[arg(long, value_name = "KEY", env = "TAPIS_CLIENT_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "TAPIS_CLIENT_KEY",
+        hide_env_values = true
+    )]
     pub client_key: Option<String>,
     /// Redirect URI for --browser (a loopback URI is listened on).
-    #[arg(long, value_name = "URI", default_value = "http://127.0.0.1:8765/callback")]
+    #[arg(
+        long,
+        value_name = "URI",
+        default_value = "http://127.0.0.1:8765/callback"
+    )]
     pub redirect_uri: String,
     /// Do not create an OAuth client at password login (the session then cannot refresh).
     #[arg(long)]

@@ -92,7 +92,10 @@ pub fn whoami_table(ui: &ui::Ui, w: &WhoAmI, now: UnixTime) -> String {
         "present (expiry unknown)".to_owned()
     };
     let mut access = expiry_text(ui, w.expires_at, now);
-    if w.expires_at.is_none_or(|e| e.since(now) < tapis_auth_core::DEFAULT_MARGIN_SECS) && w.has_refresh_token {
+    if w.expires_at
+        .is_none_or(|e| e.since(now) < tapis_auth_core::DEFAULT_MARGIN_SECS)
+        && w.has_refresh_token
+    {
         access.push_str(" — refreshed on next use");
     }
     let rows = [
@@ -134,13 +137,19 @@ pub fn refresh(ctx: &Ctx) -> Result<(), CliError> {
     let t = s.refresh()?;
     let now = SystemClock.now();
     if ctx.g.json {
-        out(&format!("{}\n", json!({"profile": s.profile(), "expires": time_json(t.expires_at, now)})))?;
+        out(&format!(
+            "{}\n",
+            json!({"profile": s.profile(), "expires": time_json(t.expires_at, now)})
+        ))?;
     } else {
         let when = t
             .expires_at
             .map(|e| format!("{} ({})", absolute(e), relative(e, now)))
             .unwrap_or_else(|| "at an unknown time".into());
-        ctx.ui.success(&format!("Refreshed profile {}: the access token expires {when}", s.profile()));
+        ctx.ui.success(&format!(
+            "Refreshed profile {}: the access token expires {when}",
+            s.profile()
+        ));
     }
     Ok(())
 }
@@ -155,7 +164,9 @@ fn open_profile(ctx: &Ctx, profile: &str) -> Result<AuthSession, CliError> {
 /// `logout [--all]`: revoke (best effort) and delete the session(s).
 pub fn logout(ctx: &Ctx, a: &LogoutArgs) -> Result<(), CliError> {
     if ctx.store_kind() == tapis_auth_storage::StoreKind::Env {
-        return Err(CliError::usage("the env store is read-only: unset the TAPIS_* variables instead"));
+        return Err(CliError::usage(
+            "the env store is read-only: unset the TAPIS_* variables instead",
+        ));
     }
     let store = ctx.open_store()?;
     let profiles = if a.all {
@@ -170,7 +181,9 @@ pub fn logout(ctx: &Ctx, a: &LogoutArgs) -> Result<(), CliError> {
             ctx.ui.success(&format!("Logged out of profile {p}"));
             removed.push(p.clone());
         } else if !a.all {
-            ctx.ui.info(&format!("No session saved under profile {p}; nothing to do"));
+            ctx.ui.info(&format!(
+                "No session saved under profile {p}; nothing to do"
+            ));
         }
     }
     if a.all && removed.is_empty() {
@@ -215,7 +228,11 @@ pub fn profiles(ctx: &Ctx, c: &ProfilesCommand) -> Result<(), CliError> {
                 }
                 let mut text = String::new();
                 for (n, s) in &rows {
-                    let mark = if current.as_deref() == Some(n.as_str()) { '*' } else { ' ' };
+                    let mark = if current.as_deref() == Some(n.as_str()) {
+                        '*'
+                    } else {
+                        ' '
+                    };
                     let who = s
                         .as_ref()
                         .map(|s| {
@@ -266,8 +283,10 @@ pub fn get_password(stdin: bool, prompt: &str) -> Result<Secret, CliError> {
     match rpassword::prompt_password(prompt) {
         Ok(p) if !p.is_empty() => Ok(Secret::new(p)),
         Ok(_) => Err(CliError::new(exit::AUTH_FAILED, "empty password")),
-        Err(e) => Err(CliError::usage(format!("cannot prompt for the password ({e})"))
-            .hint("without a terminal, pipe it in with --password-stdin")),
+        Err(e) => Err(
+            CliError::usage(format!("cannot prompt for the password ({e})"))
+                .hint("without a terminal, pipe it in with --password-stdin"),
+        ),
     }
 }
 
@@ -294,7 +313,10 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<(), CliError> {
         let stdin = matches!(c, ClientsCommand::Create(a) if a.password_stdin);
         let user = session.username.clone().unwrap_or_default();
         o.username = session.username.clone();
-        o.password = Some(get_password(stdin, &format!("Password for {user} (Agave v2 client management): "))?);
+        o.password = Some(get_password(
+            stdin,
+            &format!("Password for {user} (Agave v2 client management): "),
+        )?);
     }
     drop(probe);
     let s = AuthSession::restore(o)?;
@@ -302,7 +324,10 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<(), CliError> {
         ClientsCommand::List => {
             let list = s.list_clients()?;
             if ctx.g.json {
-                out(&format!("{:#}\n", Value::Array(list.iter().map(client_json).collect())))?;
+                out(&format!(
+                    "{:#}\n",
+                    Value::Array(list.iter().map(client_json).collect())
+                ))?;
             } else {
                 out(&list.iter().map(client_row).collect::<String>())?;
             }
@@ -347,7 +372,9 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<(), CliError> {
 /// `tenants list`.
 pub fn tenants(ctx: &Ctx, c: &TenantsCommand) -> Result<(), CliError> {
     let TenantsCommand::List(a) = c;
-    let current = AuthSession::restore(ctx.options()).ok().and_then(|s| s.session().ok());
+    let current = AuthSession::restore(ctx.options())
+        .ok()
+        .and_then(|s| s.session().ok());
     let (base, plat) = match (&a.base_url, &current) {
         (Some(u), _) => {
             let b = BaseUrl::parse(u)?;
@@ -358,15 +385,25 @@ pub fn tenants(ctx: &Ctx, c: &TenantsCommand) -> Result<(), CliError> {
                 .unwrap_or(Platform::TapisV3);
             (b, p)
         }
-        (None, Some(s)) => (s.tenant.base_url.clone(), a.platform.map(platform).unwrap_or(s.platform())),
+        (None, Some(s)) => (
+            s.tenant.base_url.clone(),
+            a.platform.map(platform).unwrap_or(s.platform()),
+        ),
         (None, None) => (
             BaseUrl::parse("https://tacc.tapis.io")?,
             a.platform.map(platform).unwrap_or(Platform::TapisV3),
         ),
     };
-    ctx.ui.debug(1, &format!("listing {plat} tenants at {base}"));
+    ctx.ui
+        .debug(1, &format!("listing {plat} tenants at {base}"));
     let transport = HttpTransport::new(ctx.options().transport);
-    let list = tapis_auth_http::session::list_tenants(&transport, &SystemClock, &base, plat, a.tenants_url.as_deref())?;
+    let list = tapis_auth_http::session::list_tenants(
+        &transport,
+        &SystemClock,
+        &base,
+        plat,
+        a.tenants_url.as_deref(),
+    )?;
     if ctx.g.json {
         let v: Vec<Value> = list
             .iter()
@@ -393,7 +430,12 @@ pub fn quote(shell: ShellArg, v: &str) -> String {
     match shell {
         ShellArg::Sh => format!("'{}'", v.replace('\'', r"'\''")),
         // csh: no escapes inside single quotes; `!` (history) and newlines need a backslash.
-        ShellArg::Csh => format!("'{}'", v.replace('\'', r"'\''").replace('!', r"\!").replace('\n', "\\\n")),
+        ShellArg::Csh => format!(
+            "'{}'",
+            v.replace('\'', r"'\''")
+                .replace('!', r"\!")
+                .replace('\n', "\\\n")
+        ),
         ShellArg::Fish => format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'")),
     }
 }
@@ -434,20 +476,29 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
         None => tapis_auth_storage::default_cache_dir(&|k: &str| std::env::var(k).ok())?,
     };
     if !from.is_dir() {
-        return Err(CliError::usage(format!("{} is not a directory", from.display())));
+        return Err(CliError::usage(format!(
+            "{} is not a directory",
+            from.display()
+        )));
     }
     let src = tapis_auth_storage::open_store(tapis_auth_storage::StoreKind::Json, Some(&from))?;
     let dst = ctx.open_store()?;
     if src.describe() == dst.describe() {
-        return Err(CliError::usage("source and destination are the same store").hint("pick another with --store or --cache-dir"));
+        return Err(CliError::usage("source and destination are the same store")
+            .hint("pick another with --store or --cache-dir"));
     }
     let existing = dst.list()?;
     let mut imported = Vec::new();
     let mut skipped = Vec::new();
     for name in src.list()? {
-        let Some(session) = src.load(&name)? else { continue };
+        let Some(session) = src.load(&name)? else {
+            continue;
+        };
         if existing.contains(&name) && !a.overwrite {
-            ctx.ui.warn(&format!("profile {name} already exists in {}; skipped (use --overwrite)", dst.describe()));
+            ctx.ui.warn(&format!(
+                "profile {name} already exists in {}; skipped (use --overwrite)",
+                dst.describe()
+            ));
             skipped.push(name);
             continue;
         }
@@ -455,7 +506,8 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
             let _lock = dst.lock(&name)?;
             dst.save(&session)?;
         }
-        ctx.ui.success(&format!("Imported profile {name} into {}", dst.describe()));
+        ctx.ui
+            .success(&format!("Imported profile {name} into {}", dst.describe()));
         imported.push(name);
     }
     if dst.current_profile()?.is_none() {
@@ -464,10 +516,14 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
         }
     }
     if imported.is_empty() && skipped.is_empty() {
-        ctx.ui.info(&format!("No sessions found in {}", src.describe()));
+        ctx.ui
+            .info(&format!("No sessions found in {}", src.describe()));
     }
     if ctx.g.json {
-        out(&format!("{}\n", json!({"imported": imported, "skipped": skipped})))?;
+        out(&format!(
+            "{}\n",
+            json!({"imported": imported, "skipped": skipped})
+        ))?;
     }
     Ok(())
 }
@@ -485,29 +541,39 @@ fn check_store(store: &dyn Store) -> Result<(), StoreError> {
 pub fn repair(ctx: &Ctx, a: &RepairArgs) -> Result<(), CliError> {
     let mut moved = Vec::new();
     for _ in 0..8 {
-        let err = match tapis_auth_storage::open_store(ctx.store_kind(), ctx.store_path().as_deref())
-            .and_then(|s| check_store(&*s))
-        {
-            Ok(()) => break,
-            Err(e) => e,
-        };
+        let err =
+            match tapis_auth_storage::open_store(ctx.store_kind(), ctx.store_path().as_deref())
+                .and_then(|s| check_store(&*s))
+            {
+                Ok(()) => break,
+                Err(e) => e,
+            };
         let StoreError::Corrupt { path, .. } = &err else {
             return Err(err.into());
         };
         let path = path.clone();
         ctx.ui.warn(&err.to_string());
         if a.dry_run {
-            return Err(CliError::new(exit::STORAGE, format!("{} is corrupt (nothing moved: --dry-run)", path.display()))
-                .hint("run `tapis-auth repair` without --dry-run to move it aside"));
+            return Err(CliError::new(
+                exit::STORAGE,
+                format!("{} is corrupt (nothing moved: --dry-run)", path.display()),
+            )
+            .hint("run `tapis-auth repair` without --dry-run to move it aside"));
         }
         let to = tapis_auth_storage::move_aside(&path)?;
-        ctx.ui.success(&format!("Moved {} aside to {} (kept for inspection)", path.display(), to.display()));
+        ctx.ui.success(&format!(
+            "Moved {} aside to {} (kept for inspection)",
+            path.display(),
+            to.display()
+        ));
         moved.push(json!({"from": path, "to": to}));
     }
     if moved.is_empty() {
-        ctx.ui.success("The credential store is readable; nothing to repair");
+        ctx.ui
+            .success("The credential store is readable; nothing to repair");
     } else {
-        ctx.ui.info("Log in again if a session was lost: `tapis-auth login`");
+        ctx.ui
+            .info("Log in again if a session was lost: `tapis-auth login`");
     }
     if ctx.g.json {
         out(&format!("{}\n", json!({"moved": moved})))?;

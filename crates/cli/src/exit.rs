@@ -84,9 +84,9 @@ impl fmt::Display for CliError {
 pub fn code_for(e: &Error) -> u8 {
     match e {
         Error::Config(_) => USAGE,
-        Error::LoginRequired { .. } | Error::RefreshRejected { .. } | Error::InvalidClient { .. } => {
-            LOGIN_REQUIRED
-        }
+        Error::LoginRequired { .. }
+        | Error::RefreshRejected { .. }
+        | Error::InvalidClient { .. } => LOGIN_REQUIRED,
         Error::InvalidCredentials { .. }
         | Error::LoginFailed { .. }
         | Error::DeviceCodeExpired

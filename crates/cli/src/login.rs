@@ -36,7 +36,8 @@ fn same_tenant(existing: &Session, o: &Options) -> bool {
 
 fn prompt_username(tenant: &str) -> Result<String, CliError> {
     if !io::stdin().is_terminal() {
-        return Err(CliError::usage("no username given").hint("pass --username NAME (or set TAPIS_USERNAME)"));
+        return Err(CliError::usage("no username given")
+            .hint("pass --username NAME (or set TAPIS_USERNAME)"));
     }
     let mut e = io::stderr().lock();
     let _ = write!(e, "Username for {tenant}: ");
@@ -60,7 +61,9 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
             .hint("log in with --store json, sqlite or keyring, then `eval \"$(tapis-auth env)\"` in the job"));
     }
     if a.password_stdin && (a.device || a.browser) {
-        return Err(CliError::usage("--password-stdin goes with password login, not --device or --browser"));
+        return Err(CliError::usage(
+            "--password-stdin goes with password login, not --device or --browser",
+        ));
     }
     let store = ctx.open_store()?;
     let profile = ctx.profile_name(&*store)?;
@@ -76,13 +79,20 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
         o.base_url = a.base_url.clone();
         o.tenant_id = a.tenant.clone();
     } else if let Some(s) = &existing {
-        ctx.ui.debug(1, &format!("re-using the tenant of profile {profile}: {}", s.tenant.base_url));
+        ctx.ui.debug(
+            1,
+            &format!(
+                "re-using the tenant of profile {profile}: {}",
+                s.tenant.base_url
+            ),
+        );
         o.base_url = Some(s.tenant.base_url.to_string());
         o.tenant_id = s.tenant.id.clone();
         o.platform = Some(s.tenant.platform);
     } else {
-        return Err(CliError::usage("no tenant given")
-            .hint("pass a tenant id (`--tenant tacc`) or a base URL (`--base-url https://tacc.tapis.io`)"));
+        return Err(CliError::usage("no tenant given").hint(
+            "pass a tenant id (`--tenant tacc`) or a base URL (`--base-url https://tacc.tapis.io`)",
+        ));
     }
     if let Some(p) = a.platform {
         o.platform = Some(platform(p));
@@ -92,11 +102,17 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
         o.client_id = Some(id.clone());
         o.client_key = a.client_key.clone().map(Secret::new);
     } else if let Some(c) = same.and_then(|s| s.client.clone()) {
-        ctx.ui.debug(1, &format!("re-using OAuth client {} of profile {profile}", c.id));
+        ctx.ui.debug(
+            1,
+            &format!("re-using OAuth client {} of profile {profile}", c.id),
+        );
         o.client_id = Some(c.id);
         o.client_key = c.key;
     }
-    o.username = a.username.clone().or_else(|| same.and_then(|s| s.username.clone()));
+    o.username = a
+        .username
+        .clone()
+        .or_else(|| same.and_then(|s| s.username.clone()));
 
     let method = match a.method() {
         Some(m) => m,
@@ -104,7 +120,8 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
             if o.platform.is_none() {
                 // Detect the platform first: Agave v2 has no device or browser login.
                 let t = AuthSession::open(o.clone())?.resolve_tenant()?;
-                ctx.ui.debug(1, &format!("{} speaks {}", t.base_url, t.platform));
+                ctx.ui
+                    .debug(1, &format!("{} speaks {}", t.base_url, t.platform));
                 o.platform = Some(t.platform);
             }
             if o.platform == Some(Platform::AgaveV2) || o.client_id.is_none() {
@@ -119,20 +136,30 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
             }
         }
     };
-    let tenant_label = o.tenant_id.clone().or_else(|| o.base_url.clone()).unwrap_or_default();
+    let tenant_label = o
+        .tenant_id
+        .clone()
+        .or_else(|| o.base_url.clone())
+        .unwrap_or_default();
     match method {
         Method::Password => {
             let user = match o.username.clone() {
                 Some(u) => u,
                 None if a.password_stdin => {
-                    return Err(CliError::usage("--password-stdin needs --username (or TAPIS_USERNAME)"))
+                    return Err(CliError::usage(
+                        "--password-stdin needs --username (or TAPIS_USERNAME)",
+                    ))
                 }
                 None => prompt_username(&tenant_label)?,
             };
-            let pw = get_password(a.password_stdin, &format!("Password for {user}@{tenant_label}: "))?;
+            let pw = get_password(
+                a.password_stdin,
+                &format!("Password for {user}@{tenant_label}: "),
+            )?;
             o.username = Some(user.clone());
             o.password = Some(pw);
-            ctx.ui.info(&format!("Logging in to {tenant_label} as {user}…"));
+            ctx.ui
+                .info(&format!("Logging in to {tenant_label} as {user}…"));
             let s = AuthSession::open(o)?;
             s.login_password(!a.no_create_client)?;
             finish(ctx, &s)
@@ -195,7 +222,11 @@ pub fn qr_text(url: &str) -> Option<String> {
 
 fn show_prompt(ui: &Ui, p: &DevicePrompt, qr: bool) {
     let mut e = io::stderr().lock();
-    let _ = writeln!(e, "To log in, open this URL in a browser:\n\n    {}\n", ui.bold(&p.verification_uri));
+    let _ = writeln!(
+        e,
+        "To log in, open this URL in a browser:\n\n    {}\n",
+        ui.bold(&p.verification_uri)
+    );
     let _ = writeln!(e, "and enter the code:  {}\n", ui.bold(&p.user_code));
     if qr {
         if let Some(q) = qr_text(&p.verification_uri) {
@@ -281,12 +312,17 @@ fn browser(ctx: &Ctx, s: &AuthSession, a: &LoginArgs) -> Result<(), CliError> {
     let url = login.authorize_url();
     let opened = login.open_browser();
     if opened {
-        ctx.ui.info(&format!("Opened a browser to log in. If nothing appears, open:\n\n    {url}\n"));
+        ctx.ui.info(&format!(
+            "Opened a browser to log in. If nothing appears, open:\n\n    {url}\n"
+        ));
     } else {
-        ctx.ui.info(&format!("Open this URL in a browser to log in:\n\n    {url}\n"));
+        ctx.ui.info(&format!(
+            "Open this URL in a browser to log in:\n\n    {url}\n"
+        ));
     }
     if login.is_listening() {
-        ctx.ui.info(&format!("Waiting for the redirect to {}…", a.redirect_uri));
+        ctx.ui
+            .info(&format!("Waiting for the redirect to {}…", a.redirect_uri));
         login.wait(Duration::from_secs(a.timeout))?;
     } else {
         let mut e = io::stderr().lock();

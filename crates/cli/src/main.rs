@@ -68,7 +68,8 @@ impl Ctx {
 
     /// Opens the chosen store.
     pub fn open_store(&self) -> Result<Arc<dyn Store>, CliError> {
-        let store = tapis_auth_storage::open_store(self.store_kind(), self.store_path().as_deref())?;
+        let store =
+            tapis_auth_storage::open_store(self.store_kind(), self.store_path().as_deref())?;
         self.ui.debug(1, &format!("store: {}", store.describe()));
         Ok(store)
     }
@@ -86,7 +87,8 @@ impl Ctx {
     /// Restores the session (explicit > environment > store); exit code 3 when there is none.
     pub fn restore(&self) -> Result<AuthSession, CliError> {
         let s = AuthSession::restore(self.options())?;
-        self.ui.debug(1, &format!("profile {} from {}", s.profile(), s.source()));
+        self.ui
+            .debug(1, &format!("profile {} from {}", s.profile(), s.source()));
         Ok(s)
     }
 }

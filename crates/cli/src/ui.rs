@@ -132,7 +132,12 @@ pub fn relative(t: UnixTime, now: UnixTime) -> String {
 
 /// `3h 59m`, `364d 23h`, `42s`.
 pub fn duration(secs: u64) -> String {
-    let (d, h, m, s) = (secs / 86_400, (secs % 86_400) / 3600, (secs % 3600) / 60, secs % 60);
+    let (d, h, m, s) = (
+        secs / 86_400,
+        (secs % 86_400) / 3600,
+        (secs % 3600) / 60,
+        secs % 60,
+    );
     if d > 0 {
         format!("{d}d {h}h")
     } else if h > 0 {

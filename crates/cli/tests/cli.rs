@@ -16,18 +16,35 @@ fn version_help_and_usage_errors() {
     assert!(v.ok().starts_with("tapis-auth "), "{}", v.stdout);
     let h = w.run("json", &["--help"], None);
     let text = h.ok();
-    for needle in ["Exit codes:", "login required", "network error", "storage error", "130"] {
+    for needle in [
+        "Exit codes:",
+        "login required",
+        "network error",
+        "storage error",
+        "130",
+    ] {
         assert!(text.contains(needle), "--help lacks {needle:?}");
     }
     w.run("json", &["no-such-command"], None).code(2);
-    w.run("json", &["token", "--min-valid", "soon"], None).code(2);
-    w.run("json", &["login", "--device", "--password"], None).code(2);
+    w.run("json", &["token", "--min-valid", "soon"], None)
+        .code(2);
+    w.run("json", &["login", "--device", "--password"], None)
+        .code(2);
     // No tenant given and no profile to take one from.
-    let r = w.run("json", &["login", "--password-stdin", "--username", "testuser"], Some("testpass\n"));
+    let r = w.run(
+        "json",
+        &["login", "--password-stdin", "--username", "testuser"],
+        Some("testpass\n"),
+    );
     r.code(2);
     assert!(r.stderr.contains("--tenant"), "{}", r.stderr);
     // A password on the command line is impossible: --password takes no value.
-    w.run("json", &["login", "--base-url", w.url(), "--password", "testpass"], None).code(2);
+    w.run(
+        "json",
+        &["login", "--base-url", w.url(), "--password", "testpass"],
+        None,
+    )
+    .code(2);
 }
 
 #[test]
@@ -37,8 +54,16 @@ fn password_login_token_status_every_store_both_platforms() {
             let w = World::new();
             let login = w.login(store, platform, &[]);
             login.ok();
-            assert!(login.stdout.is_empty(), "login printed on stdout: {}", login.stdout);
-            assert!(login.stderr.contains("Logged in as testuser"), "{}", login.stderr);
+            assert!(
+                login.stdout.is_empty(),
+                "login printed on stdout: {}",
+                login.stdout
+            );
+            assert!(
+                login.stderr.contains("Logged in as testuser"),
+                "{}",
+                login.stderr
+            );
 
             // token: exactly the token and a newline.
             let t = w.run(store, &["token"], None);
@@ -52,12 +77,20 @@ fn password_login_token_status_every_store_both_platforms() {
                 assert!(c["exp"].as_i64().unwrap() > 0);
             }
             if store == "json" {
-                assert_eq!(cached_token(&w.cache()).as_deref(), Some(token.as_str()), "token differs from the cache");
+                assert_eq!(
+                    cached_token(&w.cache()).as_deref(),
+                    Some(token.as_str()),
+                    "token differs from the cache"
+                );
             }
             // A second call serves the same token without any request to the server.
             let before = w.server.stats().total;
             assert_eq!(w.run(store, &["token"], None).ok().trim_end(), token);
-            assert_eq!(w.server.stats().total, before, "a valid token must not cause requests");
+            assert_eq!(
+                w.server.stats().total,
+                before,
+                "a valid token must not cause requests"
+            );
 
             // status: readable, JSON, never a secret.
             let st = w.run(store, &["status"], None);
@@ -65,18 +98,31 @@ fn password_login_token_status_every_store_both_platforms() {
             for needle in ["testuser", w.url(), "Access token", "Refresh token"] {
                 assert!(table.contains(needle), "status lacks {needle:?}: {table}");
             }
-            assert!(table.contains(if platform == "v3" { "tapis-v3" } else { "agave-v2" }));
+            assert!(table.contains(if platform == "v3" {
+                "tapis-v3"
+            } else {
+                "agave-v2"
+            }));
             let sj = w.run(store, &["status", "--json"], None);
             let v: Value = serde_json::from_str(sj.ok()).unwrap();
             assert_eq!(v["username"], "testuser");
             assert!(v["access_token"]["valid"].as_bool().unwrap());
-            assert!(v["client_id"].is_string(), "a client was created and stored: {v}");
+            assert!(
+                v["client_id"].is_string(),
+                "a client was created and stored: {v}"
+            );
             let mut secrets = vec![token.clone(), "testpass".to_owned()];
             if store == "json" {
                 secrets.extend(secrets_in_cache(&w.cache()));
             }
             for s in &secrets {
-                for text in [&st.stdout, &st.stderr, &sj.stdout, &sj.stderr, &login.stderr] {
+                for text in [
+                    &st.stdout,
+                    &st.stderr,
+                    &sj.stdout,
+                    &sj.stderr,
+                    &login.stderr,
+                ] {
                     assert!(!text.contains(s.as_str()), "status/login printed a secret");
                 }
             }
@@ -90,9 +136,17 @@ fn token_refreshes_when_needed_and_refresh_command() {
         let w = World::new();
         let key = format!("{platform}.refresh_token");
         // Log in with 10-minute tokens, then let the server issue 4-hour ones.
-        w.server.set_config(ConfigPatch { v3_access_ttl: Some(600), v2_access_ttl: Some(600), ..Default::default() });
+        w.server.set_config(ConfigPatch {
+            v3_access_ttl: Some(600),
+            v2_access_ttl: Some(600),
+            ..Default::default()
+        });
         w.login("json", platform, &[]).ok();
-        w.server.set_config(ConfigPatch { v3_access_ttl: Some(14_400), v2_access_ttl: Some(14_400), ..Default::default() });
+        w.server.set_config(ConfigPatch {
+            v3_access_ttl: Some(14_400),
+            v2_access_ttl: Some(14_400),
+            ..Default::default()
+        });
         let t1 = w.run("json", &["token"], None).ok().to_owned();
         assert_eq!(w.grants(&key), 0);
         // Asking for more validity than the token has forces a refresh.
@@ -100,7 +154,11 @@ fn token_refreshes_when_needed_and_refresh_command() {
         let t2 = t2.ok().to_owned();
         assert_ne!(t1, t2, "{platform}: no new token");
         assert_eq!(w.grants(&key), 1, "{platform}: exactly one refresh");
-        assert_eq!(cached_token(&w.cache()).as_deref(), Some(t2.trim_end()), "the refreshed token is saved");
+        assert_eq!(
+            cached_token(&w.cache()).as_deref(),
+            Some(t2.trim_end()),
+            "the refreshed token is saved"
+        );
         // `refresh` refreshes unconditionally.
         let r = w.run("json", &["refresh"], None);
         r.ok();
@@ -114,7 +172,10 @@ fn token_refreshes_when_needed_and_refresh_command() {
 #[test]
 fn short_lived_token_is_refreshed_within_the_margin() {
     let w = World::new();
-    w.server.set_config(ConfigPatch { v3_access_ttl: Some(62), ..Default::default() });
+    w.server.set_config(ConfigPatch {
+        v3_access_ttl: Some(62),
+        ..Default::default()
+    });
     w.login("json", "v3", &[]).ok();
     let t1 = w.run("json", &["token"], None).ok().to_owned();
     assert_eq!(w.grants("v3.refresh_token"), 0);
@@ -126,7 +187,8 @@ fn short_lived_token_is_refreshed_within_the_margin() {
     assert_ne!(t1, t2);
     assert_eq!(w.grants("v3.refresh_token"), 1);
     // A token that can never be valid long enough is a usage error, not a refresh loop.
-    w.run("json", &["token", "--min-valid", "3600"], None).code(2);
+    w.run("json", &["token", "--min-valid", "3600"], None)
+        .code(2);
     assert_eq!(w.grants("v3.refresh_token"), 2);
 }
 
@@ -138,17 +200,26 @@ fn env_store_and_env_command() {
     for shell in ["sh", "csh", "fish"] {
         let r = w.run("json", &["env", "--shell", shell], None);
         let out = r.ok();
-        assert!(out.contains("TAPIS_BASE_URL") && out.contains("TAPIS_TOKEN") && out.contains("TAPIS_USERNAME"));
+        assert!(
+            out.contains("TAPIS_BASE_URL")
+                && out.contains("TAPIS_TOKEN")
+                && out.contains("TAPIS_USERNAME")
+        );
         assert!(out.contains(&token));
     }
     // sh output survives a real shell.
     let exports = w.run("json", &["env"], None).ok().to_owned();
     let sh = std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!("{exports}\nprintf '%s|%s|%s' \"$TAPIS_BASE_URL\" \"$TAPIS_TOKEN\" \"$TAPIS_USERNAME\""))
+        .arg(format!(
+            "{exports}\nprintf '%s|%s|%s' \"$TAPIS_BASE_URL\" \"$TAPIS_TOKEN\" \"$TAPIS_USERNAME\""
+        ))
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&sh.stdout), format!("{}|{token}|testuser", w.url()));
+    assert_eq!(
+        String::from_utf8_lossy(&sh.stdout),
+        format!("{}|{token}|testuser", w.url())
+    );
 
     // The env store: TAPIS_BASE_URL + TAPIS_TOKEN (Access-Only profile), read-only.
     let run_env = |args: &[&str]| {
@@ -160,12 +231,24 @@ fn env_store_and_env_command() {
     let st = run_env(&["status"]);
     assert!(st.ok().contains("environment"), "{}", st.stdout);
     assert!(!st.stdout.contains(&token));
-    let l = run_env(&["login", "--base-url", w.url(), "--password-stdin", "--username", "testuser"]);
+    let l = run_env(&[
+        "login",
+        "--base-url",
+        w.url(),
+        "--password-stdin",
+        "--username",
+        "testuser",
+    ]);
     l.code(2);
     // The environment wins over the store even with --store json.
     let mut c = w.cmd("json");
-    c.env("TAPIS_BASE_URL", w.url()).env("TAPIS_TOKEN", "opaque-env-token-123");
-    assert_eq!(run_cmd(c, &["token", "--min-valid", "0"], None).code, 3, "an env token of unknown expiry cannot be refreshed");
+    c.env("TAPIS_BASE_URL", w.url())
+        .env("TAPIS_TOKEN", "opaque-env-token-123");
+    assert_eq!(
+        run_cmd(c, &["token", "--min-valid", "0"], None).code,
+        3,
+        "an env token of unknown expiry cannot be refreshed"
+    );
 }
 
 #[test]
@@ -176,7 +259,8 @@ fn profiles_logout_and_all() {
     let list = w.run("json", &["profiles", "list"], None);
     let out = list.ok();
     assert!(out.contains("one") && out.contains("* two"), "{out}");
-    let j: Value = serde_json::from_str(w.run("json", &["profiles", "list", "--json"], None).ok()).unwrap();
+    let j: Value =
+        serde_json::from_str(w.run("json", &["profiles", "list", "--json"], None).ok()).unwrap();
     assert_eq!(j.as_array().unwrap().len(), 2);
     w.run("json", &["profiles", "use", "one"], None).ok();
     let st = w.run("json", &["status", "--json"], None);
@@ -198,7 +282,11 @@ fn profiles_logout_and_all() {
     assert_eq!(w.run("json", &["profiles", "list"], None).ok().trim(), "");
     let r = w.run("json", &["--profile", "two", "token"], None);
     r.code(3);
-    assert!(r.stderr.contains("tapis-auth login"), "errors say what to do next: {}", r.stderr);
+    assert!(
+        r.stderr.contains("tapis-auth login"),
+        "errors say what to do next: {}",
+        r.stderr
+    );
     assert!(w.grants("v3.password") >= 2);
 }
 
@@ -207,7 +295,10 @@ fn logout_revokes_v3_tokens() {
     let w = World::new();
     w.login("sqlite", "v3", &[]).ok();
     w.run("sqlite", &["logout"], None).ok();
-    assert!(w.server.stats().endpoint("v3.revoke") >= 1, "v3 revoke was called");
+    assert!(
+        w.server.stats().endpoint("v3.revoke") >= 1,
+        "v3 revoke was called"
+    );
     w.run("sqlite", &["status"], None).code(3);
 }
 
@@ -215,16 +306,41 @@ fn logout_revokes_v3_tokens() {
 fn clients_create_list_delete_both_platforms() {
     let w = World::new();
     w.login("json", "v3", &[]).ok();
-    let created = w.run("json", &["clients", "create", "--name", "cli-test-client-xyz", "--description", "t"], None);
+    let created = w.run(
+        "json",
+        &[
+            "clients",
+            "create",
+            "--name",
+            "cli-test-client-xyz",
+            "--description",
+            "t",
+        ],
+        None,
+    );
     assert_eq!(created.ok().trim(), "cli-test-client-xyz");
     let list = w.run("json", &["clients", "list"], None);
     assert!(list.ok().contains("cli-test-client-xyz"), "{}", list.stdout);
-    w.run("json", &["clients", "delete", "cli-test-client-xyz"], None).ok();
-    assert!(!w.run("json", &["clients", "list"], None).ok().contains("cli-test-client-xyz"));
+    w.run("json", &["clients", "delete", "cli-test-client-xyz"], None)
+        .ok();
+    assert!(!w
+        .run("json", &["clients", "list"], None)
+        .ok()
+        .contains("cli-test-client-xyz"));
 
     let w2 = World::new();
     w2.login("json", "v2", &[]).ok();
-    let list = w2.run("json", &["clients", "create", "--name", "v2-cli-client", "--password-stdin"], Some("testpass\n"));
+    let list = w2.run(
+        "json",
+        &[
+            "clients",
+            "create",
+            "--name",
+            "v2-cli-client",
+            "--password-stdin",
+        ],
+        Some("testpass\n"),
+    );
     list.ok();
     assert!(!list.stdout.contains("testpass") && !list.stderr.contains("testpass"));
 }
@@ -232,12 +348,33 @@ fn clients_create_list_delete_both_platforms() {
 #[test]
 fn tenants_list_both_platforms() {
     let w = World::new();
-    let r = w.run("json", &["tenants", "list", "--base-url", w.url(), "--platform", "v3"], None);
+    let r = w.run(
+        "json",
+        &["tenants", "list", "--base-url", w.url(), "--platform", "v3"],
+        None,
+    );
     assert!(r.ok().contains("test"), "{}", r.stdout);
     let tenants_url = format!("{}/tenants", w.url());
-    let r = w.run("json", &["tenants", "list", "--base-url", w.url(), "--platform", "v2", "--tenants-url", &tenants_url, "--json"], None);
+    let r = w.run(
+        "json",
+        &[
+            "tenants",
+            "list",
+            "--base-url",
+            w.url(),
+            "--platform",
+            "v2",
+            "--tenants-url",
+            &tenants_url,
+            "--json",
+        ],
+        None,
+    );
     let v: Value = serde_json::from_str(r.ok()).unwrap();
-    assert!(v.as_array().unwrap().iter().any(|t| t["id"] == "test.v2"), "{v}");
+    assert!(
+        v.as_array().unwrap().iter().any(|t| t["id"] == "test.v2"),
+        "{v}"
+    );
 }
 
 #[test]
@@ -249,7 +386,20 @@ fn exit_codes_for_each_failure_class() {
     assert!(r.stdout.is_empty());
     w.run("json", &["status"], None).code(3);
     // 4: wrong password.
-    let r = w.run("json", &["login", "--base-url", w.url(), "--platform", "v3", "--username", "testuser", "--password-stdin"], Some("wrong\n"));
+    let r = w.run(
+        "json",
+        &[
+            "login",
+            "--base-url",
+            w.url(),
+            "--platform",
+            "v3",
+            "--username",
+            "testuser",
+            "--password-stdin",
+        ],
+        Some("wrong\n"),
+    );
     r.code(4);
     assert!(!r.stderr.contains("wrong\n"));
     // 5: nothing listening.
@@ -257,12 +407,39 @@ fn exit_codes_for_each_failure_class() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", l.local_addr().unwrap())
     };
-    w.run("json", &["login", "--base-url", &dead, "--platform", "v3", "--username", "u", "--password-stdin"], Some("p\n")).code(5);
+    w.run(
+        "json",
+        &[
+            "login",
+            "--base-url",
+            &dead,
+            "--platform",
+            "v3",
+            "--username",
+            "u",
+            "--password-stdin",
+        ],
+        Some("p\n"),
+    )
+    .code(5);
     // 5: plain http:// to a non-loopback host is refused before anything is sent.
-    w.run("json", &["tenants", "list", "--base-url", "http://example.invalid", "--platform", "v3"], None).code(5);
+    w.run(
+        "json",
+        &[
+            "tenants",
+            "list",
+            "--base-url",
+            "http://example.invalid",
+            "--platform",
+            "v3",
+        ],
+        None,
+    )
+    .code(5);
     // 6: the server fails.
     for _ in 0..4 {
-        w.server.inject_fault(Fault::new("v3.tokens", FaultKind::Status).status(500));
+        w.server
+            .inject_fault(Fault::new("v3.tokens", FaultKind::Status).status(500));
     }
     w.login("json", "v3", &[]).code(6);
     w.server.clear_faults();
@@ -276,7 +453,11 @@ fn exit_codes_for_each_failure_class() {
     w.run("json", &["repair", "--dry-run"], None).code(7);
     let r = w.run("json", &["repair"], None);
     r.ok();
-    assert!(r.stderr.contains("line 1"), "repair shows what is wrong: {}", r.stderr);
+    assert!(
+        r.stderr.contains("line 1"),
+        "repair shows what is wrong: {}",
+        r.stderr
+    );
     let aside: Vec<_> = std::fs::read_dir(w.cache())
         .unwrap()
         .filter_map(|e| e.ok())
@@ -287,7 +468,19 @@ fn exit_codes_for_each_failure_class() {
     w.run("json", &["repair"], None).ok();
     // 7: the keyring store where there is none, or not built in.
     if !keyring_reachable() {
-        w.run("keyring", &["login", "--base-url", w.url(), "--username", "testuser", "--password-stdin"], Some("testpass\n")).code(7);
+        w.run(
+            "keyring",
+            &[
+                "login",
+                "--base-url",
+                w.url(),
+                "--username",
+                "testuser",
+                "--password-stdin",
+            ],
+            Some("testpass\n"),
+        )
+        .code(7);
     }
 }
 
@@ -302,9 +495,16 @@ fn keyring_store_when_reachable() {
         return;
     }
     let w = World::new();
-    w.login("keyring", "v3", &["--profile", "cli-keyring-test"]).ok();
-    w.run("keyring", &["--profile", "cli-keyring-test", "token"], None).ok();
-    w.run("keyring", &["--profile", "cli-keyring-test", "logout"], None).ok();
+    w.login("keyring", "v3", &["--profile", "cli-keyring-test"])
+        .ok();
+    w.run("keyring", &["--profile", "cli-keyring-test", "token"], None)
+        .ok();
+    w.run(
+        "keyring",
+        &["--profile", "cli-keyring-test", "logout"],
+        None,
+    )
+    .ok();
 }
 
 #[test]
@@ -325,7 +525,11 @@ fn import_from_agavepy_cache_into_sqlite() {
     let mut c = w.cmd("sqlite");
     c.env("TAPIS_CACHE_DIR", other.path());
     let r = run_cmd(c, &["import", "--from", from.to_str().unwrap()], None);
-    assert!(r.ok().is_empty() && r.stderr.contains("skipped"), "{}", r.stderr);
+    assert!(
+        r.ok().is_empty() && r.stderr.contains("skipped"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -335,12 +539,23 @@ fn completions_and_broken_pipe() {
     assert!(r.ok().contains("tapis-auth"));
     // The reader goes away after one byte: exit quietly.
     let mut c = w.cmd("json");
-    c.args(["completions", "zsh"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    c.args(["completions", "zsh"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = c.spawn().unwrap();
     drop(child.stdout.take());
     let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]
@@ -349,7 +564,9 @@ fn device_login_reuses_the_client_from_password_login() {
     w.login("json", "v3", &[]).ok();
     // Non-interactive device login: the approval comes from the server's control endpoint.
     let mut c = w.cmd("json");
-    c.args(["login", "--device", "--no-qr"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    c.args(["login", "--device", "--no-qr"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let child = c.spawn().unwrap();
     let code = wait_for_user_code(&w);
     w.server.approve_device(&code, "testuser").unwrap();

@@ -27,7 +27,17 @@ fn exit_code(s: &mut Session) -> i32 {
 #[test]
 fn password_typed_at_the_no_echo_prompt() {
     let w = World::new();
-    let mut s = spawn(&w, &["login", "--base-url", w.url(), "--platform", "v3", "--password"]);
+    let mut s = spawn(
+        &w,
+        &[
+            "login",
+            "--base-url",
+            w.url(),
+            "--platform",
+            "v3",
+            "--password",
+        ],
+    );
     s.expect("Username for").unwrap();
     s.send_line("testuser").unwrap();
     s.expect("Password for testuser@").unwrap();
@@ -35,7 +45,10 @@ fn password_typed_at_the_no_echo_prompt() {
     let rest = s.expect(Eof).unwrap();
     let text = String::from_utf8_lossy(rest.as_bytes()).into_owned();
     assert!(text.contains("Logged in as testuser"), "{text}");
-    assert!(!text.contains("testpass"), "the password was echoed: {text}");
+    assert!(
+        !text.contains("testpass"),
+        "the password was echoed: {text}"
+    );
     assert_eq!(exit_code(&mut s), 0);
     w.run("json", &["token"], None).ok();
 }
@@ -43,7 +56,17 @@ fn password_typed_at_the_no_echo_prompt() {
 #[test]
 fn device_code_screen_approved_while_polling() {
     let w = World::new();
-    let mut s = spawn(&w, &["login", "--base-url", w.url(), "--device", "--client-id", "test-client"]);
+    let mut s = spawn(
+        &w,
+        &[
+            "login",
+            "--base-url",
+            w.url(),
+            "--device",
+            "--client-id",
+            "test-client",
+        ],
+    );
     let code = {
         let m = s.expect("enter the code:").unwrap();
         let _ = m;
@@ -63,7 +86,18 @@ fn device_code_screen_approved_while_polling() {
 #[test]
 fn ctrl_c_cancels_the_device_login_cleanly() {
     let w = World::new();
-    let mut s = spawn(&w, &["login", "--base-url", w.url(), "--device", "--client-id", "test-client", "--no-qr"]);
+    let mut s = spawn(
+        &w,
+        &[
+            "login",
+            "--base-url",
+            w.url(),
+            "--device",
+            "--client-id",
+            "test-client",
+            "--no-qr",
+        ],
+    );
     s.expect("left (Ctrl-C to cancel)").unwrap();
     s.send(ControlCode::EndOfText).unwrap();
     let rest = s.expect(Eof).unwrap();

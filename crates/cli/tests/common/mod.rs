@@ -40,14 +40,22 @@ impl Run {
     /// Asserts success and returns stdout.
     #[track_caller]
     pub fn ok(&self) -> &str {
-        assert_eq!(self.code, 0, "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         &self.stdout
     }
 
     /// Asserts the exit code.
     #[track_caller]
     pub fn code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "expected exit code {code}\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "expected exit code {code}\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -78,7 +86,11 @@ impl World {
         let mut c = Command::new(BIN);
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy().into_owned();
-            if k.starts_with("TAPIS") || k.starts_with("AGAVE") || k == "DISPLAY" || k == "WAYLAND_DISPLAY" {
+            if k.starts_with("TAPIS")
+                || k.starts_with("AGAVE")
+                || k == "DISPLAY"
+                || k == "WAYLAND_DISPLAY"
+            {
                 c.env_remove(&k);
             }
         }
@@ -97,7 +109,16 @@ impl World {
 
     /// Password login (v3 or v2) through --password-stdin.
     pub fn login(&self, store: &str, platform: &str, extra: &[&str]) -> Run {
-        let mut args = vec!["login", "--base-url", self.url(), "--platform", platform, "--username", "testuser", "--password-stdin"];
+        let mut args = vec![
+            "login",
+            "--base-url",
+            self.url(),
+            "--platform",
+            platform,
+            "--username",
+            "testuser",
+            "--password-stdin",
+        ];
         args.extend_from_slice(extra);
         self.run(store, &args, Some("testpass\n"))
     }
@@ -147,7 +168,9 @@ pub fn http(base: &str, method: &str, path: &str, body: Option<&str>) -> Value {
 /// Decodes a JWT's claims (no signature check).
 pub fn jwt_claims(token: &str) -> Value {
     let part = token.split('.').nth(1).expect("a JWT");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -162,7 +185,10 @@ pub fn cached_token(cache: &Path) -> Option<String> {
 fn find_profile(v: &Value, profile: &str) -> Option<String> {
     let m = v.as_object()?;
     if m.get("tapis_profile").and_then(Value::as_str) == Some(profile) {
-        return m.get("access_token").and_then(Value::as_str).map(str::to_owned);
+        return m
+            .get("access_token")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
     }
     m.values().find_map(|x| find_profile(x, profile))
 }
@@ -184,7 +210,10 @@ fn collect(v: &Value, out: &mut Vec<String>) {
             for (k, x) in m {
                 let k = k.to_ascii_lowercase();
                 if let Value::String(s) = x {
-                    if (k.contains("token") || k.contains("secret") || k.contains("key") || k.contains("password"))
+                    if (k.contains("token")
+                        || k.contains("secret")
+                        || k.contains("key")
+                        || k.contains("password"))
                         && s.len() >= 8
                         && k != "apikey"
                         && k != "client_id"
