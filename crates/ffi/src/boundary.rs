@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn success_clears_err() {
-        let mut err: *mut tapis_auth_error = 0x8 as *mut _;
+        let mut err: *mut tapis_auth_error = std::ptr::dangling_mut();
         assert_eq!(
             status_call("ok", &mut err, || Ok(())),
             tapis_auth_status::TAPIS_AUTH_OK

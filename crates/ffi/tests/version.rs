@@ -1,5 +1,6 @@
 //! The version the C library reports, the header's version macros and Cargo.toml agree.
 
+#![allow(unsafe_code)]
 use std::ffi::CStr;
 
 #[test]
