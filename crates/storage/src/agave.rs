@@ -8,7 +8,9 @@
 //! `int(created_at) + int(expires_in)`; `expires_at` is never parsed.
 
 use serde_json::{Map, Value};
-use tapis_auth_core::{BaseUrl, OAuthClient, Platform, Secret, Session, Tenant, TokenSet, UnixTime};
+use tapis_auth_core::{
+    BaseUrl, OAuthClient, Platform, Secret, Session, Tenant, TokenSet, UnixTime,
+};
 
 /// Keys libtapis_auth adds to a context (ignored by agavepy, tapis-cli and the bash CLI).
 pub(crate) mod keys {
@@ -108,7 +110,11 @@ pub(crate) fn context_to_session(
             _ => int(m.get(keys::ACCESS_EXPIRES_AT)).map(UnixTime),
         };
         let (token_type, jti, scope) = match sub(m, keys::TOKEN) {
-            Some(t) => (text(t, &["token_type"]), text(t, &["jti"]), text(t, &["scope"])),
+            Some(t) => (
+                text(t, &["token_type"]),
+                text(t, &["jti"]),
+                text(t, &["scope"]),
+            ),
             None => (None, None, None),
         };
         s.tokens = Some(TokenSet {
@@ -164,7 +170,9 @@ pub(crate) fn session_into_context(s: &Session, m: &mut Map<String, Value>, with
     m.insert("apikey".into(), st(c.map(|c| c.id.as_str()).unwrap_or("")));
     m.insert(
         "apisecret".into(),
-        st(c.and_then(|c| c.key.as_ref()).map(Secret::expose).unwrap_or("")),
+        st(c.and_then(|c| c.key.as_ref())
+            .map(Secret::expose)
+            .unwrap_or("")),
     );
     m.insert(
         "username".into(),
@@ -212,7 +220,8 @@ pub(crate) fn session_into_context(s: &Session, m: &mut Map<String, Value>, with
         set_opt(
             m,
             keys::REFRESH_EXPIRES_AT,
-            t.and_then(|t| t.refresh_expires_at).map(|e| Value::from(e.0)),
+            t.and_then(|t| t.refresh_expires_at)
+                .map(|e| Value::from(e.0)),
         );
         let tn = &s.tenant;
         set_opt(
@@ -230,12 +239,23 @@ pub(crate) fn session_into_context(s: &Session, m: &mut Map<String, Value>, with
         set_opt(
             m,
             keys::TOKEN,
-            t.and_then(|t| obj(&[("token_type", &t.token_type), ("jti", &t.jti), ("scope", &t.scope)])),
+            t.and_then(|t| {
+                obj(&[
+                    ("token_type", &t.token_type),
+                    ("jti", &t.jti),
+                    ("scope", &t.scope),
+                ])
+            }),
         );
         set_opt(
             m,
             keys::CLIENT,
-            c.and_then(|c| obj(&[("callback_url", &c.callback_url), ("description", &c.description)])),
+            c.and_then(|c| {
+                obj(&[
+                    ("callback_url", &c.callback_url),
+                    ("description", &c.description),
+                ])
+            }),
         );
     } else {
         // `current`: one flat line that the bash CLI's splitter can read. Nested values
@@ -269,7 +289,10 @@ mod tests {
     #[test]
     fn ctime_matches_the_reference() {
         // 1795324301 = 2026-11-22T05:11:41Z
-        assert_eq!(ctime_utc(UnixTime(1795324301)), "Sun Nov 22 05:11:41 UTC 2026");
+        assert_eq!(
+            ctime_utc(UnixTime(1795324301)),
+            "Sun Nov 22 05:11:41 UTC 2026"
+        );
         assert_eq!(ctime_utc(UnixTime(0)), "Thu Jan 1 00:00:00 UTC 1970");
     }
 

@@ -61,7 +61,6 @@ pub enum EnvProfile {
     Other,
 }
 
-
 /// A read-only store whose single session comes from environment variables.
 pub struct EnvStore {
     profile: String,
@@ -111,7 +110,9 @@ impl EnvStore {
     }
 
     /// Like [`EnvStore::from_env`] with WLCG bearer-token discovery switched on.
-    pub fn with_wlcg_discovery(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, StoreError> {
+    pub fn with_wlcg_discovery(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, StoreError> {
         Self::build(
             &lookup,
             EnvOptions {
@@ -178,7 +179,8 @@ impl EnvStore {
             }),
         };
         let mut tenant = Tenant::new(base_url, platform);
-        tenant.id = get("TAPIS_TENANT_ID").or_else(|| claims.as_ref().and_then(|c| c.tenant_id.clone()));
+        tenant.id =
+            get("TAPIS_TENANT_ID").or_else(|| claims.as_ref().and_then(|c| c.tenant_id.clone()));
         let mut s = Session::new(profile.clone(), tenant);
         s.username = username.clone();
         s.password = password.clone().map(Secret::new);
@@ -268,7 +270,10 @@ pub fn wlcg_discover(
         match std::fs::read(&f) {
             Ok(b) => {
                 let text = String::from_utf8(b).map_err(|_| {
-                    StoreError::Invalid(format!("the bearer token file {} is not UTF-8", f.display()))
+                    StoreError::Invalid(format!(
+                        "the bearer token file {} is not UTF-8",
+                        f.display()
+                    ))
                 })?;
                 if let Some(t) = check(&text, &f.display().to_string())? {
                     return Ok(Some(t));
@@ -308,7 +313,6 @@ impl Store for EnvStore {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,18 +331,50 @@ mod tests {
     fn the_six_profiles() {
         let cases: [(&[(&str, &str)], EnvProfile); 6] = [
             (
-                &[URL, ("TAPIS_API_KEY", "k"), ("TAPIS_API_SECRET", "s"), ("TAPIS_USERNAME", "u"), ("TAPIS_PASSWORD", "p")],
+                &[
+                    URL,
+                    ("TAPIS_API_KEY", "k"),
+                    ("TAPIS_API_SECRET", "s"),
+                    ("TAPIS_USERNAME", "u"),
+                    ("TAPIS_PASSWORD", "p"),
+                ],
                 EnvProfile::Standard,
             ),
             (&[URL, ("TAPIS_TOKEN", "t")], EnvProfile::AccessOnly),
             (
-                &[URL, ("TAPIS_API_KEY", "k"), ("TAPIS_API_SECRET", "s"), ("TAPIS_TOKEN", "t"), ("TAPIS_REFRESH_TOKEN", "r")],
+                &[
+                    URL,
+                    ("TAPIS_API_KEY", "k"),
+                    ("TAPIS_API_SECRET", "s"),
+                    ("TAPIS_TOKEN", "t"),
+                    ("TAPIS_REFRESH_TOKEN", "r"),
+                ],
                 EnvProfile::TokenRefresh,
             ),
-            (&[URL, ("TAPIS_API_TOKEN", "t"), ("TAPIS_API_REFRESH_TOKEN", "r")], EnvProfile::BareRefresh),
-            (&[URL, ("TAPIS_API_USERNAME", "u"), ("TAPIS_API_PASSWORD", "p")], EnvProfile::ClientManager),
             (
-                &[URL, ("TAPIS_CLIENT_ID", "k"), ("TAPIS_CLIENT_KEY", "s"), ("TAPIS_API_USERNAME", "u"), ("TAPIS_API_PASSWORD", "p")],
+                &[
+                    URL,
+                    ("TAPIS_API_TOKEN", "t"),
+                    ("TAPIS_API_REFRESH_TOKEN", "r"),
+                ],
+                EnvProfile::BareRefresh,
+            ),
+            (
+                &[
+                    URL,
+                    ("TAPIS_API_USERNAME", "u"),
+                    ("TAPIS_API_PASSWORD", "p"),
+                ],
+                EnvProfile::ClientManager,
+            ),
+            (
+                &[
+                    URL,
+                    ("TAPIS_CLIENT_ID", "k"),
+                    ("TAPIS_CLIENT_KEY", "s"),
+                    ("TAPIS_API_USERNAME", "u"),
+                    ("TAPIS_API_PASSWORD", "p"),
+                ],
                 EnvProfile::Standard, // Token-Generator: same variables
             ),
         ];
@@ -350,23 +386,58 @@ mod tests {
             assert!(!s.is_writable());
             assert!(matches!(s.save(&sess), Err(StoreError::ReadOnly(_))));
         }
-        let s = store(&[URL, ("TAPIS_API_KEY", "k"), ("TAPIS_API_SECRET", "s"), ("TAPIS_TOKEN", "t"), ("TAPIS_REFRESH_TOKEN", "r"), ("TAPIS_PASSWORD", "pw"), ("TAPIS_USERNAME", "u")])
-            .unwrap();
+        let s = store(&[
+            URL,
+            ("TAPIS_API_KEY", "k"),
+            ("TAPIS_API_SECRET", "s"),
+            ("TAPIS_TOKEN", "t"),
+            ("TAPIS_REFRESH_TOKEN", "r"),
+            ("TAPIS_PASSWORD", "pw"),
+            ("TAPIS_USERNAME", "u"),
+        ])
+        .unwrap();
         let sess = s.session().unwrap();
-        assert_eq!(sess.client.as_ref().unwrap().key.as_ref().unwrap().expose(), "s");
+        assert_eq!(
+            sess.client.as_ref().unwrap().key.as_ref().unwrap().expose(),
+            "s"
+        );
         assert_eq!(sess.password.as_ref().unwrap().expose(), "pw");
-        assert_eq!(sess.tokens.as_ref().unwrap().refresh_token.as_ref().unwrap().expose(), "r");
+        assert_eq!(
+            sess.tokens
+                .as_ref()
+                .unwrap()
+                .refresh_token
+                .as_ref()
+                .unwrap()
+                .expose(),
+            "r"
+        );
     }
 
     #[test]
     fn conflicts_name_both_variables_without_values() {
-        let e = store(&[URL, ("TAPIS_TOKEN", "secret-one"), ("TAPIS_API_TOKEN", "secret-two")])
+        let e = store(&[
+            URL,
+            ("TAPIS_TOKEN", "secret-one"),
+            ("TAPIS_API_TOKEN", "secret-two"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("TAPIS_TOKEN") && e.contains("TAPIS_API_TOKEN"),
+            "{e}"
+        );
+        assert!(
+            !e.contains("secret-one") && !e.contains("secret-two"),
+            "{e}"
+        );
+        let e = store(&[URL, ("TAPIS_API_KEY", "a"), ("TAPIS_CLIENT_ID", "b")])
             .unwrap_err()
             .to_string();
-        assert!(e.contains("TAPIS_TOKEN") && e.contains("TAPIS_API_TOKEN"), "{e}");
-        assert!(!e.contains("secret-one") && !e.contains("secret-two"), "{e}");
-        let e = store(&[URL, ("TAPIS_API_KEY", "a"), ("TAPIS_CLIENT_ID", "b")]).unwrap_err().to_string();
-        assert!(e.contains("TAPIS_CLIENT_ID") && e.contains("TAPIS_API_KEY"), "{e}");
+        assert!(
+            e.contains("TAPIS_CLIENT_ID") && e.contains("TAPIS_API_KEY"),
+            "{e}"
+        );
         // Same value under both names is fine.
         store(&[URL, ("TAPIS_TOKEN", "x"), ("TAPIS_API_TOKEN", "x")]).unwrap();
     }
@@ -379,14 +450,29 @@ mod tests {
             base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .encode(r#"{"exp":1900000000,"tapis/tenant_id":"tacc"}"#)
         );
-        let s = store(&[("TAPIS_BASE_URL", "https://tacc.tapis.io"), ("TAPIS_TOKEN", "t")]).unwrap();
+        let s = store(&[
+            ("TAPIS_BASE_URL", "https://tacc.tapis.io"),
+            ("TAPIS_TOKEN", "t"),
+        ])
+        .unwrap();
         assert_eq!(s.session().unwrap().platform(), Platform::TapisV3);
-        let s = store(&[("TAPIS_BASE_URL", "https://example.org"), ("TAPIS_TOKEN", &jwt)]).unwrap();
+        let s = store(&[
+            ("TAPIS_BASE_URL", "https://example.org"),
+            ("TAPIS_TOKEN", &jwt),
+        ])
+        .unwrap();
         let sess = s.session().unwrap();
         assert_eq!(sess.platform(), Platform::TapisV3);
         assert_eq!(sess.tenant.id.as_deref(), Some("tacc"));
-        assert_eq!(sess.tokens.as_ref().unwrap().expires_at, Some(UnixTime(1_900_000_000)));
-        let s = store(&[("TAPIS_BASE_URL", "https://tacc.tapis.io"), ("TAPIS_PLATFORM", "v2")]).unwrap();
+        assert_eq!(
+            sess.tokens.as_ref().unwrap().expires_at,
+            Some(UnixTime(1_900_000_000))
+        );
+        let s = store(&[
+            ("TAPIS_BASE_URL", "https://tacc.tapis.io"),
+            ("TAPIS_PLATFORM", "v2"),
+        ])
+        .unwrap();
         assert_eq!(s.session().unwrap().platform(), Platform::AgaveV2);
         assert!(store(&[("TAPIS_BASE_URL", "https://x"), ("TAPIS_PLATFORM", "v9")]).is_err());
         let e = store(&[("TAPIS_TOKEN", "t")]).unwrap_err().to_string();
@@ -405,20 +491,55 @@ mod tests {
         let file = d.path().join("f");
         std::fs::write(&file, "\n").unwrap(); // empty: go on
         let f = file.to_string_lossy().into_owned();
-        let look = |m: Vec<(&'static str, String)>| move |k: &str| m.iter().find(|(n, _)| *n == k).map(|x| x.1.clone());
+        let look = |m: Vec<(&'static str, String)>| {
+            move |k: &str| m.iter().find(|(n, _)| *n == k).map(|x| x.1.clone())
+        };
         assert_eq!(
-            wlcg_discover(&look(vec![("BEARER_TOKEN", "bt".into()), ("XDG_RUNTIME_DIR", xdg.clone())]), Some(4242)).unwrap().as_deref(),
+            wlcg_discover(
+                &look(vec![
+                    ("BEARER_TOKEN", "bt".into()),
+                    ("XDG_RUNTIME_DIR", xdg.clone())
+                ]),
+                Some(4242)
+            )
+            .unwrap()
+            .as_deref(),
             Some("bt")
         );
         assert_eq!(
-            wlcg_discover(&look(vec![("BEARER_TOKEN_FILE", f.clone()), ("XDG_RUNTIME_DIR", xdg.clone())]), Some(4242)).unwrap().as_deref(),
+            wlcg_discover(
+                &look(vec![
+                    ("BEARER_TOKEN_FILE", f.clone()),
+                    ("XDG_RUNTIME_DIR", xdg.clone())
+                ]),
+                Some(4242)
+            )
+            .unwrap()
+            .as_deref(),
             Some("xdg-token")
         );
         assert!(wlcg_discover(&look(vec![("BEARER_TOKEN", "a b".into())]), Some(4242)).is_err());
         // Off unless asked.
-        let s = EnvStore::from_env(look(vec![("TAPIS_BASE_URL", "https://tacc.tapis.io".into()), ("BEARER_TOKEN", "bt".into())])).unwrap();
+        let s = EnvStore::from_env(look(vec![
+            ("TAPIS_BASE_URL", "https://tacc.tapis.io".into()),
+            ("BEARER_TOKEN", "bt".into()),
+        ]))
+        .unwrap();
         assert!(s.session().unwrap().tokens.is_none());
-        let s = EnvStore::with_wlcg_discovery(look(vec![("TAPIS_BASE_URL", "https://tacc.tapis.io".into()), ("BEARER_TOKEN", "bt".into())])).unwrap();
-        assert_eq!(s.session().unwrap().tokens.as_ref().unwrap().access_token.expose(), "bt");
+        let s = EnvStore::with_wlcg_discovery(look(vec![
+            ("TAPIS_BASE_URL", "https://tacc.tapis.io".into()),
+            ("BEARER_TOKEN", "bt".into()),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.session()
+                .unwrap()
+                .tokens
+                .as_ref()
+                .unwrap()
+                .access_token
+                .expose(),
+            "bt"
+        );
     }
 }

@@ -1,6 +1,17 @@
 //! File helpers: owner-only modes, atomic durable replace, corrupt-file errors and
 //! [`move_aside`].
 
+// Helpers are shared by several feature-gated stores; partial feature sets leave some unused.
+#![cfg_attr(
+    not(all(
+        feature = "json",
+        feature = "sqlite",
+        feature = "keyring",
+        feature = "env"
+    )),
+    allow(dead_code)
+)]
+
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -185,7 +196,9 @@ pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> 
 /// Removes temp files that a killed writer left behind. Call only while holding the store's
 /// lock: every writer creates its temp files under the lock, so any found then are garbage.
 pub(crate) fn remove_stale_temps(dir: &Path, names: &[&str]) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let f = e.file_name();
         let f = f.to_string_lossy();

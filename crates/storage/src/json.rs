@@ -189,14 +189,16 @@ impl Config {
         let mut out = Vec::new();
         let sessions = self.sessions_mut();
         for (tk, users) in sessions.iter_mut() {
-            let Some(users) = users.as_object_mut() else { continue };
+            let Some(users) = users.as_object_mut() else {
+                continue;
+            };
             for (uk, clients) in users.iter_mut() {
-                let Some(clients) = clients.as_object_mut() else { continue };
+                let Some(clients) = clients.as_object_mut() else {
+                    continue;
+                };
                 let hits: Vec<String> = clients
                     .iter()
-                    .filter(|(_, c)| {
-                        c.get(keys::PROFILE).and_then(Value::as_str) == Some(profile)
-                    })
+                    .filter(|(_, c)| c.get(keys::PROFILE).and_then(Value::as_str) == Some(profile))
                     .map(|(k, _)| k.clone())
                     .collect();
                 for ck in hits {
@@ -319,18 +321,27 @@ impl JsonStore {
             serde_json::from_slice(&bytes).map_err(|e| fsutil::corrupt(&self.current, &e))?;
         match v {
             Value::Object(m) => Ok(Some(m)),
-            Value::Array(mut a) if !a.is_empty() => match a.swap_remove(0) {
-                Value::Object(m) => Ok(Some(m)),
-                _ => Err(self.corrupt_shape(&self.current, "the first list element is not an object")),
-            },
+            Value::Array(mut a) if !a.is_empty() => {
+                match a.swap_remove(0) {
+                    Value::Object(m) => Ok(Some(m)),
+                    _ => Err(self
+                        .corrupt_shape(&self.current, "the first list element is not an object")),
+                }
+            }
             Value::Array(_) => Err(self.corrupt_shape(&self.current, "empty list")),
             _ => Err(self.corrupt_shape(&self.current, "not a JSON object")),
         }
     }
 
-    fn session_from(&self, path: &Path, profile: &str, m: &Map<String, Value>) -> Result<Option<Session>, StoreError> {
-        agave::context_to_session(profile, m)
-            .map_err(|e| StoreError::Invalid(format!("{}: profile {profile:?}: {e}", path.display())))
+    fn session_from(
+        &self,
+        path: &Path,
+        profile: &str,
+        m: &Map<String, Value>,
+    ) -> Result<Option<Session>, StoreError> {
+        agave::context_to_session(profile, m).map_err(|e| {
+            StoreError::Invalid(format!("{}: profile {profile:?}: {e}", path.display()))
+        })
     }
 
     /// The session `current` holds, if it is to be shown as its own profile.
@@ -355,18 +366,22 @@ impl JsonStore {
         let items = match v {
             Value::Array(a) => a,
             o @ Value::Object(_) => vec![o],
-            _ => return Err(StoreError::Corrupt {
-                path: path.to_path_buf(),
-                line: None,
-                column: None,
-                reason: "not a JSON list".into(),
-            }),
+            _ => {
+                return Err(StoreError::Corrupt {
+                    path: path.to_path_buf(),
+                    line: None,
+                    column: None,
+                    reason: "not a JSON list".into(),
+                })
+            }
         };
         let mut out = Vec::new();
         for (i, it) in items.iter().enumerate() {
             if let Some(m) = it.as_object() {
-                if let Some(s) = agave::context_to_session(&format!("agpy-{i}"), m)
-                    .map_err(|e| StoreError::Invalid(format!("{}: entry {i}: {e}", path.display())))?
+                if let Some(s) =
+                    agave::context_to_session(&format!("agpy-{i}"), m).map_err(|e| {
+                        StoreError::Invalid(format!("{}: entry {i}: {e}", path.display()))
+                    })?
                 {
                     out.push(s);
                 }
@@ -401,7 +416,10 @@ impl JsonStore {
         let tk = slot_key(s.tenant.id.as_deref());
         let uk = slot_key(s.username.as_deref());
         let c = s.client.as_ref();
-        let mut ck = slot_key(c.and_then(|c| c.name.as_deref()).or(c.map(|c| c.id.as_str())));
+        let mut ck = slot_key(
+            c.and_then(|c| c.name.as_deref())
+                .or(c.map(|c| c.id.as_str())),
+        );
         let sessions = cfg.sessions_mut();
         let users = sessions
             .entry(tk.clone())

@@ -159,12 +159,20 @@ impl KeyringStore {
     fn entry(&self, account: &str) -> Result<Entry, StoreError> {
         let cred: Box<keyring::credential::Credential> = match self.backend {
             KeyringBackend::SecretService => Box::new(
-                keyring::secret_service::SsCredential::new_with_target(None, &self.service, account)
-                    .map_err(|e| self.map_err(e, account))?,
+                keyring::secret_service::SsCredential::new_with_target(
+                    None,
+                    &self.service,
+                    account,
+                )
+                .map_err(|e| self.map_err(e, account))?,
             ),
             KeyringBackend::KernelKeyutils => Box::new(
-                keyring::keyutils::KeyutilsCredential::new_with_target(None, &self.service, account)
-                    .map_err(|e| self.map_err(e, account))?,
+                keyring::keyutils::KeyutilsCredential::new_with_target(
+                    None,
+                    &self.service,
+                    account,
+                )
+                .map_err(|e| self.map_err(e, account))?,
             ),
         };
         Ok(Entry::new_with_credential(cred))

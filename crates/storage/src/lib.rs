@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use tapis_auth_core::{Store, StoreError};
 
+#[cfg(feature = "json")]
 mod agave;
 mod fsutil;
 pub mod lock;
@@ -208,12 +209,18 @@ mod tests {
         let e = default_cache_dir(&|k: &str| (k == "TAPIS_CACHE_DIR").then(|| p.clone()))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("not a directory") && e.contains("TAPIS_CACHE_DIR"), "{e}");
+        assert!(
+            e.contains("not a directory") && e.contains("TAPIS_CACHE_DIR"),
+            "{e}"
+        );
     }
 
     #[test]
     fn store_kind_parse() {
         assert_eq!(StoreKind::parse("SQLite").unwrap(), StoreKind::Sqlite);
-        assert!(StoreKind::parse("redis").unwrap_err().to_string().contains("redis"));
+        assert!(StoreKind::parse("redis")
+            .unwrap_err()
+            .to_string()
+            .contains("redis"));
     }
 }

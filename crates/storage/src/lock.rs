@@ -215,8 +215,7 @@ impl ProcessLock {
         loop {
             match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => return Ok(Held::Flock(file)),
-                Err(e)
-                    if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {}
+                Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {}
                 Err(e)
                     if e == rustix::io::Errno::NOLCK
                         || e == rustix::io::Errno::NOSYS
@@ -313,7 +312,11 @@ impl ProcessLock {
         if h != host {
             return false;
         }
-        match pid.parse::<i32>().ok().and_then(rustix::process::Pid::from_raw) {
+        match pid
+            .parse::<i32>()
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+        {
             Some(pid) => matches!(
                 rustix::process::test_kill_process(pid),
                 Err(rustix::io::Errno::SRCH)
@@ -373,7 +376,9 @@ mod tests {
         let g1 = l.acquire().unwrap();
         let g2 = l.acquire().unwrap();
         let l2 = l.clone();
-        let r = std::thread::spawn(move || l2.acquire().map(|_| ())).join().unwrap();
+        let r = std::thread::spawn(move || l2.acquire().map(|_| ()))
+            .join()
+            .unwrap();
         assert!(matches!(r, Err(StoreError::LockTimeout { .. })), "{r:?}");
         drop(g1);
         drop(g2);

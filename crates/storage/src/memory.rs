@@ -77,7 +77,11 @@ impl Store for MemoryStore {
     }
 
     fn current_profile(&self) -> Result<Option<String>, StoreError> {
-        Ok(self.current.lock().unwrap_or_else(|p| p.into_inner()).clone())
+        Ok(self
+            .current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone())
     }
 
     fn set_current_profile(&self, profile: &str) -> Result<(), StoreError> {

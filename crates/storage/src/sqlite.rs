@@ -53,7 +53,9 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -229,7 +231,10 @@ impl SqliteStore {
             path: self.path.clone(),
             line: Some(e.line()),
             column: Some(e.column()),
-            reason: format!("row {profile:?} is not a session record ({})", fsutil::json_category(&e)),
+            reason: format!(
+                "row {profile:?} is not a session record ({})",
+                fsutil::json_category(&e)
+            ),
         })
     }
 
@@ -243,7 +248,10 @@ impl Store for SqliteStore {
     fn load(&self, profile: &str) -> Result<Option<Session>, StoreError> {
         let row = self.with_conn(false, |c| {
             c.prepare_cached("SELECT session_json FROM sessions WHERE profile = ?1")
-                .and_then(|mut st| st.query_row([profile], |r| r.get::<_, String>(0)).optional())
+                .and_then(|mut st| {
+                    st.query_row([profile], |r| r.get::<_, String>(0))
+                        .optional()
+                })
                 .map_err(|e| self.err(e))
         })?;
         match row.flatten() {

@@ -99,7 +99,11 @@ fn counter(s: &Session) -> u32 {
 pub fn conformance(make: &dyn Fn() -> Arc<dyn Store>) {
     let store = make();
     assert!(store.is_writable());
-    assert_eq!(store.load("nobody").unwrap(), None, "missing profile must be Ok(None)");
+    assert_eq!(
+        store.load("nobody").unwrap(),
+        None,
+        "missing profile must be Ok(None)"
+    );
     assert_eq!(store.list().unwrap(), Vec::<String>::new());
     assert!(!store.delete("nobody").unwrap());
 
@@ -111,26 +115,45 @@ pub fn conformance(make: &dyn Fn() -> Arc<dyn Store>) {
     let v2 = sample_v2("bravo", 1);
     store.save(&v2).unwrap();
     let again = make();
-    assert_eq!(again.load("alpha").unwrap().as_ref(), Some(&v3), "v3 round trip");
-    assert_eq!(again.load("bravo").unwrap().as_ref(), Some(&v2), "v2 round trip");
+    assert_eq!(
+        again.load("alpha").unwrap().as_ref(),
+        Some(&v3),
+        "v3 round trip"
+    );
+    assert_eq!(
+        again.load("bravo").unwrap().as_ref(),
+        Some(&v2),
+        "v2 round trip"
+    );
     assert_eq!(again.list().unwrap(), vec!["alpha", "bravo"]);
 
     // Profiles kept apart, even with the same tenant, user and client.
     let mut twin = sample_v3("charlie", 7);
     twin.tokens.as_mut().unwrap().access_token = Secret::new("eyJ.twin.sig");
     store.save(&twin).unwrap();
-    assert_eq!(store.load("alpha").unwrap().as_ref(), Some(&v3), "alpha untouched by charlie");
+    assert_eq!(
+        store.load("alpha").unwrap().as_ref(),
+        Some(&v3),
+        "alpha untouched by charlie"
+    );
     assert_eq!(store.load("charlie").unwrap().as_ref(), Some(&twin));
     let v3b = sample_v3("alpha", 2);
     store.save(&v3b).unwrap();
     assert_eq!(store.load("alpha").unwrap().as_ref(), Some(&v3b), "replace");
-    assert_eq!(store.load("charlie").unwrap().as_ref(), Some(&twin), "charlie untouched by alpha");
+    assert_eq!(
+        store.load("charlie").unwrap().as_ref(),
+        Some(&twin),
+        "charlie untouched by alpha"
+    );
     assert_eq!(store.load("bravo").unwrap().as_ref(), Some(&v2));
 
     // A session without client or tokens.
     let bare = Session::new(
         "delta",
-        Tenant::new(BaseUrl::parse("https://dev.tapis.io").unwrap(), Platform::TapisV3),
+        Tenant::new(
+            BaseUrl::parse("https://dev.tapis.io").unwrap(),
+            Platform::TapisV3,
+        ),
     );
     store.save(&bare).unwrap();
     assert_eq!(store.load("delta").unwrap().as_ref(), Some(&bare));
@@ -165,7 +188,10 @@ pub fn conformance(make: &dyn Fn() -> Arc<dyn Store>) {
         drop(g);
         let entered = rx.recv_timeout(Duration::from_secs(10)).unwrap();
         h.join().unwrap();
-        assert!(entered >= released, "another thread entered while the lock was held");
+        assert!(
+            entered >= released,
+            "another thread entered while the lock was held"
+        );
     }
 
     // No secret in Debug or Display.
@@ -191,7 +217,13 @@ pub struct ChildCommand {
 impl ChildCommand {
     fn spawn(&self, role: &str, arg: &str) -> Child {
         Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", &self.test_name, "--nocapture", "--test-threads", "1"])
+            .args([
+                "--exact",
+                &self.test_name,
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
             .env(CHILD_ROLE_VAR, role)
             .env(CHILD_SPEC_VAR, &self.spec)
             .env(CHILD_ARG_VAR, arg)
@@ -358,12 +390,19 @@ pub fn crash_consistency(
             other => panic!("after a kill the store gives {other:?}"),
         };
         let n = counter_v2(&s);
-        assert_eq!(s, sample_v2("crash", n), "after a kill the session is a mix");
+        assert_eq!(
+            s,
+            sample_v2("crash", n),
+            "after a kill the session is a mix"
+        );
         let saved: u32 = std::fs::read_to_string(&progress)
             .ok()
             .and_then(|t| t.parse().ok())
             .unwrap_or(0);
-        assert!(n >= saved.max(last_known), "lost a durable save: have {n}, saved {saved}");
+        assert!(
+            n >= saved.max(last_known),
+            "lost a durable save: have {n}, saved {saved}"
+        );
         if n > last_known {
             advanced += 1;
         }
@@ -371,8 +410,13 @@ pub fn crash_consistency(
         done += 1;
     }
     assert!(done >= 20, "only {done} crash rounds fitted in the budget");
-    assert!(advanced * 4 >= done, "the writer rarely got to write: {advanced} of {done} rounds");
-    eprintln!("crash consistency: {done} kills, {advanced} with progress, final counter {last_known}");
+    assert!(
+        advanced * 4 >= done,
+        "the writer rarely got to write: {advanced} of {done} rounds"
+    );
+    eprintln!(
+        "crash consistency: {done} kills, {advanced} with progress, final counter {last_known}"
+    );
     let _ = std::fs::remove_file(progress);
 }
 
@@ -389,7 +433,12 @@ fn counter_v2(s: &Session) -> u32 {
 pub fn assert_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     let m = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
-    assert_eq!(m, mode, "{} has mode {m:o}, expected {mode:o}", path.display());
+    assert_eq!(
+        m,
+        mode,
+        "{} has mode {m:o}, expected {mode:o}",
+        path.display()
+    );
 }
 
 /// Writes `garbage` to `file`, then checks that load (of `profile`), list and save all fail with
@@ -419,5 +468,9 @@ pub fn corrupt_file_is_reported(
     check(store.save(&sample_v3(profile, 9)), "save");
     let msg = store.load(profile).unwrap_err().to_string();
     assert!(msg.contains(&file.display().to_string()), "{msg}");
-    assert_eq!(std::fs::read(file).unwrap(), garbage, "the corrupt file was changed");
+    assert_eq!(
+        std::fs::read(file).unwrap(),
+        garbage,
+        "the corrupt file was changed"
+    );
 }

@@ -52,16 +52,27 @@ fn python() -> Result<&'static Path, String> {
             .output()
             .map_err(|e| format!("python3 is not available: {e}"))?;
         if !out.status.success() {
-            return Err(format!("python3 -m venv failed: {}", String::from_utf8_lossy(&out.stderr)));
+            return Err(format!(
+                "python3 -m venv failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
         let out = Command::new(venv.join("bin/pip"))
-            .args(["install", "-q", "--disable-pip-version-check", "agavepy==0.9.5"])
+            .args([
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "agavepy==0.9.5",
+            ])
             .output()
             .map_err(|e| format!("pip did not run: {e}"))?;
         if !out.status.success() {
             return Err(format!(
                 "pip could not install agavepy 0.9.5: {}",
-                String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default()
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
             ));
         }
         if !ok(&py) {
@@ -117,7 +128,10 @@ fn files_written_by_agavepy_are_read() {
         assert_eq!(s.tenant.id.as_deref(), Some("tacc.prod"));
         assert_eq!(s.username.as_deref(), Some("pyuser"));
         let c = s.client.unwrap();
-        assert_eq!((c.id.as_str(), c.key.unwrap().expose()), ("KEY_py", "SECRET_py"));
+        assert_eq!(
+            (c.id.as_str(), c.key.unwrap().expose()),
+            ("KEY_py", "SECRET_py")
+        );
         let t = s.tokens.unwrap();
         assert_eq!(t.access_token.expose(), "accesspy");
         assert_eq!(t.refresh_token.unwrap().expose(), "refreshpy");
@@ -127,7 +141,10 @@ fn files_written_by_agavepy_are_read() {
     // agavepy 0.9.5 restore() + _write_client() rewrites `current` in its classic shape.
     run(py, "restore", d.path());
     let v: Value = serde_json::from_slice(&std::fs::read(store.current_path()).unwrap()).unwrap();
-    assert!(v.get("proxies").is_some(), "expected agavepy's own shape: {v}");
+    assert!(
+        v.get("proxies").is_some(),
+        "expected agavepy's own shape: {v}"
+    );
     check(store.load("default").unwrap().unwrap());
 }
 
@@ -138,8 +155,11 @@ fn files_written_by_us_are_restored_by_agavepy() {
     let store = JsonStore::open(d.path()).unwrap();
     let mut s = Session::new(
         "mine",
-        Tenant::new(BaseUrl::parse("https://api.tacc.utexas.edu/").unwrap(), Platform::AgaveV2)
-            .with_id("tacc.prod"),
+        Tenant::new(
+            BaseUrl::parse("https://api.tacc.utexas.edu/").unwrap(),
+            Platform::AgaveV2,
+        )
+        .with_id("tacc.prod"),
     );
     s.username = Some("rustuser".into());
     s.client = Some(OAuthClient::new("KEY_rs", "SECRET_rs"));
@@ -170,6 +190,8 @@ fn files_written_by_us_are_restored_by_agavepy() {
     let v: Value = serde_json::from_slice(&std::fs::read(store.current_path()).unwrap()).unwrap();
     assert!(v.get("proxies").is_none(), "{v}");
     for f in [store.current_path(), store.config_path()] {
-        assert!(!std::fs::read_to_string(f).unwrap().contains("never-on-disk"));
+        assert!(!std::fs::read_to_string(f)
+            .unwrap()
+            .contains("never-on-disk"));
     }
 }

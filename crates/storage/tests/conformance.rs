@@ -62,24 +62,57 @@ mod json {
     fn corrupt_config_reported_and_kept() {
         let d = tempfile::tempdir().unwrap();
         let store = JsonStore::open(d.path()).unwrap();
-        testing::corrupt_file_is_reported(&store, "alpha", &d.path().join("config.json"), b"{\"sessions\": {\n  \"x\": [1,}\n", true);
+        testing::corrupt_file_is_reported(
+            &store,
+            "alpha",
+            &d.path().join("config.json"),
+            b"{\"sessions\": {\n  \"x\": [1,}\n",
+            true,
+        );
         // Truncated and empty files too.
-        testing::corrupt_file_is_reported(&store, "alpha", &d.path().join("config.json"), b"{\"sessions\": {\"a", true);
-        testing::corrupt_file_is_reported(&store, "alpha", &d.path().join("config.json"), b"", true);
+        testing::corrupt_file_is_reported(
+            &store,
+            "alpha",
+            &d.path().join("config.json"),
+            b"{\"sessions\": {\"a",
+            true,
+        );
+        testing::corrupt_file_is_reported(
+            &store,
+            "alpha",
+            &d.path().join("config.json"),
+            b"",
+            true,
+        );
     }
 
     #[test]
     fn corrupt_current_reported_and_kept() {
         let d = tempfile::tempdir().unwrap();
         let store = JsonStore::open(d.path()).unwrap();
-        testing::corrupt_file_is_reported(&store, "default", &d.path().join("current"), b"{\"tenantid\":\"x\",", true);
-        testing::corrupt_file_is_reported(&store, "default", &d.path().join("current"), b"[]", false);
+        testing::corrupt_file_is_reported(
+            &store,
+            "default",
+            &d.path().join("current"),
+            b"{\"tenantid\":\"x\",",
+            true,
+        );
+        testing::corrupt_file_is_reported(
+            &store,
+            "default",
+            &d.path().join("current"),
+            b"[]",
+            false,
+        );
     }
 
     #[test]
     fn two_processes_contend_for_the_lock() {
         let d = tempfile::tempdir().unwrap();
-        testing::lock_contention(&child_cmd(&format!("json:{}", d.path().display())), d.path());
+        testing::lock_contention(
+            &child_cmd(&format!("json:{}", d.path().display())),
+            d.path(),
+        );
     }
 
     #[test]
@@ -93,12 +126,21 @@ mod json {
     fn crash_consistency() {
         let d = tempfile::tempdir().unwrap();
         let spec = format!("json:{}", d.path().join("c").display());
-        testing::crash_consistency(&child_cmd(&spec), &|| open(&spec), d.path(), 200, Duration::from_secs(20));
+        testing::crash_consistency(
+            &child_cmd(&spec),
+            &|| open(&spec),
+            d.path(),
+            200,
+            Duration::from_secs(20),
+        );
         // No temp file is left behind once a later writer has run.
         open(&spec).save(&testing::sample_v2("crash", 1)).unwrap();
-        let left: Vec<_> = std::fs::read_dir(d.path().join("c")).unwrap().flatten()
+        let left: Vec<_> = std::fs::read_dir(d.path().join("c"))
+            .unwrap()
+            .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.contains(".tmp-")).collect();
+            .filter(|n| n.contains(".tmp-"))
+            .collect();
         assert!(left.is_empty(), "{left:?}");
     }
 }
@@ -132,7 +174,11 @@ mod sqlite {
             .unwrap()
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
-        assert_eq!(journal.to_ascii_lowercase(), "delete", "rollback journal by default");
+        assert_eq!(
+            journal.to_ascii_lowercase(),
+            "delete",
+            "rollback journal by default"
+        );
     }
 
     #[test]
@@ -150,7 +196,13 @@ mod sqlite {
         let d = tempfile::tempdir().unwrap();
         let db = d.path().join("s.sqlite3");
         let garbage = b"this is not a database, it is a text file that is long enough to have a header.....................................".repeat(8);
-        testing::corrupt_file_is_reported(&SqliteStore::open(&db).unwrap(), "alpha", &db, &garbage, false);
+        testing::corrupt_file_is_reported(
+            &SqliteStore::open(&db).unwrap(),
+            "alpha",
+            &db,
+            &garbage,
+            false,
+        );
     }
 
     #[test]
@@ -163,8 +215,14 @@ mod sqlite {
             .execute("UPDATE sessions SET session_json = '{\"profile\": \"alpha\", \"tenant\": {\"base_url\": \"secret-value' ", []).unwrap();
         let e = SqliteStore::open(&db).unwrap().load("alpha").unwrap_err();
         let msg = e.to_string();
-        assert!(matches!(e, tapis_auth_core::StoreError::Corrupt { .. }), "{msg}");
-        assert!(msg.contains("s.sqlite3") && !msg.contains("secret-value"), "{msg}");
+        assert!(
+            matches!(e, tapis_auth_core::StoreError::Corrupt { .. }),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("s.sqlite3") && !msg.contains("secret-value"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -185,7 +243,13 @@ mod sqlite {
     fn crash_consistency() {
         let d = tempfile::tempdir().unwrap();
         let spec = format!("sqlite:{}", d.path().join("s.sqlite3").display());
-        testing::crash_consistency(&child_cmd(&spec), &|| open(&spec), d.path(), 200, Duration::from_secs(20));
+        testing::crash_consistency(
+            &child_cmd(&spec),
+            &|| open(&spec),
+            d.path(),
+            200,
+            Duration::from_secs(20),
+        );
     }
 }
 
@@ -213,7 +277,9 @@ mod keyring {
 
     fn suite(kind: &str) {
         let d = tempfile::tempdir().unwrap();
-        let Some(spec) = reachable(kind, d.path()) else { return };
+        let Some(spec) = reachable(kind, d.path()) else {
+            return;
+        };
         testing::conformance(&|| open(&spec));
         cleanup(&spec);
         testing::lock_contention(&child_cmd(&spec), d.path());
@@ -221,7 +287,10 @@ mod keyring {
         let iters = if kind == "keyring-ss" { 2 } else { 10 };
         let t = std::time::Instant::now();
         testing::concurrent_updates_n(&child_cmd(&spec), &|| open(&spec), 16, iters);
-        eprintln!("{kind}: 16 processes x {iters} updates in {:?}", t.elapsed());
+        eprintln!(
+            "{kind}: 16 processes x {iters} updates in {:?}",
+            t.elapsed()
+        );
         cleanup(&spec);
         let s = keyring_store(kind, d.path());
         let _ = s.delete(tapis_auth_storage::keyring_store::INDEX_ACCOUNT);
@@ -245,7 +314,10 @@ mod keyring {
             return;
         }
         let d = tempfile::tempdir().unwrap();
-        let e = keyring_store("keyring-ss", d.path()).probe().unwrap_err().to_string();
+        let e = keyring_store("keyring-ss", d.path())
+            .probe()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--store json"), "{e}");
     }
 }

@@ -10,7 +10,12 @@ use tapis_auth_core::{Platform, Store, UnixTime};
 use tapis_auth_storage::JsonStore;
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
 }
 
 fn with_current(bytes: &[u8]) -> (tempfile::TempDir, JsonStore) {
@@ -32,10 +37,16 @@ fn bash_cli_current_all_strings_with_trailing_newline() {
     assert_eq!(x.username.as_deref(), Some("urrutia"));
     let c = x.client.as_ref().unwrap();
     assert_eq!(c.id, "CkbfA7nes6aCac2ygyAfLMLI0IYa");
-    assert_eq!(c.key.as_ref().unwrap().expose(), "zXsxx5pJYxDGyzOIOzj14Axk7l0a");
+    assert_eq!(
+        c.key.as_ref().unwrap().expose(),
+        "zXsxx5pJYxDGyzOIOzj14Axk7l0a"
+    );
     let t = x.tokens.as_ref().unwrap();
     assert_eq!(t.access_token.expose(), "fb5126cba3fdad20e532c2545eced");
-    assert_eq!(t.refresh_token.as_ref().unwrap().expose(), "206f62e1ec40f5e16bcf36b24b2c4657");
+    assert_eq!(
+        t.refresh_token.as_ref().unwrap().expose(),
+        "206f62e1ec40f5e16bcf36b24b2c4657"
+    );
     assert_eq!(t.expires_at, Some(UnixTime(1569422581 + 14400)));
     assert_eq!(t.issued_at, Some(UnixTime(1569422581)));
 }
@@ -43,16 +54,38 @@ fn bash_cli_current_all_strings_with_trailing_newline() {
 #[test]
 fn agavepy_current_variants() {
     for (name, created, ttl, url) in [
-        ("current_agavepy095_save_configs.json", 1795324327, 14400, "https://127.0.0.1"),
-        ("current_agavepy095_write_client.json", 1795324340, 14400, "https://127.0.0.1"),
-        ("current_agavepy10_write_client.json", 1795324301, 3600, "https://127.0.0.1"),
+        (
+            "current_agavepy095_save_configs.json",
+            1795324327,
+            14400,
+            "https://127.0.0.1",
+        ),
+        (
+            "current_agavepy095_write_client.json",
+            1795324340,
+            14400,
+            "https://127.0.0.1",
+        ),
+        (
+            "current_agavepy10_write_client.json",
+            1795324301,
+            3600,
+            "https://127.0.0.1",
+        ),
     ] {
         let (_d, s) = with_current(&fixture(name));
-        let x = s.load("default").unwrap().unwrap_or_else(|| panic!("{name}"));
+        let x = s
+            .load("default")
+            .unwrap()
+            .unwrap_or_else(|| panic!("{name}"));
         assert_eq!(x.tenant.base_url.as_str(), url, "{name}");
         assert_eq!(x.tenant.id.as_deref(), Some("tacc.prod"), "{name}");
         let t = x.tokens.unwrap();
-        assert_eq!(t.expires_at, Some(UnixTime(created + ttl)), "{name}: never parse expires_at");
+        assert_eq!(
+            t.expires_at,
+            Some(UnixTime(created + ttl)),
+            "{name}: never parse expires_at"
+        );
         assert!(t.refresh_token.is_some(), "{name}");
     }
 }
@@ -63,7 +96,10 @@ fn list_wrapped_float_strings_and_agavepy_names() {
     let x = s.load("default").unwrap().unwrap();
     assert_eq!(x.tokens.as_ref().unwrap().access_token.expose(), "tok");
     assert_eq!(x.tokens.as_ref().unwrap().expires_at, Some(UnixTime(150)));
-    assert_eq!(x.client.as_ref().unwrap().key.as_ref().unwrap().expose(), "s");
+    assert_eq!(
+        x.client.as_ref().unwrap().key.as_ref().unwrap().expose(),
+        "s"
+    );
     assert_eq!(x.tenant.id.as_deref(), Some("t"));
 }
 
@@ -85,16 +121,23 @@ fn agavepy_config_json_layouts_are_kept_on_write() {
         let original: Value = serde_json::from_slice(&fixture(name)).unwrap();
         std::fs::write(d.path().join("config.json"), fixture(name)).unwrap();
         let s = JsonStore::open(d.path()).unwrap();
-        assert!(s.list().unwrap().is_empty(), "foreign slots are not our profiles");
+        assert!(
+            s.list().unwrap().is_empty(),
+            "foreign slots are not our profiles"
+        );
         s.save(&tapis_auth_storage_sample("mine")).unwrap();
-        let after: Value = serde_json::from_slice(&std::fs::read(d.path().join("config.json")).unwrap()).unwrap();
+        let after: Value =
+            serde_json::from_slice(&std::fs::read(d.path().join("config.json")).unwrap()).unwrap();
         // Every original top-level key and every original slot is unchanged.
         for (k, v) in original.as_object().unwrap() {
             if k == "sessions" {
                 for (tk, users) in v.as_object().unwrap() {
                     for (uk, clients) in users.as_object().unwrap() {
                         for (ck, ctx) in clients.as_object().unwrap() {
-                            assert_eq!(&after["sessions"][tk][uk][ck], ctx, "{name}: slot {tk}/{uk}/{ck} changed");
+                            assert_eq!(
+                                &after["sessions"][tk][uk][ck], ctx,
+                                "{name}: slot {tk}/{uk}/{ck} changed"
+                            );
                         }
                     }
                 }
@@ -110,11 +153,20 @@ fn tapis_auth_storage_sample(profile: &str) -> tapis_auth_core::Session {
     use tapis_auth_core::*;
     let mut s = Session::new(
         profile,
-        Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3).with_id("tacc"),
+        Tenant::new(
+            BaseUrl::parse("https://tacc.tapis.io").unwrap(),
+            Platform::TapisV3,
+        )
+        .with_id("tacc"),
     );
     s.username = Some("jdoe".into());
     s.client = Some(OAuthClient::new("cid", "ckey"));
-    s.tokens = Some(TokenSet::new(UnixTime(1000), Secret::new("eyJ.a.b"), Some(Secret::new("eyJ.r.b")), Some(14400)));
+    s.tokens = Some(TokenSet::new(
+        UnixTime(1000),
+        Secret::new("eyJ.a.b"),
+        Some(Secret::new("eyJ.r.b")),
+        Some(14400),
+    ));
     s
 }
 
@@ -122,11 +174,20 @@ fn v2_sample(profile: &str) -> tapis_auth_core::Session {
     use tapis_auth_core::*;
     let mut s = Session::new(
         profile,
-        Tenant::new(BaseUrl::parse("https://api.tacc.utexas.edu").unwrap(), Platform::AgaveV2).with_id("tacc.prod"),
+        Tenant::new(
+            BaseUrl::parse("https://api.tacc.utexas.edu").unwrap(),
+            Platform::AgaveV2,
+        )
+        .with_id("tacc.prod"),
     );
     s.username = Some("u".into());
     s.client = Some(OAuthClient::new("K", "S"));
-    s.tokens = Some(TokenSet::new(UnixTime(1795324301), Secret::new("access1"), Some(Secret::new("refresh1")), Some(14400)));
+    s.tokens = Some(TokenSet::new(
+        UnixTime(1795324301),
+        Secret::new("access1"),
+        Some(Secret::new("refresh1")),
+        Some(14400),
+    ));
     s.password = Some(Secret::new("do-not-write-me"));
     s
 }
@@ -140,7 +201,10 @@ fn duplicate_keys_last_wins() {
     )
     .unwrap();
     let s = JsonStore::open(d.path()).unwrap();
-    assert_eq!(s.load("p").unwrap().unwrap().tenant.base_url.as_str(), "https://new.example");
+    assert_eq!(
+        s.load("p").unwrap().unwrap().tenant.base_url.as_str(),
+        "https://new.example"
+    );
 }
 
 #[test]
@@ -153,22 +217,44 @@ fn v2_sessions_are_mirrored_into_current_v3_never() {
     let text = std::fs::read_to_string(d.path().join("current")).unwrap();
     assert_eq!(text.lines().count(), 1, "{text}");
     let v: Value = serde_json::from_str(&text).unwrap();
-    for k in ["tenantid", "baseurl", "apikey", "apisecret", "username", "access_token", "refresh_token", "created_at", "expires_in", "expires_at"] {
+    for k in [
+        "tenantid",
+        "baseurl",
+        "apikey",
+        "apisecret",
+        "username",
+        "access_token",
+        "refresh_token",
+        "created_at",
+        "expires_in",
+        "expires_at",
+    ] {
         assert!(v[k].is_string(), "{k} must be a string: {text}");
     }
     assert_eq!(v["created_at"], "1795324301");
     assert_eq!(v["expires_in"], "14400");
     assert_eq!(v["devurl"], "https://dev");
     assert_eq!(v["verify"], false);
-    assert!(v.get("proxies").is_none() && v.get("password").is_none(), "{text}");
-    assert!(!std::fs::read_to_string(d.path().join("config.json")).unwrap().contains("do-not-write-me"));
+    assert!(
+        v.get("proxies").is_none() && v.get("password").is_none(),
+        "{text}"
+    );
+    assert!(!std::fs::read_to_string(d.path().join("config.json"))
+        .unwrap()
+        .contains("do-not-write-me"));
     // A v3 session, even when current, never goes into `current`.
     let mut v3 = tapis_auth_storage_sample("default");
     v3.profile = "default".into();
     s.save(&v3).unwrap();
-    assert_eq!(std::fs::read_to_string(d.path().join("current")).unwrap(), text);
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("current")).unwrap(),
+        text
+    );
     s.set_current_profile("default").unwrap();
-    assert_eq!(std::fs::read_to_string(d.path().join("current")).unwrap(), text);
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("current")).unwrap(),
+        text
+    );
 }
 
 #[test]
@@ -177,7 +263,8 @@ fn newer_tokens_written_by_agavepy_into_current_are_adopted() {
     let s = JsonStore::open(d.path()).unwrap();
     s.save(&v2_sample("v2")).unwrap();
     // agavepy 0.9.5 classic refreshes and rewrites only `current`.
-    let mut v: Value = serde_json::from_slice(&std::fs::read(d.path().join("current")).unwrap()).unwrap();
+    let mut v: Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("current")).unwrap()).unwrap();
     v["access_token"] = "access2".into();
     v["refresh_token"] = "refresh2".into();
     v["created_at"] = 1795324999.into();
@@ -193,14 +280,32 @@ fn loose_modes_are_tightened_and_reported_once() {
     std::fs::create_dir(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(dir.join("config.json"), b"{}").unwrap();
-    std::fs::set_permissions(dir.join("config.json"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(
+        dir.join("config.json"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     let s = JsonStore::open(&dir).unwrap();
     s.save(&tapis_auth_storage_sample("a")).unwrap();
     let w = s.warnings();
     assert_eq!(w.len(), 2, "{w:?}");
-    assert!(w.iter().any(|x| x.contains("config.json") && x.contains("644")), "{w:?}");
-    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
-    assert_eq!(std::fs::metadata(dir.join("config.json")).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(
+        w.iter()
+            .any(|x| x.contains("config.json") && x.contains("644")),
+        "{w:?}"
+    );
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    assert_eq!(
+        std::fs::metadata(dir.join("config.json"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
     s.save(&tapis_auth_storage_sample("a")).unwrap();
     assert!(s.warnings().is_empty());
 }
