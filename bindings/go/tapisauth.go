@@ -107,7 +107,8 @@ func IsLoginRequired(err error) bool {
 }
 
 // newError turns a status and the error object from the same call into an *Error and frees
-// the object.
+// the object. Always call the C function in its own statement first: in newError(C.f(&cerr),
+// cerr) Go may read cerr before C.f runs.
 func newError(rc C.tapis_auth_status, cerr *C.tapis_auth_error) error {
 	if rc == C.TAPIS_AUTH_OK {
 		C.tapis_auth_error_free(cerr)
@@ -185,7 +186,8 @@ func setString(o *C.tapis_auth_options, value string, secret bool, f setter) err
 	p := cstr(value)
 	defer freeCStr(p, secret)
 	var cerr *C.tapis_auth_error
-	return newError(f(o, p, &cerr), cerr)
+	rc := f(o, p, &cerr)
+	return newError(rc, cerr)
 }
 
 // build converts Options into a C builder (nil for nil options).
@@ -294,7 +296,8 @@ func (o *Options) build() (*C.tapis_auth_options, error) {
 	}
 	for _, f := range checks {
 		cerr = nil
-		if err := newError(f(), cerr); err != nil {
+		rc := f()
+		if err := newError(rc, cerr); err != nil {
 			return fail(err)
 		}
 	}
@@ -318,7 +321,8 @@ func newSession(opts *Options, open openFn) (*Session, error) {
 	defer C.tapis_auth_options_free(c)
 	var p *C.tapis_auth_session
 	var cerr *C.tapis_auth_error
-	if err := newError(open(c, &p, &cerr), cerr); err != nil {
+	rc := open(c, &p, &cerr)
+	if err := newError(rc, cerr); err != nil {
 		return nil, err
 	}
 	s := &Session{ptr: p}
@@ -373,7 +377,8 @@ func (s *Session) AccessToken(minValidSeconds int64) (string, error) {
 	err := s.with(func(p *C.tapis_auth_session) error {
 		var out *C.char
 		var cerr *C.tapis_auth_error
-		if err := newError(C.tapis_auth_access_token(p, C.int64_t(minValidSeconds), &out, &cerr), cerr); err != nil {
+		rc := C.tapis_auth_access_token(p, C.int64_t(minValidSeconds), &out, &cerr)
+		if err := newError(rc, cerr); err != nil {
 			return err
 		}
 		tok = takeString(out)
@@ -386,7 +391,8 @@ func (s *Session) AccessToken(minValidSeconds int64) (string, error) {
 func (s *Session) Refresh() error {
 	return s.with(func(p *C.tapis_auth_session) error {
 		var cerr *C.tapis_auth_error
-		return newError(C.tapis_auth_refresh(p, &cerr), cerr)
+		rc := C.tapis_auth_refresh(p, &cerr)
+		return newError(rc, cerr)
 	})
 }
 
@@ -396,7 +402,8 @@ func (s *Session) ExpiresAt() (time.Time, error) {
 	err := s.with(func(p *C.tapis_auth_session) error {
 		var out C.int64_t
 		var cerr *C.tapis_auth_error
-		if err := newError(C.tapis_auth_expires_at(p, &out, &cerr), cerr); err != nil {
+		rc := C.tapis_auth_expires_at(p, &out, &cerr)
+		if err := newError(rc, cerr); err != nil {
 			return err
 		}
 		if out != 0 {
@@ -411,7 +418,8 @@ func (s *Session) ExpiresAt() (time.Time, error) {
 func (s *Session) LoginPassword(createClient bool) error {
 	return s.with(func(p *C.tapis_auth_session) error {
 		var cerr *C.tapis_auth_error
-		return newError(C.tapis_auth_login_password(p, C.bool(createClient), &cerr), cerr)
+		rc := C.tapis_auth_login_password(p, C.bool(createClient), &cerr)
+		return newError(rc, cerr)
 	})
 }
 
@@ -420,7 +428,8 @@ func (s *Session) Logout() (bool, error) {
 	var deleted C.bool
 	err := s.with(func(p *C.tapis_auth_session) error {
 		var cerr *C.tapis_auth_error
-		return newError(C.tapis_auth_logout(p, &deleted, &cerr), cerr)
+		rc := C.tapis_auth_logout(p, &deleted, &cerr)
+		return newError(rc, cerr)
 	})
 	return bool(deleted), err
 }
@@ -452,7 +461,8 @@ func (s *Session) WhoAmI() (*WhoAmI, error) {
 	err := s.with(func(p *C.tapis_auth_session) error {
 		var cw *C.tapis_auth_whoami
 		var cerr *C.tapis_auth_error
-		if err := newError(C.tapis_auth_session_whoami(p, &cw, &cerr), cerr); err != nil {
+		rc := C.tapis_auth_session_whoami(p, &cw, &cerr)
+		if err := newError(rc, cerr); err != nil {
 			return err
 		}
 		defer C.tapis_auth_whoami_free(cw)
@@ -487,7 +497,8 @@ func (s *Session) CreateClient(clientID, callbackURL, description string) (id, k
 		defer func() { freeCStr(a, false); freeCStr(b, false); freeCStr(c, false) }()
 		var cid, ckey *C.char
 		var cerr *C.tapis_auth_error
-		if err := newError(C.tapis_auth_client_create(p, a, b, c, &cid, &ckey, &cerr), cerr); err != nil {
+		rc := C.tapis_auth_client_create(p, a, b, c, &cid, &ckey, &cerr)
+		if err := newError(rc, cerr); err != nil {
 			return err
 		}
 		id, key = takeString(cid), takeString(ckey)
@@ -511,7 +522,8 @@ func (s *Session) DeviceStart() (*DeviceLogin, error) {
 	err := s.with(func(p *C.tapis_auth_session) error {
 		var cd *C.tapis_auth_device
 		var cerr *C.tapis_auth_error
-		if err := newError(C.tapis_auth_device_start(p, &cd, &cerr), cerr); err != nil {
+		rc := C.tapis_auth_device_start(p, &cd, &cerr)
+		if err := newError(rc, cerr); err != nil {
 			return err
 		}
 		d = &DeviceLogin{
@@ -534,7 +546,8 @@ func (d *DeviceLogin) Poll() (bool, error) {
 		return false, ErrClosed
 	}
 	var cerr *C.tapis_auth_error
-	err := newError(C.tapis_auth_device_poll(d.ptr, &cerr), cerr)
+	rc := C.tapis_auth_device_poll(d.ptr, &cerr)
+	err := newError(rc, cerr)
 	runtime.KeepAlive(d)
 	if errors.Is(err, ErrPending) {
 		return false, nil
@@ -550,7 +563,8 @@ func (d *DeviceLogin) Wait(timeout time.Duration) error {
 		return ErrClosed
 	}
 	var cerr *C.tapis_auth_error
-	err := newError(C.tapis_auth_device_wait(d.ptr, C.int64_t(timeout/time.Second), &cerr), cerr)
+	rc := C.tapis_auth_device_wait(d.ptr, C.int64_t(timeout/time.Second), &cerr)
+	err := newError(rc, cerr)
 	runtime.KeepAlive(d)
 	return err
 }
