@@ -74,6 +74,13 @@ pub trait Store: Send + Sync {
 
     /// A short description for messages and `status`, e.g. `json:/home/u/.agave`.
     fn describe(&self) -> String;
+
+    /// Takes the warnings collected since the last call (e.g. "cache file was readable by
+    /// others; tightened to 0600"), each reported once. Libraries never print; callers such as
+    /// the command line show these.
+    fn take_warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
@@ -104,6 +111,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     fn describe(&self) -> String {
         (**self).describe()
     }
+    fn take_warnings(&self) -> Vec<String> {
+        (**self).take_warnings()
+    }
 }
 
 impl<S: Store + ?Sized> Store for Box<S> {
@@ -133,5 +143,8 @@ impl<S: Store + ?Sized> Store for Box<S> {
     }
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn take_warnings(&self) -> Vec<String> {
+        (**self).take_warnings()
     }
 }

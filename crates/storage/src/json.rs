@@ -592,4 +592,8 @@ impl Store for JsonStore {
     fn describe(&self) -> String {
         format!("json:{}", self.dir.display())
     }
+
+    fn take_warnings(&self) -> Vec<String> {
+        self.warnings.take()
+    }
 }

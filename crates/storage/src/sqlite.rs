@@ -365,4 +365,8 @@ impl Store for SqliteStore {
     fn describe(&self) -> String {
         format!("sqlite:{}", self.path.display())
     }
+
+    fn take_warnings(&self) -> Vec<String> {
+        self.warnings.take()
+    }
 }
