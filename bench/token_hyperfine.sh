@@ -54,10 +54,17 @@ echo "binary: $BIN/tapis-auth ($(du -h "$BIN/tapis-auth" | cut -f1)); cache file
 hyperfine -N --warmup 50 --runs "$RUNS" --export-json "$TMP/h.json" \
     --command-name "tapis-auth token" "$BIN/tapis-auth token" \
     --command-name "cat cache" "cat $CACHE_FILE"
+# CPU time per process (less sensitive to other load on the machine than wall time).
+if command -v perf >/dev/null 2>&1; then
+    for c in "$BIN/tapis-auth token" "cat $CACHE_FILE"; do
+        printf '%-60s ' "$c"
+        perf stat -r 300 $c 2>&1 >/dev/null | sed -n 's/^ *\([0-9.]* msec\) task-clock.*/\1 task-clock/p'
+    done
+fi
 
-median_ms() { # name
-    tr -d '\n ' <"$TMP/h.json" | sed 's/},{/}\n{/g' | grep "\"command\":\"$1\"" |
-        sed -n 's/.*"median":\([0-9.e-]*\).*/\1/p' | awk '{printf "%.3f", $1 * 1000}'
+median_ms() { # index of the command (1 = tapis-auth, 2 = cat)
+    grep -o '"median": *[0-9.eE+-]*' "$TMP/h.json" | sed -n "$1p" | sed 's/.*: *//' |
+        awk '{printf "%.3f", $1 * 1000}'
 }
 peak_kib() { # command...
     local max=0 kib
@@ -67,8 +74,8 @@ peak_kib() { # command...
     done
     echo "$max"
 }
-T_TOKEN="$(median_ms 'tapis-auth token')"
-T_CAT="$(median_ms 'cat cache')"
+T_TOKEN="$(median_ms 1)"
+T_CAT="$(median_ms 2)"
 R_TOKEN="$(peak_kib "$BIN/tapis-auth" token)"
 R_CAT="$(peak_kib cat "$CACHE_FILE")"
 RATIO="$(awk -v a="$T_TOKEN" -v b="$T_CAT" 'BEGIN { printf "%.2f", a / b }')"
