@@ -1,0 +1,59 @@
+"""Start N copies of a command at the same instant and count the callers that failed.
+
+    storm.py N TIMEOUT_SECS CMD [ARGS...]
+
+Each copy is a `sh` that blocks reading a shared pipe and then execs CMD; closing the pipe's write
+end releases all of them at once (they are all forked, and Python already loaded, before the
+start). A caller fails when it exits non-zero, prints nothing on stdout, or is still running after
+TIMEOUT_SECS (it is then killed). Prints one JSON line: {"n","failed","ok","distinct_tokens",
+"wall_ms","stderr_sample"}.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def main():
+    n, timeout, cmd = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+    r, w = os.pipe()
+    procs = []
+    for _ in range(n):
+        out = tempfile.TemporaryFile()
+        err = tempfile.TemporaryFile()
+        p = subprocess.Popen(["sh", "-c", 'read -r _ <&3; exec "$@"', "sh"] + cmd,
+                             stdin=subprocess.DEVNULL, stdout=out, stderr=err, pass_fds=(r,),
+                             env=dict(os.environ), close_fds=True)
+        procs.append((p, out, err))
+    os.close(r)
+    time.sleep(0.2)  # let every shell reach the read
+    start = time.monotonic()
+    os.close(w)  # go
+    failed, tokens, sample = 0, set(), ""
+    for p, out, err in procs:
+        left = max(0.1, timeout - (time.monotonic() - start))
+        try:
+            rc = p.wait(timeout=left)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            rc = -9
+        out.seek(0)
+        text = out.read().decode(errors="replace").strip()
+        if rc != 0 or not text:
+            failed += 1
+            if not sample:
+                err.seek(0)
+                lines = err.read().decode(errors="replace").strip().splitlines()
+                sample = lines[-1][:200] if lines else "exit %d" % rc
+        else:
+            tokens.add(text)
+    wall = (time.monotonic() - start) * 1000
+    print(json.dumps({"n": n, "failed": failed, "ok": n - failed, "distinct_tokens": len(tokens),
+                      "wall_ms": round(wall, 1), "stderr_sample": sample}))
+
+
+if __name__ == "__main__":
+    main()
