@@ -168,7 +168,10 @@ fn exit_with(result: Result<(), CliError>, ui: Ui) -> ExitCode {
 
 fn main() -> ExitCode {
     if let (Some(min_valid), Some(g)) = (fast_token_args(), fast_global()) {
-        let ctx = Ctx { g, ui: Ui::new(false, 0, false) };
+        let ctx = Ctx {
+            g,
+            ui: Ui::new(false, 0, false),
+        };
         let r = commands::token(&ctx, &cli::TokenArgs { min_valid });
         return exit_with(r, ctx.ui);
     }

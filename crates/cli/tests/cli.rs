@@ -273,6 +273,20 @@ fn profiles_logout_and_all() {
     c.env("TAPIS_AUTH_PROFILE", "two");
     let v: Value = serde_json::from_str(run_cmd(c, &["status", "--json"], None).ok()).unwrap();
     assert_eq!(v["platform"], "agave-v2");
+    // The `token` fast path (no clap) honours the same variables as the full parser.
+    let via_flag = w
+        .run("json", &["--profile", "two", "token"], None)
+        .ok()
+        .to_owned();
+    let mut c = w.cmd("json");
+    c.env("TAPIS_AUTH_PROFILE", "two");
+    assert_eq!(run_cmd(c, &["token", "--min-valid=0"], None).ok(), via_flag);
+    let mut c = w.cmd("json");
+    c.env("TAPIS_AUTH_STORE", "sqlite");
+    run_cmd(c, &["token"], None).code(3);
+    let mut c = w.cmd("json");
+    c.env("TAPIS_AUTH_STORE", "bogus");
+    run_cmd(c, &["token"], None).code(2);
 
     w.run("json", &["logout"], None).ok();
     w.run("json", &["token"], None).code(3);
