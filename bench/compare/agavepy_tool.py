@@ -8,13 +8,11 @@
     agavepy_tool.py token   Agave.restore() from $AGAVE_CACHE_DIR/current; if created_at +
                             expires_in says the token has < 60 s left, ag.token.refresh() (which
                             rewrites `current`); print the access token
-    agavepy_tool.py expire  test set-up, not measured: mark the cached token as expired
 
 Environment: BENCH_URL (https://127.0.0.1, no port: agavepy 0.9.5 only sends Basic auth to
 /clients/v2 when the URL has no port), BENCH_CA (CA file, passed as verify=), BENCH_USER,
 AGAVE_CACHE_DIR; BENCH_V2_KEY / BENCH_V2_SECRET: skip the client creation and use this client.
 """
-import json
 import os
 import sys
 import time
@@ -56,15 +54,5 @@ def token():
     print(ag._token)
 
 
-def expire():
-    path = current_path()
-    with open(path) as f:
-        data = json.load(f)
-    data["created_at"] = int(time.time()) - 100000
-    data["expires_in"] = "1"
-    with open(path, "w") as f:
-        json.dump(data, f)
-
-
 if __name__ == "__main__":
-    {"login": login, "token": token, "expire": expire}[sys.argv[1]]()
+    {"login": login, "token": token}[sys.argv[1]]()

@@ -63,6 +63,16 @@ def storm_cells(d):
     return failed, refresh, rejected
 
 
+def reasons(d):
+    total = {}
+    for r in json.loads(d["storm_rounds"]):
+        for k, v in r.get("reasons", {}).items():
+            total[k] = total.get(k, 0) + v
+    if not total:
+        return "–"
+    return "; ".join("%d× `%s`" % (v, k.replace("|", "/")) for k, v in sorted(total.items(), key=lambda kv: -kv[1]))
+
+
 def table(res):
     m = res.get("machine", {})
     cols = [t for t, _ in TOOLS if t in res]
@@ -83,6 +93,9 @@ def table(res):
     row("5. storm, 16 processes: failed callers per round", lambda d: "**%s**" % storm_cells(d)[0])
     row("   refresh requests per round", lambda d: storm_cells(d)[1])
     row("   refresh requests rejected (token already used) per round", lambda d: storm_cells(d)[2])
+    row("   why callers failed (all rounds)", lambda d: reasons(d))
+    row("   wall time until all 16 answered, per round", lambda d: " / ".join(
+        "%.2f s" % (r["wall_ms"] / 1000) for r in json.loads(d["storm_rounds"])))
     row("   next call after the storm", lambda d: d["after_storm"])
     row("secret-bearing cache file, mode", lambda d: "`%s` %s" % (d["cache_file"], d["cache_mode"]))
     out = [head, sep] + rows

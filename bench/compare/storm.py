@@ -6,7 +6,7 @@ Each copy is a `sh` that blocks reading a shared pipe and then execs CMD; closin
 end releases all of them at once (they are all forked, and Python already loaded, before the
 start). A caller fails when it exits non-zero, prints nothing on stdout, or is still running after
 TIMEOUT_SECS (it is then killed). Prints one JSON line: {"n","failed","ok","distinct_tokens",
-"wall_ms","stderr_sample"}.
+"wall_ms","reasons":{last stderr line (Python: the exception type): count}}.
 """
 import json
 import os
@@ -31,7 +31,7 @@ def main():
     time.sleep(0.2)  # let every shell reach the read
     start = time.monotonic()
     os.close(w)  # go
-    failed, tokens, sample = 0, set(), ""
+    failed, tokens, reasons = 0, set(), {}
     for p, out, err in procs:
         left = max(0.1, timeout - (time.monotonic() - start))
         try:
@@ -44,15 +44,17 @@ def main():
         text = out.read().decode(errors="replace").strip()
         if rc != 0 or not text:
             failed += 1
-            if not sample:
-                err.seek(0)
-                lines = err.read().decode(errors="replace").strip().splitlines()
-                sample = lines[-1][:200] if lines else "exit %d" % rc
+            err.seek(0)
+            lines = err.read().decode(errors="replace").strip().splitlines()
+            reason = lines[-1] if lines else ("timed out" if rc == -9 else "exit %d" % rc)
+            reason = reason.split(": ")[0] if ": " in reason and not reason.startswith("tapis-auth") else reason
+            reason = reason[:120]
+            reasons[reason] = reasons.get(reason, 0) + 1
         else:
             tokens.add(text)
     wall = (time.monotonic() - start) * 1000
     print(json.dumps({"n": n, "failed": failed, "ok": n - failed, "distinct_tokens": len(tokens),
-                      "wall_ms": round(wall, 1), "stderr_sample": sample}))
+                      "wall_ms": round(wall, 1), "reasons": reasons}))
 
 
 if __name__ == "__main__":
