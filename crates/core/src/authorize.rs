@@ -30,13 +30,24 @@ use crate::{Error, HttpRequest, HttpResponse, Platform, Session};
 /// assert_eq!(req.header_value("X-Tapis-Token"), Some("jwt"));
 /// assert_eq!(req.header_value("Authorization"), None);
 /// ```
-pub fn authorize(session: &Session, mut request: HttpRequest) -> Result<HttpRequest, Error> {
-    let token = protocol::access_token(session)?.clone();
+pub fn authorize(session: &Session, request: HttpRequest) -> Result<HttpRequest, Error> {
+    let token = protocol::access_token(session)?;
+    authorize_with(session.platform(), token, request)
+}
+
+/// Like [`authorize`], for a caller that already holds the token and knows the platform (the
+/// high-level `send`, which must not re-read the store for every call).
+pub fn authorize_with(
+    platform: Platform,
+    token: &crate::Secret,
+    mut request: HttpRequest,
+) -> Result<HttpRequest, Error> {
+    let token = token.clone();
     request.headers.retain(|h| {
         !h.name.eq_ignore_ascii_case("authorization")
             && !h.name.eq_ignore_ascii_case("x-tapis-token")
     });
-    Ok(match session.platform() {
+    Ok(match platform {
         Platform::TapisV3 => {
             if request.headers.iter().any(|h| {
                 h.name.eq_ignore_ascii_case("x-tapis-user")

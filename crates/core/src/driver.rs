@@ -175,6 +175,15 @@ impl TokenManager {
         state.clone().ok_or_else(|| self.no_session())
     }
 
+    /// The platform of the session held in memory (loading it from the store only when none is
+    /// held yet).
+    pub fn platform(&self) -> Result<crate::Platform, Error> {
+        if let Some(s) = self.lock_state().as_ref() {
+            return Ok(s.platform());
+        }
+        Ok(self.session()?.platform())
+    }
+
     /// The expiry of the current access token, if known.
     pub fn expires_at(&self) -> Result<Option<UnixTime>, Error> {
         Ok(self.session()?.tokens.and_then(|t| t.expires_at))

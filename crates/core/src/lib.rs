@@ -35,7 +35,7 @@ pub mod time;
 pub mod token;
 pub mod transport;
 
-pub use authorize::{authorize, classify_service_response, ServiceVerdict};
+pub use authorize::{authorize, authorize_with, classify_service_response, ServiceVerdict};
 pub use client::OAuthClient;
 pub use driver::{TokenManager, TokenManagerConfig};
 pub use error::{Error, StoreError, TransportError, TransportErrorKind};

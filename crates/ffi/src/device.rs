@@ -28,7 +28,7 @@ use crate::strings::held;
 pub struct tapis_auth_device {
     // Field order matters: `login` borrows the `AuthSession` kept alive by `session` and must
     // be dropped before it (fields drop in declaration order).
-    login: Mutex<Option<DeviceLogin<'static>>>,
+    login: Mutex<Option<DeviceLogin>>,
     user_code: CString,
     verification_uri: CString,
     expires_at: i64,
@@ -52,12 +52,9 @@ pub extern "C" fn tapis_auth_device_start(
         non_null(out, "out")?;
         // SAFETY: checked non-NULL above; a live handle (contract).
         let arc = Arc::clone(&unsafe { &*session }.inner);
-        // SAFETY: the `AuthSession` lives in the `Arc` allocation, which does not move and is
-        // kept alive by the `session` field of the device handle; the `login` field that holds
-        // this reference is dropped before that field. `AuthSession` is `Sync`, so sharing the
-        // reference with other threads is sound.
-        let auth: &'static AuthSession = unsafe { &*Arc::as_ptr(&arc) };
-        let login = auth.device_start().map_err(|e| session_err(auth, &e))?;
+        // The login holds its own clone of the session, so it stays valid after the session
+        // handle is freed.
+        let login = arc.device_start().map_err(|e| session_err(&arc, &e))?;
         let p = login.prompt();
         let dev = tapis_auth_device {
             user_code: held(&p.user_code),

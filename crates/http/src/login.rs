@@ -164,7 +164,7 @@ impl AuthSession {
 
     /// Starts a device login (Tapis v3): asks for a device code and returns the prompt to
     /// show. Needs an OAuth client id (and its key, for refreshing later).
-    pub fn device_start(&self) -> Result<DeviceLogin<'_>, Error> {
+    pub fn device_start(&self) -> Result<DeviceLogin, Error> {
         let tenant = self.resolve_tenant()?;
         let client = self.option_client().ok_or_else(|| {
             Error::Config(
@@ -192,7 +192,7 @@ impl AuthSession {
         session.client = Some(client);
         session.username = self.options().username.clone();
         Ok(DeviceLogin {
-            auth: self,
+            auth: self.clone(),
             flow,
             prompt,
             session,
@@ -228,7 +228,7 @@ impl AuthSession {
 
     /// Starts a browser login (Tapis v3 authorization code). The client must be registered
     /// with `redirect_uri` as its callback URL; a loopback `redirect_uri` is listened on.
-    pub fn browser_start(&self, redirect_uri: &str) -> Result<BrowserLogin<'_>, Error> {
+    pub fn browser_start(&self, redirect_uri: &str) -> Result<BrowserLogin, Error> {
         let tenant = self.resolve_tenant()?;
         let client = self
             .option_client()
@@ -241,7 +241,7 @@ impl AuthSession {
         let mut session = Session::new(self.profile(), tenant);
         session.client = Some(client);
         Ok(BrowserLogin {
-            auth: self,
+            auth: self.clone(),
             flow,
             session,
             listener,
@@ -263,9 +263,10 @@ impl AuthSession {
     }
 }
 
-/// A device login in progress (see [`AuthSession::device_start`]).
-pub struct DeviceLogin<'a> {
-    auth: &'a AuthSession,
+/// A device login in progress (see [`AuthSession::device_start`]). It holds a clone of its
+/// session, so it can outlive the handle it was started from.
+pub struct DeviceLogin {
+    auth: AuthSession,
     flow: DeviceFlow,
     prompt: DevicePrompt,
     session: Session,
@@ -281,7 +282,7 @@ pub enum DevicePoll {
     Complete,
 }
 
-impl DeviceLogin<'_> {
+impl DeviceLogin {
     /// What to show the user: code, URL and deadline.
     pub fn prompt(&self) -> &DevicePrompt {
         &self.prompt
@@ -317,14 +318,14 @@ impl DeviceLogin<'_> {
 }
 
 /// A browser login in progress (see [`AuthSession::browser_start`]).
-pub struct BrowserLogin<'a> {
-    auth: &'a AuthSession,
+pub struct BrowserLogin {
+    auth: AuthSession,
     flow: AuthCodeFlow,
     session: Session,
     listener: Option<TcpListener>,
 }
 
-impl BrowserLogin<'_> {
+impl BrowserLogin {
     /// The URL to open in a browser.
     pub fn authorize_url(&self) -> String {
         self.flow.authorize_url()

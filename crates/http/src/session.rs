@@ -40,10 +40,16 @@ pub struct WhoAmI {
     pub has_refresh_token: bool,
 }
 
-/// A thread-safe handle on one profile's credentials. Share it between threads by reference
-/// or in an `Arc`; every method takes `&self`.
-#[derive(Debug)]
+/// A thread-safe handle on one profile's credentials. Every method takes `&self`; clones are
+/// cheap and share everything (one token manager, one connection pool), so hand a clone to each
+/// thread or keep one in an `Arc`.
+#[derive(Debug, Clone)]
 pub struct AuthSession {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     manager: TokenManager,
     transport: HttpTransport,
     source: Source,
@@ -56,7 +62,7 @@ impl AuthSession {
     /// a session.
     pub fn restore(options: Options) -> Result<Self, Error> {
         let s = Self::build(options, true)?;
-        s.manager.session()?;
+        s.inner.manager.session()?;
         Ok(s)
     }
 
@@ -86,12 +92,12 @@ impl AuthSession {
                 Arc::new(MemoryStore::new())
             };
             let manager = TokenManager::with_session(store, t, clock, config, session);
-            return Ok(Self {
+            return Ok(Self::from_parts(
                 manager,
                 transport,
-                source: Source::Explicit,
+                Source::Explicit,
                 options,
-            });
+            ));
         }
 
         // 2. Environment.
@@ -111,12 +117,12 @@ impl AuthSession {
                 let store: Arc<dyn Store> = Arc::new(env);
                 let config = TokenManagerConfig { profile, ..config };
                 let manager = TokenManager::new(store, t, clock, config);
-                return Ok(Self {
+                return Ok(Self::from_parts(
                     manager,
                     transport,
-                    source: Source::Environment,
+                    Source::Environment,
                     options,
-                });
+                ));
             }
         }
 
@@ -131,47 +137,58 @@ impl AuthSession {
         let source = Source::Store(store.describe());
         let config = TokenManagerConfig { profile, ..config };
         let manager = TokenManager::new(store, t, clock, config);
-        Ok(Self {
-            manager,
-            transport,
-            source,
-            options,
-        })
+        Ok(Self::from_parts(manager, transport, source, options))
+    }
+
+    fn from_parts(
+        manager: TokenManager,
+        transport: HttpTransport,
+        source: Source,
+        options: Options,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                manager,
+                transport,
+                source,
+                options,
+            }),
+        }
     }
 
     /// The profile this session serves.
     pub fn profile(&self) -> &str {
-        self.manager.profile()
+        self.inner.manager.profile()
     }
 
     /// Where the credentials came from.
     pub fn source(&self) -> &Source {
-        &self.source
+        &self.inner.source
     }
 
     /// The options this session was opened with.
     pub fn options(&self) -> &Options {
-        &self.options
+        &self.inner.options
     }
 
     /// The token manager (the refresh algorithm) behind this session.
     pub fn manager(&self) -> &TokenManager {
-        &self.manager
+        &self.inner.manager
     }
 
     /// The HTTP transport behind this session.
     pub fn transport(&self) -> &HttpTransport {
-        &self.transport
+        &self.inner.transport
     }
 
     pub(crate) fn clock(&self) -> &dyn Clock {
-        &**self.manager.clock()
+        &**self.inner.manager.clock()
     }
 
     /// An access token valid for at least `max(min_valid, margin)` more seconds, refreshing
     /// when needed (the hot path does no I/O).
     pub fn access_token(&self, min_valid: i64) -> Result<Secret, Error> {
-        self.manager.access_token(min_valid)
+        self.inner.manager.access_token(min_valid)
     }
 
     /// Lends a valid access token to `f` without copying it.
@@ -180,28 +197,28 @@ impl AuthSession {
         min_valid: i64,
         f: impl FnOnce(&str) -> R,
     ) -> Result<R, Error> {
-        self.manager.with_access_token(min_valid, f)
+        self.inner.manager.with_access_token(min_valid, f)
     }
 
     /// Refreshes now and returns the new tokens.
     pub fn refresh(&self) -> Result<TokenSet, Error> {
-        self.manager.refresh(None)
+        self.inner.manager.refresh(None)
     }
 
     /// The access token's expiry, when known.
     pub fn expires_at(&self) -> Result<Option<UnixTime>, Error> {
-        self.manager.expires_at()
+        self.inner.manager.expires_at()
     }
 
     /// The current session (tenant, user, client, tokens). Secrets inside stay redacted in
     /// `Debug` output.
     pub fn session(&self) -> Result<Session, Error> {
-        self.manager.session()
+        self.inner.manager.session()
     }
 
     /// Who this session belongs to, from what is held locally (no network).
     pub fn whoami(&self) -> Result<WhoAmI, Error> {
-        let s = self.manager.session()?;
+        let s = self.inner.manager.session()?;
         let claims = s
             .tokens
             .as_ref()
@@ -220,7 +237,7 @@ impl AuthSession {
             base_url: s.tenant.base_url.to_string(),
             platform: s.tenant.platform,
             client_id: s.client.as_ref().map(|c| c.id.clone()),
-            source: self.source.to_string(),
+            source: self.inner.source.to_string(),
             expires_at: s.tokens.as_ref().and_then(|t| t.expires_at),
             refresh_expires_at: s.tokens.as_ref().and_then(|t| t.refresh_expires_at),
             has_refresh_token: s.refresh_token().is_some_and(|r| !r.is_empty()),
@@ -230,8 +247,12 @@ impl AuthSession {
     /// Asks the server who the token belongs to (`/v3/oauth2/userinfo` or `/profiles/v2/me`).
     pub fn userinfo(&self) -> Result<userinfo::UserInfo, Error> {
         self.access_token(0)?;
-        let s = self.manager.session()?;
-        drive(&mut userinfo::userinfo(&s)?, self.clock(), &self.transport)
+        let s = self.inner.manager.session()?;
+        drive(
+            &mut userinfo::userinfo(&s)?,
+            self.clock(),
+            &self.inner.transport,
+        )
     }
 
     /// Sends a service call with the token attached (`X-Tapis-Token` on v3, `Authorization:
@@ -239,19 +260,21 @@ impl AuthSession {
     /// once; a failed refresh is returned as is, never retried in a loop.
     pub fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
         use tapis_auth_core::Transport as _;
-        self.access_token(0)?;
-        let session = self.manager.session()?;
-        let token = session.tokens.as_ref().map(|t| t.access_token.clone());
-        let first = self
-            .transport
-            .send(&authorize::authorize(&session, request.clone())?)?;
-        match authorize::classify_service_response(session.platform(), &first) {
+        let token = self.access_token(0)?;
+        let platform = self.inner.manager.platform()?;
+        let first = self.inner.transport.send(&authorize::authorize_with(
+            platform,
+            &token,
+            request.clone(),
+        )?)?;
+        match authorize::classify_service_response(platform, &first) {
             authorize::ServiceVerdict::RefreshAndRetry => {
-                self.manager.refresh(token.as_ref())?;
-                let session = self.manager.session()?;
-                Ok(self
-                    .transport
-                    .send(&authorize::authorize(&session, request)?)?)
+                let fresh = self.inner.manager.refresh(Some(&token))?;
+                Ok(self.inner.transport.send(&authorize::authorize_with(
+                    platform,
+                    &fresh.access_token,
+                    request,
+                )?)?)
             }
             _ => Ok(first),
         }
@@ -260,7 +283,7 @@ impl AuthSession {
     /// Revokes the tokens where the platform supports it (best effort) and deletes the
     /// session locally. Returns whether a stored session was deleted.
     pub fn logout(&self) -> Result<bool, Error> {
-        if let Ok(s) = self.manager.session() {
+        if let Ok(s) = self.inner.manager.session() {
             if let Some(t) = &s.tokens {
                 let mut to_revoke = vec![t.access_token.clone()];
                 to_revoke.extend(t.refresh_token.clone());
@@ -271,12 +294,12 @@ impl AuthSession {
                     // Best effort: an expired token cannot be revoked and v2 revoke is broken
                     // on TACC; local deletion happens regardless.
                     if let Ok(mut ex) = revoke::revoke(&s, &tok) {
-                        let _ = drive(&mut ex, self.clock(), &self.transport);
+                        let _ = drive(&mut ex, self.clock(), &self.inner.transport);
                     }
                 }
             }
         }
-        self.manager.forget()
+        self.inner.manager.forget()
     }
 
     /// Creates an OAuth client for the session's user (v3: with the access token; v2: with
@@ -286,7 +309,7 @@ impl AuthSession {
         drive(
             &mut clients::create_client(&s, new)?,
             self.clock(),
-            &self.transport,
+            &self.inner.transport,
         )
     }
 
@@ -296,7 +319,7 @@ impl AuthSession {
         drive(
             &mut clients::list_clients(&s)?,
             self.clock(),
-            &self.transport,
+            &self.inner.transport,
         )
     }
 
@@ -306,7 +329,7 @@ impl AuthSession {
         drive(
             &mut clients::delete_client(&s, id)?,
             self.clock(),
-            &self.transport,
+            &self.inner.transport,
         )
     }
 
@@ -317,25 +340,25 @@ impl AuthSession {
         platform: Platform,
     ) -> Result<Vec<Tenant>, Error> {
         list_tenants(
-            &self.transport,
+            &self.inner.transport,
             self.clock(),
             base_url,
             platform,
-            self.options.tenants_url.as_deref(),
+            self.inner.options.tenants_url.as_deref(),
         )
     }
 
     fn fresh_session(&self) -> Result<Session, Error> {
-        let mut s = self.manager.session()?;
+        let mut s = self.inner.manager.session()?;
         if s.platform() == Platform::TapisV3 {
             self.access_token(0)?;
-            s = self.manager.session()?;
+            s = self.inner.manager.session()?;
         }
         if s.password.is_none() {
-            s.password = self.options.password.clone();
+            s.password = self.inner.options.password.clone();
         }
         if s.username.is_none() {
-            s.username = self.options.username.clone();
+            s.username = self.inner.options.username.clone();
         }
         Ok(s)
     }

@@ -287,6 +287,24 @@ pub fn child_entry(open: &dyn Fn(&str) -> Arc<dyn Store>) {
                 append_sync(progress, n);
             }
         }
+        "read" => {
+            // Read until the stop file appears; every session read must be whole (the old or
+            // the new one, never a mix). arg: "<stop file> <count file>".
+            let (stop, count_file) = arg.split_once(' ').unwrap();
+            let mut reads = 0u64;
+            while !Path::new(stop).exists() {
+                match store.load("crash") {
+                    Ok(Some(s)) => {
+                        let n = counter_v2(&s);
+                        assert_eq!(s, sample_v2("crash", n), "a reader saw a torn session");
+                        reads += 1;
+                    }
+                    Ok(None) => panic!("a reader found no session"),
+                    Err(e) => panic!("a reader could not read the store: {e}"),
+                }
+            }
+            let _ = std::fs::write(count_file, reads.to_string());
+        }
         other => panic!("unknown child role {other}"),
     }
     std::process::exit(0);
@@ -418,6 +436,45 @@ pub fn crash_consistency(
         "crash consistency: {done} kills, {advanced} with progress, final counter {last_known}"
     );
     let _ = std::fs::remove_file(progress);
+}
+
+/// The crash campaign: `readers` processes read the store continuously while a writer is
+/// killed with SIGKILL `cycles` times (see [`crash_consistency`]). Every read must return a whole
+/// session and every read after a kill the old or the new one. Returns (kills, reads).
+pub fn crash_campaign(
+    child: &ChildCommand,
+    open: &dyn Fn() -> Arc<dyn Store>,
+    scratch: &Path,
+    cycles: u32,
+    readers: usize,
+    budget: Duration,
+) -> (u32, u64) {
+    open().save(&sample_v2("crash", 0)).unwrap();
+    let stop = scratch.join("readers.stop");
+    let _ = std::fs::remove_file(&stop);
+    let counts: Vec<PathBuf> = (0..readers)
+        .map(|i| scratch.join(format!("reader-{i}.count")))
+        .collect();
+    let children: Vec<Child> = counts
+        .iter()
+        .map(|c| child.spawn("read", &format!("{} {}", stop.display(), c.display())))
+        .collect();
+    crash_consistency(child, open, scratch, cycles, budget);
+    std::fs::write(&stop, b"").unwrap();
+    for c in children {
+        wait_ok(c, "reader");
+    }
+    let reads = counts
+        .iter()
+        .map(|c| {
+            std::fs::read_to_string(c)
+                .ok()
+                .and_then(|t| t.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert!(reads > 0, "the readers never read");
+    (cycles, reads)
 }
 
 fn counter_v2(s: &Session) -> u32 {

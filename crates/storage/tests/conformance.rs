@@ -321,3 +321,39 @@ mod keyring {
         assert!(e.contains("--store json"), "{e}");
     }
 }
+
+/// The crash campaign (`scripts/campaign.sh`): `CAMPAIGN_CYCLES` (default 1000) SIGKILLs of a
+/// writer while `CAMPAIGN_READERS` (default 4) processes read continuously.
+#[cfg(any(feature = "json", feature = "sqlite"))]
+fn campaign(spec: &str, scratch: &Path) {
+    let env = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let cycles = env("CAMPAIGN_CYCLES", 1000) as u32;
+    let readers = env("CAMPAIGN_READERS", 4) as usize;
+    let (kills, reads) = testing::crash_campaign(
+        &child_cmd(spec),
+        &|| open(spec),
+        scratch,
+        cycles,
+        readers,
+        Duration::from_secs(900),
+    );
+    println!("CAMPAIGN {spec}: {kills} kills, {readers} readers, {reads} whole reads, 0 torn");
+}
+
+#[cfg(feature = "json")]
+#[test]
+#[ignore = "long campaign: run with scripts/campaign.sh"]
+fn campaign_json() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("cache");
+    campaign(&format!("json:{}", dir.display()), d.path());
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+#[ignore = "long campaign: run with scripts/campaign.sh"]
+fn campaign_sqlite() {
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("s.db");
+    campaign(&format!("sqlite:{}", db.display()), d.path());
+}

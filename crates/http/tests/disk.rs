@@ -1,0 +1,126 @@
+//! A full disk and a read-only cache directory: a clear error naming the file, and the old
+//! cache intact. Uses a small tmpfs (needs root to mount; skipped with a printed reason
+//! otherwise).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use tapis_auth_core::{Error, Platform, StoreError};
+use tapis_auth_storage::StoreKind;
+
+/// A tmpfs of `size` mounted on a fresh directory, unmounted on drop.
+struct Tmpfs(PathBuf, #[allow(dead_code)] tempfile::TempDir);
+
+impl Tmpfs {
+    fn mount(size: &str) -> Option<Self> {
+        let holder = tempfile::tempdir().ok()?;
+        let dir = holder.path().join("mnt");
+        std::fs::create_dir(&dir).ok()?;
+        let ok = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("SKIPPED: cannot mount a tmpfs here (needs root); disk-full tests not run");
+            return None;
+        }
+        Some(Self(dir, holder))
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn remount(&self, opts: &str) {
+        let st = Command::new("mount")
+            .args(["-o", &format!("remount,{opts}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(st.success(), "remount {opts}");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && !p.to_string_lossy().contains("lock"))
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn fill(dir: &Path) {
+    // Fill every remaining block.
+    let mut f = std::fs::File::create(dir.join("filler")).unwrap();
+    let chunk = vec![0u8; 4096];
+    while std::io::Write::write_all(&mut f, &chunk).is_ok() {}
+}
+
+#[test]
+fn disk_full_during_refresh_keeps_the_old_cache() {
+    let Some(fs) = Tmpfs::mount("256k") else {
+        return;
+    };
+    let srv = server();
+    let cache = fs.path().join("cache");
+    login(&srv, &cache, StoreKind::Json, Platform::TapisV3);
+    expire_stored_token(&cache, StoreKind::Json);
+    let before = files(&cache);
+    fill(fs.path());
+    let s = restore(&cache, StoreKind::Json);
+    let e = s.access_token(60).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, Error::Store(StoreError::Io { .. })), "{e:?}");
+    assert!(
+        msg.contains("No space left") && msg.contains(&cache.display().to_string()),
+        "{msg}"
+    );
+    assert_eq!(files(&cache), before, "the old cache changed");
+    // No temp file left behind, and once space is back the next call succeeds.
+    std::fs::remove_file(fs.path().join("filler")).unwrap();
+    assert_eq!(files(&cache).len(), before.len());
+    assert!(restore(&cache, StoreKind::Json).access_token(60).is_ok());
+}
+
+#[test]
+fn read_only_cache_directory_is_a_clear_error_and_reads_still_work() {
+    let Some(fs) = Tmpfs::mount("1m") else { return };
+    let srv = server();
+    for kind in [StoreKind::Json, StoreKind::Sqlite] {
+        let dir = fs.path().join(format!("{kind:?}"));
+        login(&srv, &dir, kind, Platform::TapisV3);
+        expire_stored_token(&dir, kind);
+        let before = files(&dir);
+        fs.remount("ro");
+        let s = restore(&dir, kind);
+        let e = s.access_token(60).unwrap_err();
+        assert!(matches!(e, Error::Store(_)), "{kind:?}: {e:?}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("Read-only") || msg.contains("read-only") || msg.contains("readonly"),
+            "{kind:?}: {msg}"
+        );
+        assert_eq!(files(&dir), before, "{kind:?}: the cache changed");
+        // Reading still works: status-like calls need no write.
+        assert!(s.whoami().is_ok(), "{kind:?}");
+        fs.remount("rw");
+        assert!(restore(&dir, kind).access_token(60).is_ok(), "{kind:?}");
+    }
+}
