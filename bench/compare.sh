@@ -8,7 +8,7 @@
 # Usage: bench/compare.sh            (about 5–10 minutes on 2 cores)
 # Knobs (environment): RUNS_FAST (200) and RUNS_PY (20) runs of `token` with a valid cache;
 #   RUNS_EXPIRED_FAST (50) / RUNS_EXPIRED_PY (15) with an expired cache; RUNS_LOGIN (10);
-#   RSS_RUNS (10); STORM_N (16) processes x STORM_ROUNDS (3); BENCH_PORT (443, see README);
+#   RSS_RUNS (10); STORM_N (16) processes x STORM_ROUNDS (5); BENCH_PORT (443, see README);
 #   NO_README=1 prints the table without touching bench/README.md.
 # Needs: cargo, python3.11 (or python3 >= 3.8 with a working venv), network access to PyPI the
 # first time (the venv is kept in target/bench-venv), hyperfine and GNU time (installed from apt
@@ -24,7 +24,7 @@ RUNS_EXPIRED_PY="${RUNS_EXPIRED_PY:-15}"
 RUNS_LOGIN="${RUNS_LOGIN:-10}"
 RSS_RUNS="${RSS_RUNS:-10}"
 STORM_N="${STORM_N:-16}"
-STORM_ROUNDS="${STORM_ROUNDS:-3}"
+STORM_ROUNDS="${STORM_ROUNDS:-5}"
 BENCH_PORT="${BENCH_PORT:-443}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET/release"
