@@ -467,7 +467,21 @@ impl Store for JsonStore {
             if s.tenant.platform == Platform::AgaveV2
                 && cfg.meta_str("current_file_profile").as_deref() == Some(profile)
             {
-                if let Some(m) = self.read_current()? {
+                // Read `current` and then `config.json` again. Our writer always replaces
+                // `config.json` before `current`, so with this order a `current` newer than
+                // the `config.json` read after it can only come from another tool; reading in
+                // the other order would graft the next generation's tokens from `current` onto
+                // this generation's `config.json` while a save is under way.
+                let current = self.read_current()?;
+                let cfg = self.read_config()?;
+                let Some(ctx) = cfg.find(profile) else {
+                    return Ok(None);
+                };
+                s = match self.session_from(&self.config, profile, ctx)? {
+                    Some(s) => s,
+                    None => return Ok(None),
+                };
+                if let Some(m) = current {
                     if let Ok(Some(c)) = agave::context_to_session(profile, &m) {
                         let same = c.tenant.base_url == s.tenant.base_url
                             && c.username == s.username

@@ -292,7 +292,11 @@ pub fn child_entry(open: &dyn Fn(&str) -> Arc<dyn Store>) {
             // the new one, never a mix). arg: "<stop file> <count file>".
             let (stop, count_file) = arg.split_once(' ').unwrap();
             let mut reads = 0u64;
-            while !Path::new(stop).exists() {
+            let parent = std::os::unix::process::parent_id();
+            // Stop with the parent too, so a failed campaign never leaves readers behind.
+            while !Path::new(stop).exists() && std::os::unix::process::parent_id() == parent {
+                // Read as often as a busy job would, without starving the writer.
+                std::thread::sleep(Duration::from_micros(300));
                 match store.load("crash") {
                     Ok(Some(s)) => {
                         let n = counter_v2(&s);

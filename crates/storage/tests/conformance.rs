@@ -326,7 +326,12 @@ mod keyring {
 /// writer while `CAMPAIGN_READERS` (default 4) processes read continuously.
 #[cfg(any(feature = "json", feature = "sqlite"))]
 fn campaign(spec: &str, scratch: &Path) {
-    let env = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
     let cycles = env("CAMPAIGN_CYCLES", 1000) as u32;
     let readers = env("CAMPAIGN_READERS", 4) as usize;
     let (kills, reads) = testing::crash_campaign(
