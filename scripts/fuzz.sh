@@ -57,7 +57,7 @@ for t in "${targets[@]}"; do [ "$t" = ffi_strings ] && want_ffi=1; done
 [ "${FUZZ_NO_FFI:-0}" = 1 ] && want_ffi=0
 
 build() { # build [extra cargo-fuzz args...]
-    (cd "$fuzz" && cargo fuzz build -O -a --sanitizer "$sanitizer" -j "$jobs" "$@")
+    (cd "$fuzz" && CARGO_BUILD_JOBS="$jobs" cargo fuzz build -O -a --sanitizer "$sanitizer" "$@")
 }
 echo "fuzz: building (cargo fuzz build -O -a --sanitizer $sanitizer)"
 ffi_note=""

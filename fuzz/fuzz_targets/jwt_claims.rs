@@ -33,11 +33,14 @@ fuzz_target!(|data: &[u8]| {
     let claims = JwtClaims::decode(&token);
     if mode & 1 == 1 {
         if let Some(c) = &claims {
-            let v: serde_json::Value =
-                serde_json::from_slice(payload).expect("decoded payload is JSON");
-            let obj = v.as_object().expect("decoded payload is an object");
-            if let Some(exp) = obj.get("exp").and_then(serde_json::Value::as_i64) {
-                assert_eq!(c.exp, Some(exp));
+            let first = payload.iter().find(|b| !b.is_ascii_whitespace());
+            assert_eq!(first, Some(&b'{'), "decoded payload is not an object");
+            // (serde skips unknown claims without validating their UTF-8, so the payload
+            // need not be strict JSON; compare `exp` when it is.)
+            if let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice(payload) {
+                if let Some(exp) = obj.get("exp").and_then(serde_json::Value::as_i64) {
+                    assert_eq!(c.exp, Some(exp));
+                }
             }
         }
     }
