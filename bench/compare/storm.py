@@ -18,6 +18,8 @@ import time
 
 def main():
     n, timeout, cmd = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+    bdir = tempfile.mkdtemp(prefix="storm-barrier.")
+    env = dict(os.environ, BENCH_BARRIER=bdir)  # the Python helpers also wait after their imports
     r, w = os.pipe()
     procs = []
     for _ in range(n):
@@ -25,12 +27,20 @@ def main():
         err = tempfile.TemporaryFile()
         p = subprocess.Popen(["sh", "-c", 'read -r _ <&3; exec "$@"', "sh"] + cmd,
                              stdin=subprocess.DEVNULL, stdout=out, stderr=err, pass_fds=(r,),
-                             env=dict(os.environ), close_fds=True)
+                             env=env, close_fds=True)
         procs.append((p, out, err))
     os.close(r)
     time.sleep(0.2)  # let every shell reach the read
     start = time.monotonic()
-    os.close(w)  # go
+    os.close(w)  # go (exec)
+    # Python callers: release them once all are ready, or the ones still running after 60 s.
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        ready = sum(1 for f in os.listdir(bdir) if f.startswith("ready."))
+        if ready >= n or all(p.poll() is not None for p, _, _ in procs) or (ready == 0 and time.monotonic() - start > 2):
+            break
+        time.sleep(0.002)
+    open(os.path.join(bdir, "go"), "w").close()
     failed, tokens, reasons = 0, set(), {}
     for p, out, err in procs:
         left = max(0.1, timeout - (time.monotonic() - start))
@@ -53,6 +63,9 @@ def main():
         else:
             tokens.add(text)
     wall = (time.monotonic() - start) * 1000
+    for f in os.listdir(bdir):
+        os.unlink(os.path.join(bdir, f))
+    os.rmdir(bdir)
     print(json.dumps({"n": n, "failed": failed, "ok": n - failed, "distinct_tokens": len(tokens),
                       "wall_ms": round(wall, 1), "reasons": reasons}))
 
