@@ -20,7 +20,10 @@ command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 command -v dbus-run-session >/dev/null || need+=(dbus dbus-x11)
 command -v keyctl >/dev/null || need+=(keyutils)
 command -v tmux >/dev/null || need+=(tmux)
-command -v python3 >/dev/null || need+=(python3 python3-venv)
+command -v secret-tool >/dev/null || need+=(libsecret-tools)
+pkg-config --exists dbus-1 2>/dev/null || need+=(libdbus-1-dev)
+command -v python3 >/dev/null || need+=(python3)
+python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing system packages: ${need[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
