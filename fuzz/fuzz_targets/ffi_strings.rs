@@ -70,7 +70,8 @@ fn store_dir() -> &'static CString {
 }
 
 /// Checks a status and its error object, then frees the error.
-fn check(status: tapis_auth_status, err: *mut tapis_auth_error, arg_utf8: Option<bool>) {
+fn check(status: tapis_auth_status, slot: &mut *mut tapis_auth_error, arg_utf8: Option<bool>) {
+    let err = std::mem::replace(slot, ptr::null_mut());
     assert_ne!(status, tapis_auth_status::TAPIS_AUTH_ERR_PANIC, "a call panicked");
     if status == tapis_auth_status::TAPIS_AUTH_OK {
         assert!(err.is_null());
@@ -112,24 +113,24 @@ fuzz_target!(|data: &[u8]| {
             // A string setter with the fuzzed argument.
             0..=2 => {
                 let f = SETTERS[usize::from(op / 8) % SETTERS.len()];
-                check(f(opts, c.as_ptr(), &mut err), err, Some(utf8));
+                check(f(opts, c.as_ptr(), &mut err), &mut err, Some(utf8));
             }
             // A setter reset with NULL.
             3 => {
                 let f = SETTERS[usize::from(op / 8) % SETTERS.len()];
-                check(f(opts, ptr::null(), &mut err), err, None);
+                check(f(opts, ptr::null(), &mut err), &mut err, None);
             }
             // A secret setter with its planted value.
             4 => {
                 let (f, v) = SECRET_SETTERS[usize::from(op / 8) % SECRET_SETTERS.len()];
                 let v = CString::new(v).expect("no NUL");
-                check(f(opts, v.as_ptr(), &mut err), err, Some(true));
+                check(f(opts, v.as_ptr(), &mut err), &mut err, Some(true));
             }
             // The store: fuzzed kind, fuzzed or NULL path.
             5 => {
                 let path = if op & 0x80 != 0 { c.as_ptr() } else { ptr::null() };
                 let st = tapis_auth_options_set_store(opts, c.as_ptr(), path, &mut err);
-                check(st, err, if utf8 { None } else { Some(false) });
+                check(st, &mut err, if utf8 { None } else { Some(false) });
             }
             // Numbers and flags from the argument's bytes.
             6 => {
@@ -151,7 +152,7 @@ fuzz_target!(|data: &[u8]| {
                         tapis_auth_status::TAPIS_AUTH_OK
                     }
                 };
-                check(st, err, None);
+                check(st, &mut err, None);
             }
             // Restore now, with what has been set so far.
             _ => restore(opts),
@@ -164,16 +165,16 @@ fuzz_target!(|data: &[u8]| {
 /// Pins the outside-reaching options, restores a session and reads it back locally.
 fn restore(opts: *mut tapis_auth_options) {
     let mut err: *mut tapis_auth_error = ptr::null_mut();
-    check(tapis_auth_options_set_ca_file(opts, ptr::null(), &mut err), err, None);
+    check(tapis_auth_options_set_ca_file(opts, ptr::null(), &mut err), &mut err, None);
     let json = CString::new("json").expect("no NUL");
     let st = tapis_auth_options_set_store(opts, json.as_ptr(), store_dir().as_ptr(), &mut err);
-    check(st, err, None);
-    check(tapis_auth_options_set_use_environment(opts, false, &mut err), err, None);
-    check(tapis_auth_options_set_persist(opts, false, &mut err), err, None);
+    check(st, &mut err, None);
+    check(tapis_auth_options_set_use_environment(opts, false, &mut err), &mut err, None);
+    check(tapis_auth_options_set_persist(opts, false, &mut err), &mut err, None);
 
     let mut session: *mut tapis_auth_session = ptr::null_mut();
     let st = tapis_auth_session_restore(opts, &mut session, &mut err);
-    check(st, err, None);
+    check(st, &mut err, None);
     if st != tapis_auth_status::TAPIS_AUTH_OK {
         assert!(session.is_null(), "*out written on failure");
         return;
@@ -181,7 +182,7 @@ fn restore(opts: *mut tapis_auth_options) {
     assert!(!session.is_null());
     let mut who: *mut tapis_auth_whoami = ptr::null_mut();
     let st = tapis_auth_session_whoami(session, &mut who, &mut err);
-    check(st, err, None);
+    check(st, &mut err, None);
     if st == tapis_auth_status::TAPIS_AUTH_OK {
         assert!(borrowed(tapis_auth_whoami_profile(who)).is_some());
         let _ = borrowed(tapis_auth_whoami_username(who));
@@ -194,6 +195,6 @@ fn restore(opts: *mut tapis_auth_options) {
         tapis_auth_whoami_free(who);
     }
     let mut at = 0i64;
-    check(tapis_auth_expires_at(session, &mut at, &mut err), err, None);
+    check(tapis_auth_expires_at(session, &mut at, &mut err), &mut err, None);
     tapis_auth_session_free(session);
 }
