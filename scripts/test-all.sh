@@ -39,7 +39,7 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 # --- Rust tests, inside a D-Bus session with an unlocked gnome-keyring ------------------
 say "cargo test (workspace, all features)"
-crates/storage/scripts/with-keyring.sh cargo test --workspace --all-features 2>&1 | tee target/rust-tests.log
+crates/storage/scripts/with-keyring.sh cargo test --workspace --all-features --no-fail-fast 2>&1 | tee target/rust-tests.log
 rust_passed=$(grep -Eo '[0-9]+ passed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
 rust_failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
 

@@ -147,7 +147,7 @@ impl TokenManager {
                 return Ok(f(c.token.expose()));
             }
         }
-        let tokens = self.slow_path(need, None)?;
+        let tokens = self.slow_path(need, min_valid.max(0), None)?;
         Ok(f(tokens.access_token.expose()))
     }
 
@@ -159,8 +159,8 @@ impl TokenManager {
             .cloned()
             .or_else(|| self.cache.load().as_deref().map(|c| c.token.clone()));
         match forced {
-            Some(tok) => self.slow_path(i64::MAX, Some(&tok)),
-            None => self.slow_path(i64::MAX, Some(&Secret::new(""))),
+            Some(tok) => self.slow_path(i64::MAX, 0, Some(&tok)),
+            None => self.slow_path(i64::MAX, 0, Some(&Secret::new(""))),
         }
     }
 
@@ -255,7 +255,16 @@ impl TokenManager {
         }
     }
 
-    fn slow_path(&self, need: i64, rejected: Option<&Secret>) -> Result<TokenSet, Error> {
+    /// `need`: the validity wanted (the caller's `min_valid` raised to the margin); `asked`: the
+    /// caller's own `min_valid`. The margin only makes the refresh happen early: a freshly
+    /// issued token that is shorter than the margin (a tenant with very short tokens) is still
+    /// handed out, but one shorter than what the caller asked for is an error.
+    fn slow_path(
+        &self,
+        need: i64,
+        asked: i64,
+        rejected: Option<&Secret>,
+    ) -> Result<TokenSet, Error> {
         let mut state = self.lock_state();
         let now = self.clock.now();
 
@@ -305,11 +314,6 @@ impl TokenManager {
         }
 
         let new_tokens = self.obtain(&session, now)?;
-        let need_after = if need == i64::MAX {
-            DEFAULT_MARGIN_SECS
-        } else {
-            need
-        };
         let mut merged = new_tokens;
         if merged.refresh_token.is_none() {
             // Keep a refresh token the server did not rotate.
@@ -328,11 +332,11 @@ impl TokenManager {
         self.adopt(&mut state, session);
         saved?;
         let now = self.clock.now();
-        if !merged.is_valid_for(now, need_after) {
+        if !merged.is_valid_for(now, asked) {
             return Err(Error::Config(format!(
                 "a freshly issued access token is valid for only {} s, less than the {} s asked for",
                 merged.remaining(now).unwrap_or(0),
-                need_after
+                asked
             )));
         }
         Ok(merged)

@@ -83,68 +83,43 @@ pub trait Store: Send + Sync {
     }
 }
 
-impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
-    fn load(&self, profile: &str) -> Result<Option<Session>, StoreError> {
-        (**self).load(profile)
-    }
-    fn save(&self, session: &Session) -> Result<(), StoreError> {
-        (**self).save(session)
-    }
-    fn delete(&self, profile: &str) -> Result<bool, StoreError> {
-        (**self).delete(profile)
-    }
-    fn list(&self) -> Result<Vec<String>, StoreError> {
-        (**self).list()
-    }
-    fn lock(&self, profile: &str) -> Result<StoreLock, StoreError> {
-        (**self).lock(profile)
-    }
-    fn current_profile(&self) -> Result<Option<String>, StoreError> {
-        (**self).current_profile()
-    }
-    fn set_current_profile(&self, profile: &str) -> Result<(), StoreError> {
-        (**self).set_current_profile(profile)
-    }
-    fn is_writable(&self) -> bool {
-        (**self).is_writable()
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
-    fn take_warnings(&self) -> Vec<String> {
-        (**self).take_warnings()
-    }
+/// Forwards every `Store` method through a smart pointer.
+macro_rules! forward_store {
+    ($($ptr:ident)::+) => {
+        impl<S: Store + ?Sized> Store for $($ptr)::+<S> {
+            fn load(&self, profile: &str) -> Result<Option<Session>, StoreError> {
+                (**self).load(profile)
+            }
+            fn save(&self, session: &Session) -> Result<(), StoreError> {
+                (**self).save(session)
+            }
+            fn delete(&self, profile: &str) -> Result<bool, StoreError> {
+                (**self).delete(profile)
+            }
+            fn list(&self) -> Result<Vec<String>, StoreError> {
+                (**self).list()
+            }
+            fn lock(&self, profile: &str) -> Result<StoreLock, StoreError> {
+                (**self).lock(profile)
+            }
+            fn current_profile(&self) -> Result<Option<String>, StoreError> {
+                (**self).current_profile()
+            }
+            fn set_current_profile(&self, profile: &str) -> Result<(), StoreError> {
+                (**self).set_current_profile(profile)
+            }
+            fn is_writable(&self) -> bool {
+                (**self).is_writable()
+            }
+            fn describe(&self) -> String {
+                (**self).describe()
+            }
+            fn take_warnings(&self) -> Vec<String> {
+                (**self).take_warnings()
+            }
+        }
+    };
 }
 
-impl<S: Store + ?Sized> Store for Box<S> {
-    fn load(&self, profile: &str) -> Result<Option<Session>, StoreError> {
-        (**self).load(profile)
-    }
-    fn save(&self, session: &Session) -> Result<(), StoreError> {
-        (**self).save(session)
-    }
-    fn delete(&self, profile: &str) -> Result<bool, StoreError> {
-        (**self).delete(profile)
-    }
-    fn list(&self) -> Result<Vec<String>, StoreError> {
-        (**self).list()
-    }
-    fn lock(&self, profile: &str) -> Result<StoreLock, StoreError> {
-        (**self).lock(profile)
-    }
-    fn current_profile(&self) -> Result<Option<String>, StoreError> {
-        (**self).current_profile()
-    }
-    fn set_current_profile(&self, profile: &str) -> Result<(), StoreError> {
-        (**self).set_current_profile(profile)
-    }
-    fn is_writable(&self) -> bool {
-        (**self).is_writable()
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
-    fn take_warnings(&self) -> Vec<String> {
-        (**self).take_warnings()
-    }
-}
+forward_store!(std::sync::Arc);
+forward_store!(Box);

@@ -284,3 +284,30 @@ fn manager_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<TokenManager>();
 }
+
+#[test]
+fn tokens_shorter_than_the_margin_are_still_handed_out() {
+    let (_s, server, _c, _m) = setup(1_000, 1_010);
+    drop(server);
+    // A tenant whose tokens live 30 s, less than the 60 s margin.
+    let clock = Arc::new(FakeClock(AtomicI64::new(1_000)));
+    let store = Arc::new(MemStore::default());
+    store.save(&session(1_010)).unwrap();
+    let short = Arc::new(FakeServer {
+        clock: clock.clone(),
+        refreshes: AtomicUsize::new(0),
+        status: AtomicUsize::new(200),
+        ttl: 30,
+    });
+    let m = TokenManager::new(store, short.clone(), clock, TokenManagerConfig::default());
+    assert!(
+        m.access_token(0).is_ok(),
+        "the margin must not make a short token an error"
+    );
+    assert_eq!(short.refreshes.load(Ordering::SeqCst), 1);
+    let e = m.access_token(45).unwrap_err().to_string();
+    assert!(
+        e.contains("45"),
+        "an explicit request the server cannot meet is an error: {e}"
+    );
+}

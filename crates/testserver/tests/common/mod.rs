@@ -20,6 +20,9 @@ pub fn server() -> TestServer {
 }
 
 pub fn http() -> Client {
+    // In a whole-workspace build, cargo unifies reqwest's features and the HTTP adapter's
+    // `rustls-no-provider` reaches this client too: it then needs a process-wide provider.
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
