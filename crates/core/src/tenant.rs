@@ -66,7 +66,7 @@ pub struct BaseUrl(String);
 impl BaseUrl {
     /// Parses and normalises a base URL. Only `http` and `https` are accepted.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        let trimmed = text.trim();
+        let trimmed = &*without_userinfo(text.trim());
         let url = url::Url::parse(trimmed)
             .map_err(|e| Error::Config(format!("invalid base URL {trimmed:?}: {e}")))?;
         if url.scheme() != "https" && url.scheme() != "http" {
@@ -132,6 +132,28 @@ impl BaseUrl {
         let h = self.host();
         h == "localhost" || h.starts_with("127.") || h == "[::1]"
     }
+}
+
+/// `text` with any `user:password@` part removed, so that error messages never echo
+/// credentials someone put into a URL.
+fn without_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+    let Some(at) = text.rfind('@') else {
+        return text.into();
+    };
+    let start = text.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = text[start..]
+        .find('/')
+        .map(|i| i + start)
+        .unwrap_or(text.len());
+    if at < start || at > host_end {
+        return text.into();
+    }
+    format!(
+        "{}[credentials removed]@{}",
+        &text[..start],
+        &text[at + 1..]
+    )
+    .into()
 }
 
 impl fmt::Display for BaseUrl {
@@ -246,7 +268,14 @@ mod tests {
         let e = BaseUrl::parse("ftp://x").unwrap_err().to_string();
         assert!(e.contains("scheme"), "{e}");
         assert!(BaseUrl::parse("not a url").is_err());
-        assert!(BaseUrl::parse("https://user:pw@host").is_err());
+        let e = BaseUrl::parse("https://user:s3cr3t-pw@host")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("s3cr3t-pw"), "{e}");
+        let e = BaseUrl::parse("ftp://user:s3cr3t-pw@host/x")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("s3cr3t-pw") && e.contains("scheme"), "{e}");
     }
 
     #[test]
