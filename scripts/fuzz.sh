@@ -92,7 +92,9 @@ for t in "${targets[@]}"; do
     echo "fuzz: running $t for ${secs}s"
     "$bin" "$fuzz/corpus/$t" "$fuzz/seeds/$t" \
         -max_total_time="$secs" -print_final_stats=1 -timeout=20 -rss_limit_mb=3072 \
-        -artifact_prefix="$artifacts/$t/" >"$log_dir/$t.log" 2>&1
+        -artifact_prefix="$artifacts/$t/" >"$log_dir/$t.log" 2>&1 &
+    pid=$!
+    wait $pid
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log_dir/$t.log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log_dir/$t.log" | tail -1)
@@ -105,8 +107,8 @@ for t in "${targets[@]}"; do
         status="ok"
     fi
     summary+=("$(printf '%-20s %14s %10s  %s' "$t" "${execs:-?}" "${rate:-?}" "$status")")
-    # Scratch directories the cache and C ABI targets made for this process.
-    rm -rf /dev/shm/tapis-auth-fuzz-* "${TMPDIR:-/tmp}"/tapis-auth-fuzz-* 2>/dev/null
+    # Scratch directories the cache and C ABI targets made (named for the fuzzer's pid).
+    rm -rf /dev/shm/tapis-auth-fuzz-*-"$pid" "${TMPDIR:-/tmp}"/tapis-auth-fuzz-*-"$pid" 2>/dev/null
 done
 rmdir "$artifacts"/* "$artifacts" 2>/dev/null
 

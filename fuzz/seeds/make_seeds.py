@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import struct
 import sys
 
@@ -259,8 +258,11 @@ for segs in ffi:
 def main():
     for t, items in seeds.items():
         d = os.path.join(HERE, t)
-        shutil.rmtree(d, ignore_errors=True)
-        os.makedirs(d)
+        # Generated seeds are replaced; inputs kept from fuzzing runs (regression-*) stay.
+        os.makedirs(d, exist_ok=True)
+        for name in os.listdir(d):
+            if not name.startswith("regression-"):
+                os.remove(os.path.join(d, name))
         for data in dict.fromkeys(items):  # dedupe, keep order
             name = hashlib.sha1(data).hexdigest()[:16]
             with open(os.path.join(d, name), "wb") as f:
