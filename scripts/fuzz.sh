@@ -52,8 +52,8 @@ echo "fuzz: $(cargo fuzz --version), $(rustc --version), sanitizer=$sanitizer, $
 triple=$(rustc -vV | sed -n 's/^host: //p')
 bindir="$CARGO_TARGET_DIR/$triple/release"
 
-want_ffi=0
-for t in "${targets[@]}"; do [ "$t" = ffi_strings ] && want_ffi=1; done
+# Always the same feature set (whatever targets run), so that runs never rebuild each other.
+want_ffi=1
 [ "${FUZZ_NO_FFI:-0}" = 1 ] && want_ffi=0
 
 build() { # build [extra cargo-fuzz args...]
