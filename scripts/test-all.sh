@@ -47,5 +47,9 @@ rust_failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{s+=$1} END 
 say "bindings"
 bash scripts/test-bindings.sh
 
+# --- a brief fuzzing pass (the full campaign: scripts/fuzz.sh 60) ------------------------
+say "fuzz (5 s per target; the C-ABI target runs in the full campaign)"
+FUZZ_NO_FFI=1 bash scripts/fuzz.sh 5
+
 say "done in $(( $(date +%s) - start )) s"
 echo "rust: ${rust_passed} passed, ${rust_failed} failed"
