@@ -18,7 +18,10 @@ for w in "${which[@]}"; do
   echo "--- $w: ${cmd[*]}"
   # criterion prints "<name>\n    time: [low median high]"; keep name + median.
   "${cmd[@]}" 2>/dev/null | awk -v g="$w" '
-    /time:/ { gsub(/[\[\]]/, ""); printf "%-8s %-72s %s %s\n", g, name, $4, $5; next }
+    /time:/ {
+      if ($1 != "time:") { name = substr($0, 1, index($0, "time:") - 1); sub(/ +$/, "", name) }
+      line = substr($0, index($0, "time:")); gsub(/[\[\]]/, "", line); split(line, f, " ")
+      printf "%-8s %-72s %s %s\n", g, name, f[4], f[5]; next }
     NF && $0 !~ /^(Benchmarking|Found|  |Gnuplot|Warning)/ { name = $0 }' | tee -a "$out"
 done
 echo "summary: $out"
