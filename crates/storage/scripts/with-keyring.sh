@@ -39,7 +39,13 @@ fi
 
 # Inside the private session bus.
 scratch="$(mktemp -d)"
-trap 'kill "${GNOME_KEYRING_PID:-0}" 2>/dev/null || true; rm -rf "$scratch"' EXIT
+# Never `kill 0`: with no PID that would signal this whole process group (the caller's CI
+# script included). Without a PID the daemon exits with the private bus anyway.
+cleanup() {
+    if [ -n "${GNOME_KEYRING_PID:-}" ]; then kill "$GNOME_KEYRING_PID" 2>/dev/null || true; fi
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
 export XDG_DATA_HOME="$scratch/data" XDG_RUNTIME_DIR="$scratch/run"
 mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"
