@@ -4,8 +4,6 @@
 
 use std::ffi::{c_char, CString};
 
-use zeroize::Zeroize;
-
 use crate::boundary::value_call;
 use crate::error::FfiError;
 use crate::status::tapis_auth_status;
@@ -45,8 +43,7 @@ pub extern "C" fn tapis_auth_string_free(s: *mut c_char) {
         // SAFETY: `s` came from `CString::into_raw` in this library (documented contract) and
         // has not been freed; its length is unchanged, so `from_raw` recovers the allocation.
         let owned = unsafe { CString::from_raw(s) };
-        let mut bytes = owned.into_bytes_with_nul();
-        bytes.zeroize();
+        tapis_auth_core::secret::wipe(owned.into_bytes_with_nul());
     })
 }
 
