@@ -286,6 +286,39 @@ pub(crate) fn ctime_utc(t: UnixTime) -> String {
 mod tests {
     use super::*;
 
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Value::Null),
+            ".*".prop_map(Value::String),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            any::<i64>().prop_map(|n| Value::String(n.to_string())),
+            any::<f64>().prop_map(|f| Value::String(f.to_string())),
+        ]
+    }
+
+    proptest::proptest! {
+        /// The cache's time fields never make a read panic or overflow, whatever their encoding;
+        /// when both parse, expiry is `created_at + expires_in` (saturating).
+        #[test]
+        fn time_fields_never_panic(created in any_json(), ttl in any_json(), extra in any_json()) {
+            let mut m = Map::new();
+            m.insert("baseurl".into(), Value::from("https://api.tacc.utexas.edu/"));
+            m.insert("access_token".into(), Value::from("abc123"));
+            m.insert("created_at".into(), created.clone());
+            m.insert("expires_in".into(), ttl.clone());
+            m.insert(keys::ACCESS_EXPIRES_AT.into(), extra);
+            if let Ok(Some(s)) = context_to_session("p", &m) {
+                let t = s.tokens.unwrap();
+                if let (Some(c), Some(e)) = (int(Some(&created)), int(Some(&ttl))) {
+                    proptest::prop_assert_eq!(t.expires_at, Some(UnixTime(c).plus(e)));
+                }
+            }
+        }
+    }
+
     #[test]
     fn ctime_matches_the_reference() {
         // 1795324301 = 2026-11-22T05:11:41Z
