@@ -104,18 +104,24 @@ pub enum Error {
     InvalidCredentials {
         /// The server's message (redacted).
         message: String,
+        /// The HTTP status of the response that said so, when there was one.
+        status: Option<u16>,
     },
     /// The OAuth client id/key pair was rejected: create a new client or log in again.
     #[error("the OAuth client was rejected: {message}")]
     InvalidClient {
         /// The server's message (redacted).
         message: String,
+        /// The HTTP status of the response that said so, when there was one.
+        status: Option<u16>,
     },
     /// The refresh token is dead (expired, revoked or already used): log in again.
     #[error("the refresh token was rejected ({message}); log in again (`tapis-auth login`)")]
     RefreshRejected {
         /// The server's message (redacted).
         message: String,
+        /// The HTTP status of the response that said so, when there was one.
+        status: Option<u16>,
     },
     /// There is no credential that can produce a token: log in.
     #[error("login required: {reason} (run `tapis-auth login`)")]
@@ -135,12 +141,16 @@ pub enum Error {
     LoginFailed {
         /// What went wrong (redacted).
         message: String,
+        /// The HTTP status of the response that said so, when there was one.
+        status: Option<u16>,
     },
     /// A service rejected the access token as expired or invalid: refresh once and retry.
     #[error("the access token was rejected by the service: {message}")]
     TokenExpired {
         /// The service's message (redacted).
         message: String,
+        /// The HTTP status of the response that said so, when there was one.
+        status: Option<u16>,
     },
     /// Any other error status from a server.
     #[error("server error (HTTP {status}): {message}")]
@@ -207,7 +217,28 @@ impl Error {
     pub fn http_status(&self) -> Option<u16> {
         match self {
             Error::Server { status, .. } => Some(*status),
+            Error::InvalidCredentials { status, .. }
+            | Error::InvalidClient { status, .. }
+            | Error::RefreshRejected { status, .. }
+            | Error::LoginFailed { status, .. }
+            | Error::TokenExpired { status, .. } => *status,
             _ => None,
         }
+    }
+
+    /// Records the HTTP status of the response an error was classified from (kept if one is
+    /// already set).
+    pub fn with_http_status(mut self, code: u16) -> Self {
+        match &mut self {
+            Error::InvalidCredentials { status, .. }
+            | Error::InvalidClient { status, .. }
+            | Error::RefreshRejected { status, .. }
+            | Error::LoginFailed { status, .. }
+            | Error::TokenExpired { status, .. } => {
+                status.get_or_insert(code);
+            }
+            _ => {}
+        }
+        self
     }
 }

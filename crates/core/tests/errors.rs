@@ -242,3 +242,36 @@ fn the_echoed_client_key_is_removed_even_when_unknown() {
         "{shown}"
     );
 }
+
+#[test]
+fn classified_errors_carry_the_http_status() {
+    let e = v3(
+        Context::PasswordGrant,
+        "Invalid username/password combination.",
+    );
+    assert!(matches!(e, Error::InvalidCredentials { .. }), "{e:?}");
+    assert_eq!(e.http_status(), Some(400));
+    let java = classify(
+        Platform::TapisV3,
+        Context::Service,
+        &HttpResponse::new(
+            401,
+            "TAPIS_SECURITY_JWT_EXPIRED Exception message: JWT expired at x.",
+        ),
+        &[],
+    );
+    assert!(matches!(java, Error::TokenExpired { .. }), "{java:?}");
+    assert_eq!(java.http_status(), Some(401));
+    let v2 = classify(
+        Platform::AgaveV2,
+        Context::RefreshGrant,
+        &HttpResponse::new(
+            400,
+            r#"{"error":"invalid_grant","error_description":"used"}"#,
+        ),
+        &[],
+    );
+    assert_eq!(v2.http_status(), Some(400));
+    // Errors that did not come from a response have none.
+    assert_eq!(Error::Cancelled.http_status(), None);
+}

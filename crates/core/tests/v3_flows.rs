@@ -439,14 +439,16 @@ fn auth_code_flow() {
     for cb in ["code=a&state=other", "code=a", "code=a&state=None"] {
         let e = f.exchange(cb).unwrap_err();
         assert!(
-            matches!(e, Error::LoginFailed { ref message } if message.contains("state")),
+            matches!(e, Error::LoginFailed { ref message, .. } if message.contains("state")),
             "{cb}: {e:?}"
         );
     }
     let e = f
         .exchange("?error=access_denied&error_description=no&state=st%26te")
         .unwrap_err();
-    assert!(matches!(e, Error::LoginFailed { ref message } if message.contains("access_denied")));
+    assert!(
+        matches!(e, Error::LoginFailed { ref message, .. } if message.contains("access_denied"))
+    );
     assert!(matches!(
         f.exchange("state=st%26te"),
         Err(Error::LoginFailed { .. })

@@ -408,6 +408,7 @@ fn accept_redirect(listener: &TcpListener, timeout: Duration) -> Result<String, 
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 if start.elapsed() >= timeout {
                     return Err(Error::LoginFailed {
+                        status: None,
                         message: format!("no browser redirect within {} s", timeout.as_secs()),
                     });
                 }

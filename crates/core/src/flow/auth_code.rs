@@ -109,6 +109,7 @@ impl AuthCodeFlow {
                 None => e,
             };
             return Err(Error::LoginFailed {
+                status: None,
                 message: format!(
                     "the authorization server returned an error: {}",
                     protocol::redact_message(&text, &[])
@@ -117,12 +118,14 @@ impl AuthCodeFlow {
         }
         if state.as_deref() != Some(self.state.as_str()) {
             return Err(Error::LoginFailed {
+                status: None,
                 message: "the callback's state does not match the state of this login (possible CSRF, or a stale browser tab); start again".into(),
             });
         }
         let code = code
             .filter(|c| !c.is_empty())
             .ok_or_else(|| Error::LoginFailed {
+                status: None,
                 message: "the callback has no authorization code".into(),
             })?;
         let request = v3::token_request(

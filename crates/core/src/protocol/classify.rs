@@ -172,12 +172,22 @@ pub fn classify(
     resp: &HttpResponse,
     secrets: &[&Secret],
 ) -> Error {
+    classify_body(platform, ctx, resp, secrets).with_http_status(resp.status)
+}
+
+fn classify_body(
+    platform: Platform,
+    ctx: Context,
+    resp: &HttpResponse,
+    secrets: &[&Secret],
+) -> Error {
     let status = resp.status;
     let body = ErrorBody::parse(&resp.body);
     let redact = |t: &str| redact_message(t, secrets);
     if platform == Platform::AgaveV2 && ctx == Context::RefreshGrant && matches!(status, 400 | 401)
     {
         return Error::RefreshRejected {
+            status: None,
             message: redact(&format!("HTTP {status}: {}", body.describe())),
         };
     }
@@ -198,8 +208,14 @@ pub fn classify(
 
 fn fallback(platform: Platform, ctx: Context, status: u16, message: String) -> Error {
     match (platform, ctx, status) {
-        (Platform::AgaveV2, Context::PasswordGrant, 400) => Error::InvalidCredentials { message },
-        (Platform::AgaveV2, Context::PasswordGrant, 401) => Error::InvalidClient { message },
+        (Platform::AgaveV2, Context::PasswordGrant, 400) => Error::InvalidCredentials {
+            message,
+            status: None,
+        },
+        (Platform::AgaveV2, Context::PasswordGrant, 401) => Error::InvalidClient {
+            message,
+            status: None,
+        },
         _ => Error::Server { status, message },
     }
 }

@@ -89,7 +89,10 @@ pub fn parse_token_response(now: UnixTime, body: &[u8]) -> Result<TokenSet, Erro
 /// ⇒ [`Error::Server`] 403; anything else ⇒ [`Error::Server`] with the HTTP status.
 pub fn fault_error(code: Option<i64>, status: u16, message: String) -> Error {
     match code {
-        Some(900_901 | 900_903 | 900_904) => Error::TokenExpired { message },
+        Some(900_901 | 900_903 | 900_904) => Error::TokenExpired {
+            message,
+            status: None,
+        },
         Some(900_902) => Error::LoginRequired {
             reason: format!("the gateway received no credentials ({message})"),
         },
@@ -105,17 +108,30 @@ pub fn fault_error(code: Option<i64>, status: u16, message: String) -> Error {
 /// its `error` code and the grant it answers.
 pub fn oauth_error(ctx: Context, status: u16, error: &str, message: String) -> Error {
     match (error, ctx) {
-        ("invalid_grant", Context::RefreshGrant) => Error::RefreshRejected { message },
-        ("invalid_grant", Context::PasswordGrant) => Error::InvalidCredentials { message },
-        ("invalid_grant", Context::AuthCodeGrant | Context::DeviceGrant) => {
-            Error::LoginFailed { message }
-        }
-        ("invalid_client" | "unauthorized_client", _) => Error::InvalidClient { message },
+        ("invalid_grant", Context::RefreshGrant) => Error::RefreshRejected {
+            message,
+            status: None,
+        },
+        ("invalid_grant", Context::PasswordGrant) => Error::InvalidCredentials {
+            message,
+            status: None,
+        },
+        ("invalid_grant", Context::AuthCodeGrant | Context::DeviceGrant) => Error::LoginFailed {
+            message,
+            status: None,
+        },
+        ("invalid_client" | "unauthorized_client", _) => Error::InvalidClient {
+            message,
+            status: None,
+        },
         ("authorization_pending" | "slow_down", Context::DeviceGrant) => {
             Error::AuthorizationPending
         }
         ("expired_token", Context::DeviceGrant) => Error::DeviceCodeExpired,
-        ("access_denied", _) => Error::LoginFailed { message },
+        ("access_denied", _) => Error::LoginFailed {
+            message,
+            status: None,
+        },
         ("invalid_request" | "unsupported_grant_type" | "invalid_scope", _) => Error::Config(
             format!("the token endpoint rejected the request: {message}"),
         ),

@@ -134,19 +134,31 @@ pub fn message_error(ctx: Context, status: u16, raw: &str, message: String) -> E
     let starts = |p: &str| m.starts_with(p);
     // Order matters: "Invalid client credentials" before "Invalid client:".
     if starts("Invalid client credentials") || starts("Invalid headers. Basic authentication") {
-        return Error::InvalidClient { message };
+        return Error::InvalidClient {
+            message,
+            status: None,
+        };
     }
     if starts("Invalid client:") {
-        return Error::InvalidClient { message };
+        return Error::InvalidClient {
+            message,
+            status: None,
+        };
     }
     if m == "Invalid username/password combination." {
-        return Error::InvalidCredentials { message };
+        return Error::InvalidCredentials {
+            message,
+            status: None,
+        };
     }
     if starts("Invalid refresh_token")
         || starts("Invalid token type.")
         || (starts("client_id from header") && m.contains("does not match"))
     {
-        return Error::RefreshRejected { message };
+        return Error::RefreshRejected {
+            message,
+            status: None,
+        };
     }
     if m == "device code not ready." {
         return Error::AuthorizationPending;
@@ -165,10 +177,16 @@ pub fn message_error(ctx: Context, status: u16, raw: &str, message: String) -> E
         || m == "authorization code not valid."
         || m == "authorization code has expired."
     {
-        return Error::LoginFailed { message };
+        return Error::LoginFailed {
+            message,
+            status: None,
+        };
     }
     if m == "Invalid Tapis token." {
-        return Error::TokenExpired { message };
+        return Error::TokenExpired {
+            message,
+            status: None,
+        };
     }
     if starts("Invalid grant_type") {
         return Error::Config(format!(
@@ -200,7 +218,10 @@ pub fn message_error(ctx: Context, status: u16, raw: &str, message: String) -> E
 pub fn java_error(status: u16, text: &str, message: String) -> Error {
     let key = text.split_whitespace().next().unwrap_or_default();
     match key {
-        "TAPIS_SECURITY_JWT_EXPIRED" => Error::TokenExpired { message },
+        "TAPIS_SECURITY_JWT_EXPIRED" => Error::TokenExpired {
+            message,
+            status: None,
+        },
         "TAPIS_SECURITY_MISSING_JWT_INFO" => Error::LoginRequired {
             reason: format!("the service received no usable token: {message}"),
         },
