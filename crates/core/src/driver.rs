@@ -155,13 +155,18 @@ impl TokenManager {
     /// already did since `rejected` (the token a service just rejected) was handed out.
     /// Returns the new token set.
     pub fn refresh(&self, rejected: Option<&Secret>) -> Result<TokenSet, Error> {
-        let forced = rejected
-            .cloned()
-            .or_else(|| self.cache.load().as_deref().map(|c| c.token.clone()));
-        match forced {
-            Some(tok) => self.slow_path(i64::MAX, 0, Some(&tok)),
-            None => self.slow_path(i64::MAX, 0, Some(&Secret::new(""))),
-        }
+        // Without a rejected token, the one to replace is the session's current one (loaded
+        // now if nothing is held yet: an empty cache must not make any stored token count as
+        // "already refreshed").
+        let forced = match rejected {
+            Some(r) => r.clone(),
+            None => self
+                .session()?
+                .tokens
+                .map(|t| t.access_token)
+                .unwrap_or_default(),
+        };
+        self.slow_path(i64::MAX, 0, Some(&forced))
     }
 
     /// The current session, loading it from the store when none is held yet.

@@ -311,3 +311,29 @@ fn tokens_shorter_than_the_margin_are_still_handed_out() {
         "an explicit request the server cannot meet is an error: {e}"
     );
 }
+
+#[test]
+fn explicit_refresh_on_a_fresh_manager_really_refreshes() {
+    // Nothing loaded yet and a stored token that is still valid: refresh() must still refresh.
+    let (store, server, _c, m) = setup(1_000, 50_000);
+    let before = store
+        .load("default")
+        .unwrap()
+        .unwrap()
+        .tokens
+        .unwrap()
+        .access_token;
+    let t = m.refresh(None).unwrap();
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
+    assert_ne!(t.access_token, before);
+    assert_eq!(
+        store
+            .load("default")
+            .unwrap()
+            .unwrap()
+            .tokens
+            .unwrap()
+            .access_token,
+        t.access_token
+    );
+}
