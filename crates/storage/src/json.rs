@@ -294,8 +294,8 @@ impl JsonStore {
             serde_json::from_slice(&bytes).map_err(|e| fsutil::corrupt(&self.config, &e))?;
         match v {
             Value::Object(root) => {
-                if root.get("sessions").is_some_and(|s| !s.is_object()) {
-                    return Err(self.corrupt_shape(&self.config, "\"sessions\" is not an object"));
+                if let Some(reason) = shape_error(&root) {
+                    return Err(self.corrupt_shape(&self.config, &reason));
                 }
                 Ok(Config { root })
             }
@@ -453,6 +453,34 @@ impl JsonStore {
         agave::session_into_context(s, &mut ctx, true);
         clients.insert(ck, Value::Object(ctx));
     }
+}
+
+/// Why `config.json` does not have the shape every writer produces (`sessions` → tenant →
+/// user → client → an object; `tapis_auth` an object), if it does not. Such a file is reported
+/// as corrupt rather than having the odd parts replaced on the next save.
+fn shape_error(root: &Map<String, Value>) -> Option<String> {
+    if root.get(META_KEY).is_some_and(|m| !m.is_object()) {
+        return Some(format!("\"{META_KEY}\" is not an object"));
+    }
+    let sessions = match root.get("sessions") {
+        None => return None,
+        Some(Value::Object(m)) => m,
+        Some(_) => return Some("\"sessions\" is not an object".into()),
+    };
+    for (t, users) in sessions {
+        let Value::Object(users) = users else {
+            return Some(format!("sessions.{t:?} is not an object"));
+        };
+        for (u, clients) in users {
+            let Value::Object(clients) = clients else {
+                return Some(format!("sessions.{t:?}.{u:?} is not an object"));
+            };
+            if let Some((c, _)) = clients.iter().find(|(_, ctx)| !ctx.is_object()) {
+                return Some(format!("sessions.{t:?}.{u:?}.{c:?} is not an object"));
+            }
+        }
+    }
+    None
 }
 
 impl Store for JsonStore {

@@ -84,6 +84,21 @@ mod json {
             b"",
             true,
         );
+        // Valid JSON of the wrong shape: reported and kept, never replaced by a save.
+        for shape in [
+            &b"{\"sessions\": {\"tacc\": \"a string\"}}"[..],
+            b"{\"sessions\": {\"tacc\": {\"u\": [1, 2]}}}",
+            b"{\"sessions\": {\"tacc\": {\"u\": {\"c\": 7}}}}",
+            b"{\"sessions\": {}, \"tapis_auth\": \"v1\"}",
+        ] {
+            testing::corrupt_file_is_reported(
+                &store,
+                "alpha",
+                &d.path().join("config.json"),
+                shape,
+                false,
+            );
+        }
     }
 
     #[test]
