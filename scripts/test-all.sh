@@ -31,25 +31,39 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# Every stage runs even when an earlier one fails, so one CI run shows every failure.
+failed_stages=()
+stage() {
+  local name=$1; shift
+  say "$name"
+  if ! "$@"; then failed_stages+=("$name"); echo "!!! stage failed: $name"; fi
+}
+
 # --- formatting and lints ----------------------------------------------------------------
-say "cargo fmt --check"
-cargo fmt --all -- --check
-say "cargo clippy (all targets, all features, warnings are errors)"
-cargo clippy --workspace --all-targets --all-features -- -D warnings
+stage "cargo fmt --check" cargo fmt --all -- --check
+stage "cargo clippy (all targets, all features, warnings are errors)" \
+  cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 # --- Rust tests, inside a D-Bus session with an unlocked gnome-keyring ------------------
-say "cargo test (workspace, all features)"
-crates/storage/scripts/with-keyring.sh cargo test --workspace --all-features --no-fail-fast 2>&1 | tee target/rust-tests.log
+mkdir -p target
+rust_tests() {
+  crates/storage/scripts/with-keyring.sh cargo test --workspace --all-features --no-fail-fast 2>&1 |
+    tee target/rust-tests.log
+}
+stage "cargo test (workspace, all features)" rust_tests
 rust_passed=$(grep -Eo '[0-9]+ passed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
 rust_failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
 
 # --- C, C++, Fortran, Go bindings; header drift; install + consumers --------------------
-say "bindings"
-bash scripts/test-bindings.sh
+stage "bindings" bash scripts/test-bindings.sh
 
 # --- a brief fuzzing pass (the full campaign: scripts/fuzz.sh 60) ------------------------
-say "fuzz (5 s per target; the C-ABI target runs in the full campaign)"
-FUZZ_NO_FFI=1 bash scripts/fuzz.sh 5
+stage "fuzz (5 s per target; the C-ABI target runs in the full campaign)" env FUZZ_NO_FFI=1 bash scripts/fuzz.sh 5
 
 say "done in $(( $(date +%s) - start )) s"
 echo "rust: ${rust_passed} passed, ${rust_failed} failed"
+if [ ${#failed_stages[@]} -gt 0 ]; then
+  printf 'FAILED stages:\n'; printf '  - %s\n' "${failed_stages[@]}"
+  exit 1
+fi
+echo "all stages passed"
