@@ -560,6 +560,9 @@ impl Store for JsonStore {
     fn delete(&self, profile: &str) -> Result<bool, StoreError> {
         let _g = self.guard()?;
         let mut cfg = self.read_config()?;
+        // Refuse while `current` is corrupt: it may be removed below, and a corrupt file is
+        // never deleted by the library.
+        self.read_current()?;
         let from_current = cfg.find(profile).is_none()
             && profile == cfg.file_profile()
             && self.current_session(&cfg)?.is_some();

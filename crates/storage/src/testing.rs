@@ -527,6 +527,8 @@ pub fn corrupt_file_is_reported(
     check(store.load(profile).map(|_| ()), "load");
     check(store.list().map(|_| ()), "list");
     check(store.save(&sample_v3(profile, 9)), "save");
+    check(store.delete(profile).map(|_| ()), "delete");
+    check(store.set_current_profile(profile), "set_current_profile");
     let msg = store.load(profile).unwrap_err().to_string();
     assert!(msg.contains(&file.display().to_string()), "{msg}");
     assert_eq!(

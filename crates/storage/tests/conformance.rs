@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tapis_auth_core::Store;
+use tapis_auth_core::{Store, StoreError};
 use tapis_auth_storage::testing::{self, ChildCommand};
 #[allow(unused_imports)]
 use tapis_auth_storage::*;
@@ -119,6 +119,27 @@ mod json {
             b"[]",
             false,
         );
+    }
+
+    /// A v2 profile mirrored into `current`: loading, saving, deleting or re-selecting it while
+    /// `current` is corrupt is refused, and `current` is left byte for byte.
+    #[test]
+    fn corrupt_mirrored_current_is_not_deleted() {
+        let d = tempfile::tempdir().unwrap();
+        let store = JsonStore::open(d.path()).unwrap();
+        store.save(&testing::sample_v2("old", 1)).unwrap();
+        let current = d.path().join("current");
+        let garbage = b"{\"access_token\": \"trunc";
+        std::fs::write(&current, garbage).unwrap();
+        let corrupt = |r: Result<(), StoreError>, op: &str| match r {
+            Err(StoreError::Corrupt { path, .. }) => assert_eq!(path, current, "{op}"),
+            other => panic!("{op} with a corrupt current gave {other:?}"),
+        };
+        corrupt(store.load("old").map(|_| ()), "load");
+        corrupt(store.save(&testing::sample_v2("old", 2)), "save");
+        corrupt(store.delete("old").map(|_| ()), "delete");
+        corrupt(store.set_current_profile("old"), "set_current_profile");
+        assert_eq!(std::fs::read(&current).unwrap(), garbage);
     }
 
     #[test]
