@@ -15,6 +15,7 @@
 //!
 //! Read-only stores (the environment) keep refreshed tokens in memory only.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwapOption;
@@ -63,6 +64,9 @@ pub struct TokenManager {
     cache: ArcSwapOption<Cached>,
     /// The last session seen; the mutex is also the single-flight lock.
     state: Mutex<Option<Session>>,
+    /// The session in `state` holds tokens the store could not save (changed under `state`'s
+    /// lock only): until a save succeeds it, not the store's older copy, is refreshed from.
+    unsaved: AtomicBool,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -89,6 +93,7 @@ impl TokenManager {
             config,
             cache: ArcSwapOption::empty(),
             state: Mutex::new(None),
+            unsaved: AtomicBool::new(false),
         }
     }
 
@@ -204,6 +209,7 @@ impl TokenManager {
             self.store.save(&session)?;
         }
         self.adopt(&mut state, session);
+        self.unsaved.store(false, Ordering::Relaxed);
         Ok(())
     }
 
@@ -212,6 +218,7 @@ impl TokenManager {
         let mut state = self.lock_state();
         self.cache.store(None);
         *state = None;
+        self.unsaved.store(false, Ordering::Relaxed);
         if self.store.is_writable() {
             let _lock = self.store.lock(&self.config.profile)?;
             return Ok(self.store.delete(&self.config.profile)?);
@@ -295,6 +302,15 @@ impl TokenManager {
         // The decisive read, under the cross-process lock.
         let mut session = if self.store.is_writable() {
             match self.store.load(&self.config.profile)? {
+                // The store lags behind memory after a failed save: its refresh token may
+                // already be spent, so refresh from memory unless the store has since been
+                // given tokens good enough to use.
+                Some(s)
+                    if self.unsaved.load(Ordering::Relaxed)
+                        && !Self::satisfies(&s, self.clock.now(), need, rejected) =>
+                {
+                    state.clone().unwrap_or(s)
+                }
                 Some(s) => s,
                 None => state.clone().ok_or_else(|| self.no_session())?,
             }
@@ -333,8 +349,10 @@ impl TokenManager {
         } else {
             Ok(())
         };
-        // Even if saving failed, the rotated tokens are kept in memory so they are not lost.
+        // Even if saving failed, the rotated tokens are kept in memory so they are not lost,
+        // and the next refresh starts from them (and tries the save again).
         self.adopt(&mut state, session);
+        self.unsaved.store(saved.is_err(), Ordering::Relaxed);
         saved?;
         let now = self.clock.now();
         if !merged.is_valid_for(now, asked) {

@@ -71,6 +71,19 @@ struct FakeServer {
     refreshes: AtomicUsize,
     status: AtomicUsize,
     ttl: i64,
+    /// The refresh token each grant presented, in order.
+    presented: Mutex<Vec<String>>,
+}
+impl FakeServer {
+    fn new(clock: Arc<FakeClock>, ttl: i64) -> Self {
+        Self {
+            clock,
+            refreshes: AtomicUsize::new(0),
+            status: AtomicUsize::new(200),
+            ttl,
+            presented: Mutex::new(Vec::new()),
+        }
+    }
 }
 fn jwt(claims: &str) -> String {
     let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -84,6 +97,12 @@ impl Transport for FakeServer {
     fn send(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         assert!(req.url.ends_with("/v3/oauth2/tokens"), "{}", req.url);
         let n = self.refreshes.fetch_add(1, Ordering::SeqCst) + 1;
+        let body: serde_json::Value =
+            serde_json::from_slice(&req.body.as_ref().expect("a grant has a body").bytes).unwrap();
+        self.presented
+            .lock()
+            .unwrap()
+            .push(body["refresh_token"].as_str().unwrap_or_default().to_owned());
         let status = self.status.load(Ordering::SeqCst) as u16;
         if status != 200 {
             return Ok(HttpResponse::new(
@@ -142,12 +161,7 @@ fn setup(
     let store = Arc::new(MemStore::default());
     store.save(&session(expires_at)).unwrap();
     store.saves.store(0, Ordering::SeqCst);
-    let server = Arc::new(FakeServer {
-        clock: clock.clone(),
-        refreshes: AtomicUsize::new(0),
-        status: AtomicUsize::new(200),
-        ttl: 14_400,
-    });
+    let server = Arc::new(FakeServer::new(clock.clone(), 14_400));
     let m = Arc::new(TokenManager::new(
         store.clone(),
         server.clone(),
@@ -226,6 +240,26 @@ fn save_failure_keeps_rotated_tokens_in_memory() {
     assert!(t.expose().starts_with("ey"));
 }
 
+/// After a failed save, the next refresh presents the rotated refresh token held in memory
+/// (not the spent one still in the store), and that refresh's save repairs the store.
+#[test]
+fn refresh_after_failed_save_uses_the_rotated_token() {
+    let (store, server, clock, m) = setup(1_000, 1_010);
+    store.fail_save.store(true, Ordering::SeqCst);
+    assert!(matches!(m.access_token(60), Err(Error::Store(_))));
+    store.fail_save.store(false, Ordering::SeqCst);
+    // The first token expires; the store still holds the spent "refresh-0".
+    clock.0.store(1_000 + 20_000, Ordering::SeqCst);
+    let t = m.access_token(60).unwrap();
+    let presented = server.presented.lock().unwrap().clone();
+    assert_eq!(presented.len(), 2);
+    assert_eq!(presented[0], "refresh-0");
+    assert_ne!(presented[1], "refresh-0", "the spent refresh token was sent again");
+    assert!(presented[1].starts_with("ey"));
+    let saved = store.load("default").unwrap().unwrap().tokens.unwrap();
+    assert_eq!(saved.access_token, t);
+}
+
 #[test]
 fn min_valid_beyond_remaining_triggers_refresh() {
     let (_s, server, clock, m) = setup(1_000, 2_000);
@@ -261,12 +295,7 @@ fn forced_refresh_skips_when_someone_else_rotated() {
 #[test]
 fn no_session_is_login_required_naming_profile_and_store() {
     let clock = Arc::new(FakeClock(AtomicI64::new(0)));
-    let server = Arc::new(FakeServer {
-        clock: clock.clone(),
-        refreshes: AtomicUsize::new(0),
-        status: AtomicUsize::new(200),
-        ttl: 10,
-    });
+    let server = Arc::new(FakeServer::new(clock.clone(), 10));
     let m = TokenManager::new(
         Arc::new(MemStore::default()),
         server,
@@ -293,12 +322,7 @@ fn tokens_shorter_than_the_margin_are_still_handed_out() {
     let clock = Arc::new(FakeClock(AtomicI64::new(1_000)));
     let store = Arc::new(MemStore::default());
     store.save(&session(1_010)).unwrap();
-    let short = Arc::new(FakeServer {
-        clock: clock.clone(),
-        refreshes: AtomicUsize::new(0),
-        status: AtomicUsize::new(200),
-        ttl: 30,
-    });
+    let short = Arc::new(FakeServer::new(clock.clone(), 30));
     let m = TokenManager::new(store, short.clone(), clock, TokenManagerConfig::default());
     assert!(
         m.access_token(0).is_ok(),
