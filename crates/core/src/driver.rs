@@ -13,7 +13,13 @@
 //! 6. On any failure nothing is written: a failed refresh never deletes or overwrites the
 //!    stored credentials.
 //!
-//! Read-only stores (the environment) keep refreshed tokens in memory only.
+//! Read-only stores (the environment) keep refreshed tokens in memory only. After a failed save,
+//! the next refresh starts from the tokens held in memory (the store's refresh token may be
+//! spent) and tries the save again.
+//!
+//! A token whose expiry is unknown (an opaque Agave v2 token from the environment) counts as
+//! expired when it can be renewed, and is handed out as it is when nothing could renew it: the
+//! service's 401 then decides (see [`crate::authorize`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -257,14 +263,43 @@ impl TokenManager {
 
     /// Whether `session`'s tokens satisfy the request: valid for `need` seconds and, when a
     /// forced refresh names a rejected token, not that token.
-    fn satisfies(session: &Session, now: UnixTime, need: i64, rejected: Option<&Secret>) -> bool {
+    fn satisfies(
+        &self,
+        session: &Session,
+        now: UnixTime,
+        need: i64,
+        rejected: Option<&Secret>,
+    ) -> bool {
         let Some(t) = &session.tokens else {
             return false;
         };
         match rejected {
             Some(r) => &t.access_token != r && t.is_valid_for(now, DEFAULT_MARGIN_SECS),
-            None => t.is_valid_for(now, need),
+            // A token of unknown expiry (an opaque Agave v2 token given through the
+            // environment) that nothing could renew is handed out as it is: the service's
+            // verdict on it, not a guess, decides when a new login is needed.
+            None => {
+                t.is_valid_for(now, need)
+                    || (t.expires_at.is_none()
+                        && !t.access_token.expose().is_empty()
+                        && !self.renewable(session, now))
+            }
         }
+    }
+
+    /// Whether new tokens could be obtained for `session` without a person: a refresh token
+    /// and a confidential client, or (with `password_fallback`) a username and password.
+    fn renewable(&self, session: &Session, now: UnixTime) -> bool {
+        Self::can_refresh(session, now) || self.can_password(session)
+    }
+
+    fn can_password(&self, session: &Session) -> bool {
+        self.config.password_fallback && session.password.is_some() && session.username.is_some()
+    }
+
+    fn can_refresh(session: &Session, now: UnixTime) -> bool {
+        session.tokens.as_ref().is_some_and(|t| t.can_refresh(now))
+            && session.client.as_ref().is_some_and(|c| c.is_confidential())
     }
 
     /// `need`: the validity wanted (the caller's `min_valid` raised to the margin); `asked`: the
@@ -282,7 +317,7 @@ impl TokenManager {
 
         // Another thread may have refreshed while this one waited for the lock.
         if let Some(s) = state.as_ref() {
-            if Self::satisfies(s, now, need, rejected) {
+            if self.satisfies(s, now, need, rejected) {
                 return Ok(s.tokens.clone().expect("satisfies() checked tokens"));
             }
         }
@@ -290,7 +325,7 @@ impl TokenManager {
         // Another process may have refreshed: a cheap read before taking the file lock.
         if self.store.is_writable() {
             if let Some(s) = self.store.load(&self.config.profile)? {
-                if Self::satisfies(&s, now, need, rejected) {
+                if self.satisfies(&s, now, need, rejected) {
                     let t = s.tokens.clone().expect("satisfies() checked tokens");
                     self.adopt(&mut state, s);
                     return Ok(t);
@@ -307,7 +342,7 @@ impl TokenManager {
                 // given tokens good enough to use.
                 Some(s)
                     if self.unsaved.load(Ordering::Relaxed)
-                        && !Self::satisfies(&s, self.clock.now(), need, rejected) =>
+                        && !self.satisfies(&s, self.clock.now(), need, rejected) =>
                 {
                     state.clone().unwrap_or(s)
                 }
@@ -328,7 +363,7 @@ impl TokenManager {
             session.password = state.as_ref().and_then(|s| s.password.clone());
         }
         let now = self.clock.now();
-        if Self::satisfies(&session, now, need, rejected) {
+        if self.satisfies(&session, now, need, rejected) {
             let t = session.tokens.clone().expect("satisfies() checked tokens");
             self.adopt(&mut state, session);
             return Ok(t);
@@ -368,11 +403,8 @@ impl TokenManager {
     /// Gets new tokens for `session`: the refresh grant when possible, else the password grant
     /// when a password is held in memory, else a login-required error.
     fn obtain(&self, session: &Session, now: UnixTime) -> Result<TokenSet, Error> {
-        let can_refresh = session.tokens.as_ref().is_some_and(|t| t.can_refresh(now))
-            && session.client.as_ref().is_some_and(|c| c.is_confidential());
-        let can_password = self.config.password_fallback
-            && session.password.is_some()
-            && session.username.is_some();
+        let can_refresh = Self::can_refresh(session, now);
+        let can_password = self.can_password(session);
         if can_refresh {
             let result = drive(
                 &mut refresh::refresh(session)?,

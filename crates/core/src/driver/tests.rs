@@ -99,10 +99,12 @@ impl Transport for FakeServer {
         let n = self.refreshes.fetch_add(1, Ordering::SeqCst) + 1;
         let body: serde_json::Value =
             serde_json::from_slice(&req.body.as_ref().expect("a grant has a body").bytes).unwrap();
-        self.presented
-            .lock()
-            .unwrap()
-            .push(body["refresh_token"].as_str().unwrap_or_default().to_owned());
+        self.presented.lock().unwrap().push(
+            body["refresh_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
         let status = self.status.load(Ordering::SeqCst) as u16;
         if status != 200 {
             return Ok(HttpResponse::new(
@@ -254,7 +256,10 @@ fn refresh_after_failed_save_uses_the_rotated_token() {
     let presented = server.presented.lock().unwrap().clone();
     assert_eq!(presented.len(), 2);
     assert_eq!(presented[0], "refresh-0");
-    assert_ne!(presented[1], "refresh-0", "the spent refresh token was sent again");
+    assert_ne!(
+        presented[1], "refresh-0",
+        "the spent refresh token was sent again"
+    );
     assert!(presented[1].starts_with("ey"));
     let saved = store.load("default").unwrap().unwrap().tokens.unwrap();
     assert_eq!(saved.access_token, t);
@@ -360,4 +365,40 @@ fn explicit_refresh_on_a_fresh_manager_really_refreshes() {
             .access_token,
         t.access_token
     );
+}
+
+/// An opaque token of unknown expiry (environment Access-Only / Bare-Refresh profiles) that
+/// nothing could renew is handed out as it is; once a service has rejected it, a login is
+/// required. With a way to renew it, it is renewed instead.
+#[test]
+fn unknown_expiry_without_renewal_is_handed_out() {
+    let clock = Arc::new(FakeClock(AtomicI64::new(1_000)));
+    let server = Arc::new(FakeServer::new(clock.clone(), 14_400));
+    let mut s = session(0);
+    s.client = None;
+    let mut t = TokenSet::new(UnixTime(0), Secret::new("b9ffb4ed-opaque"), None, None);
+    t.expires_at = None;
+    s.tokens = Some(t);
+    let store = Arc::new(MemStore::default());
+    store.save(&s).unwrap();
+    let m = TokenManager::new(
+        store.clone(),
+        server.clone(),
+        clock.clone(),
+        TokenManagerConfig::default(),
+    );
+    assert_eq!(m.access_token(600).unwrap().expose(), "b9ffb4ed-opaque");
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
+    let e = m
+        .refresh(Some(&Secret::new("b9ffb4ed-opaque")))
+        .unwrap_err();
+    assert!(e.is_login_required(), "{e:?}");
+
+    // The same token with a refresh token and a confidential client is refreshed.
+    s.client = Some(OAuthClient::new("cid", "ckey"));
+    s.tokens.as_mut().unwrap().refresh_token = Some(Secret::new("refresh-0"));
+    store.save(&s).unwrap();
+    let m = TokenManager::new(store, server.clone(), clock, TokenManagerConfig::default());
+    assert!(m.access_token(600).unwrap().expose().starts_with("ey"));
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
 }
