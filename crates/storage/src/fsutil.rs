@@ -150,6 +150,25 @@ pub(crate) fn check_file_mode(path: &Path, warnings: &Warnings) {
     }
 }
 
+/// Makes a data file that others can read private (0600) in place, reporting it once. For files
+/// rewritten in place (the SQLite database) rather than replaced by [`atomic_write`].
+pub(crate) fn tighten_file_mode(path: &Path, warnings: &Warnings) -> Result<(), StoreError> {
+    let Ok(m) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    let mode = m.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(FILE_MODE))
+            .map_err(|e| io("chmod 600", path, e))?;
+        warnings.push(format!(
+            "file {} had mode {:o}; changed to mode 600",
+            path.display(),
+            mode
+        ));
+    }
+    Ok(())
+}
+
 /// Atomically and durably replaces `path` with `bytes`: a temp file in the same directory
 /// (`O_CREAT|O_EXCL`, 0600), write, fsync, rename over `path`, fsync the directory.
 pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {

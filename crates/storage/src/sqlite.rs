@@ -160,6 +160,9 @@ impl SqliteStore {
                     Err(e) => return Err(fsutil::io("create", &self.path, e)),
                 }
             }
+            // A database others can read (made by an older tool, or copied) is made private
+            // before any secret is read from or written to it.
+            fsutil::tighten_file_mode(&self.path, &self.warnings)?;
             let c = Connection::open_with_flags(
                 &self.path,
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,

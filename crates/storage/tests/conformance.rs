@@ -228,6 +228,23 @@ mod sqlite {
     }
 
     #[test]
+    fn loose_database_mode_is_tightened_and_reported() {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("s.sqlite3");
+        SqliteStore::open(&db)
+            .unwrap()
+            .save(&testing::sample_v3("a", 1))
+            .unwrap();
+        std::fs::set_permissions(&db, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        let s = SqliteStore::open(&db).unwrap();
+        assert!(s.load("a").unwrap().is_some());
+        testing::assert_mode(&db, 0o600);
+        let w = s.take_warnings();
+        assert!(w.len() == 1 && w[0].contains("644"), "{w:?}");
+        assert!(s.take_warnings().is_empty(), "reported once");
+    }
+
+    #[test]
     fn corrupt_database_reported_and_kept() {
         let d = tempfile::tempdir().unwrap();
         let db = d.path().join("s.sqlite3");

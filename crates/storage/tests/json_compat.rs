@@ -308,6 +308,25 @@ fn loose_modes_are_tightened_and_reported_once() {
     );
     s.save(&tapis_auth_storage_sample("a")).unwrap();
     assert!(s.warnings().is_empty());
+
+    // A `current` others can read (v2 secrets) is made private by a save that only rewrites
+    // config.json, and reported.
+    std::fs::write(dir.join("current"), br#"{"access_token":"v2-secret"}"#).unwrap();
+    std::fs::set_permissions(dir.join("current"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    s.save(&tapis_auth_storage_sample("a")).unwrap();
+    let w = s.warnings();
+    assert!(
+        w.len() == 1 && w[0].contains("current") && w[0].contains("644"),
+        "{w:?}"
+    );
+    assert_eq!(
+        std::fs::metadata(dir.join("current"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
 }
 
 #[test]
