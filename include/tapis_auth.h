@@ -544,6 +544,16 @@ tapis_auth_status tapis_auth_expires_at(tapis_auth_session *session,
                                         tapis_auth_error **err);
 
 /**
+ * Takes the store's warnings since the last call (a cache file found readable by others and
+ * made private, or one that could not be): `*warnings_out` receives them as one string, one
+ * warning per line (free it with `tapis_auth_string_free`), or NULL when there are none. No
+ * warning carries a secret. No network.
+ */
+tapis_auth_status tapis_auth_session_take_warnings(tapis_auth_session *session,
+                                                   char **warnings_out,
+                                                   tapis_auth_error **err);
+
+/**
  * Logs out: revokes the tokens where the platform supports it (best effort) and deletes the
  * session from the store. `deleted_out` may be NULL; otherwise it receives whether a stored
  * session was deleted. The handle stays valid (later token calls report login-required).

@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "tapis_auth.h"
 
@@ -195,6 +196,24 @@ public:
         tapis_auth_error *e = nullptr;
         { const tapis_auth_status st_ = tapis_auth_expires_at(s_.get(), &t, &e); detail::check(st_, e); }
         return t;
+    }
+    /// The store's warnings since the last call (e.g. a cache file found readable by others
+    /// and made private), one per element; empty when there are none. Show them to the user.
+    std::vector<std::string> take_warnings() const {
+        char *w = nullptr;
+        tapis_auth_error *e = nullptr;
+        { const tapis_auth_status st_ = tapis_auth_session_take_warnings(s_.get(), &w, &e); detail::check(st_, e); }
+        std::vector<std::string> out;
+        if (w == nullptr) return out;
+        const std::string all = detail::take(w);
+        std::string::size_type start = 0;
+        while (start <= all.size()) {
+            const std::string::size_type nl = all.find('\n', start);
+            out.push_back(all.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+            if (nl == std::string::npos) break;
+            start = nl + 1;
+        }
+        return out;
     }
     void login_password(bool create_client = true) const {
         tapis_auth_error *e = nullptr;

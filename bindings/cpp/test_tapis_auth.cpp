@@ -1,4 +1,5 @@
 // C++ binding tests against tapis-auth-testserver (TAPIS_TEST_URL, TAPIS_TEST_DIR).
+#include <sys/stat.h>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -82,12 +83,17 @@ int main() {
     for (auto &t : threads) t.join();
     CHECK(ok == 800);
 
-    // Restore from the cache; move semantics.
+    // Restore from the cache (made readable by others first: reported once); move semantics.
+    CHECK(s.take_warnings().empty());
+    CHECK(::chmod((d + "/cpp-main/config.json").c_str(), 0644) == 0);
     ta::Options r;
     r.store("json", d + "/cpp-main").use_environment(false);
     ta::Session s2 = ta::Session::restore(r);
     ta::Session s3 = std::move(s2);
     CHECK(!s3.access_token().empty());
+    auto warnings = s3.take_warnings();
+    CHECK(warnings.size() == 1 && warnings[0].find("644") != std::string::npos);
+    CHECK(s3.take_warnings().empty());
 
     // Device login start + pending poll.
     ta::Options dopt;

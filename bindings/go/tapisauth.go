@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -412,6 +413,25 @@ func (s *Session) ExpiresAt() (time.Time, error) {
 		return nil
 	})
 	return t, err
+}
+
+// TakeWarnings returns the store's warnings since the last call (e.g. a cache file found
+// readable by others and made private), or nil when there are none. Show them to the user.
+func (s *Session) TakeWarnings() ([]string, error) {
+	var out []string
+	err := s.with(func(p *C.tapis_auth_session) error {
+		var w *C.char
+		var cerr *C.tapis_auth_error
+		rc := C.tapis_auth_session_take_warnings(p, &w, &cerr)
+		if err := newError(rc, cerr); err != nil {
+			return err
+		}
+		if w != nil {
+			out = strings.Split(takeString(w), "\n")
+		}
+		return nil
+	})
+	return out, err
 }
 
 // LoginPassword logs in with the username and password given in the Options.

@@ -111,13 +111,22 @@ func TestLoginTokensGoroutines(t *testing.T) {
 		t.Fatalf("goroutine: %v", err)
 	}
 
-	// Restore from the same store.
+	// Restore from the same store, made readable by others first: reported once.
+	if err := os.Chmod(filepath.Join(store, "config.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	s2, err := Restore(&Options{StorePath: store, NoEnvironment: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s2.AccessToken(0); err != nil {
 		t.Fatal(err)
+	}
+	if w, err := s2.TakeWarnings(); err != nil || len(w) != 1 || !strings.Contains(w[0], "644") {
+		t.Fatalf("warnings %q %v", w, err)
+	}
+	if w, err := s2.TakeWarnings(); err != nil || w != nil {
+		t.Fatalf("warnings again %q %v", w, err)
 	}
 	s2.Close()
 	s2.Close() // idempotent

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,6 +461,10 @@ static void test_threads(tapis_auth_session *s) {
 
 /* --- restore from the cache, default restore, device login, logout ------------------------ */
 static void test_restore_from_cache(const char *subdir) {
+    /* A cache file others can read is made private when read, and reported once. */
+    char cfg[760];
+    snprintf(cfg, sizeof cfg, "%s/%s/config.json", dir, subdir);
+    CHECK(chmod(cfg, 0644) == 0, "chmod config.json 0644");
     tapis_auth_options *o = make_options(subdir);
     tapis_auth_session *s = NULL;
     tapis_auth_error *err = NULL;
@@ -467,6 +472,21 @@ static void test_restore_from_cache(const char *subdir) {
     tapis_auth_options_free(o);
     char *tok = NULL;
     if (s) CHECK_STATUS(tapis_auth_access_token(s, 0, &tok, &err), TAPIS_AUTH_OK, err);
+    char *warnings = NULL;
+    CHECK_STATUS(tapis_auth_session_take_warnings(s, &warnings, &err), TAPIS_AUTH_OK, err);
+    CHECK(warnings != NULL && strstr(warnings, "config.json") && strstr(warnings, "644"),
+          "take_warnings names the loose file and its mode");
+    CHECK(warnings == NULL || tok == NULL || strstr(warnings, tok) == NULL,
+          "warnings carry no token");
+    tapis_auth_string_free(warnings);
+    warnings = (char *)1;
+    CHECK_STATUS(tapis_auth_session_take_warnings(s, &warnings, &err), TAPIS_AUTH_OK, err);
+    CHECK(warnings == NULL, "each warning is reported once");
+    CHECK_STATUS(tapis_auth_session_take_warnings(s, NULL, &err), TAPIS_AUTH_ERR_INVALID_ARGUMENT, NULL);
+    tapis_auth_error_free(err);
+    err = NULL;
+    struct stat st;
+    CHECK(stat(cfg, &st) == 0 && (st.st_mode & 0777) == 0600, "config.json made 0600");
     tapis_auth_string_free(tok);
     tapis_auth_session_free(s);
 

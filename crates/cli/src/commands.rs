@@ -158,7 +158,7 @@ fn open_profile(ctx: &Ctx, profile: &str) -> Result<AuthSession, CliError> {
     let mut o = ctx.options();
     o.profile = Some(profile.to_owned());
     o.use_environment = false;
-    Ok(AuthSession::open(o)?)
+    Ok(ctx.open_session(o)?)
 }
 
 /// `logout [--all]`: revoke (best effort) and delete the session(s).
@@ -306,7 +306,7 @@ fn client_json(c: &tapis_auth_core::OAuthClient) -> Value {
 /// `clients create | list | delete`.
 pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<(), CliError> {
     let mut o = ctx.options();
-    let probe = AuthSession::restore(o.clone())?;
+    let probe = ctx.restore_session(o.clone())?;
     let session = probe.session()?;
     if session.platform() == Platform::AgaveV2 {
         // v2 manages clients with HTTP Basic username:password.
@@ -319,7 +319,7 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<(), CliError> {
         )?);
     }
     drop(probe);
-    let s = AuthSession::restore(o)?;
+    let s = ctx.restore_session(o)?;
     match c {
         ClientsCommand::List => {
             let list = s.list_clients()?;
@@ -372,7 +372,8 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<(), CliError> {
 /// `tenants list`.
 pub fn tenants(ctx: &Ctx, c: &TenantsCommand) -> Result<(), CliError> {
     let TenantsCommand::List(a) = c;
-    let current = AuthSession::restore(ctx.options())
+    let current = ctx
+        .restore_session(ctx.options())
         .ok()
         .and_then(|s| s.session().ok());
     let (base, plat) = match (&a.base_url, &current) {

@@ -119,7 +119,7 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
         None => {
             if o.platform.is_none() {
                 // Detect the platform first: Agave v2 has no device or browser login.
-                let t = AuthSession::open(o.clone())?.resolve_tenant()?;
+                let t = ctx.open_session(o.clone())?.resolve_tenant()?;
                 ctx.ui
                     .debug(1, &format!("{} speaks {}", t.base_url, t.platform));
                 o.platform = Some(t.platform);
@@ -160,7 +160,7 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
             o.password = Some(pw);
             ctx.ui
                 .info(&format!("Logging in to {tenant_label} as {user}…"));
-            let s = AuthSession::open(o)?;
+            let s = ctx.open_session(o)?;
             s.login_password(!a.no_create_client)?;
             finish(ctx, &s)
         }
@@ -170,7 +170,7 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
                     "log in once with `tapis-auth login --password` (it creates one), or pass --client-id (and TAPIS_CLIENT_KEY so the session can refresh)",
                 ));
             }
-            let s = AuthSession::open(o)?;
+            let s = ctx.open_session(o)?;
             device(ctx, &s, &a)?;
             finish(ctx, &s)
         }
@@ -179,7 +179,7 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
                 return Err(CliError::usage("browser login needs an OAuth client id and key")
                     .hint("pass --client-id with TAPIS_CLIENT_KEY (the client's callback URL must be the --redirect-uri)"));
             }
-            let s = AuthSession::open(o)?;
+            let s = ctx.open_session(o)?;
             browser(ctx, &s, &a)?;
             finish(ctx, &s)
         }

@@ -10,12 +10,13 @@ mod exit;
 mod login;
 mod ui;
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use tapis_auth_core::{Store, DEFAULT_PROFILE};
+use tapis_auth_core::{Error, Store, DEFAULT_PROFILE};
 use tapis_auth_http::{AuthSession, Options, TransportConfig};
 use tapis_auth_storage::StoreKind;
 
@@ -29,9 +30,49 @@ pub struct Ctx {
     pub g: Global,
     /// Output.
     pub ui: Ui,
+    /// Every store the command opened, so their warnings (a cache file found readable by
+    /// others and made private) reach stderr when the command ends.
+    stores: RefCell<Vec<Arc<dyn Store>>>,
 }
 
 impl Ctx {
+    /// A context for `g`, printing through `ui`.
+    pub fn new(g: Global, ui: Ui) -> Self {
+        Self {
+            g,
+            ui,
+            stores: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Remembers `store` so that its warnings are shown when the command ends.
+    fn watch(&self, store: &Arc<dyn Store>) {
+        self.stores.borrow_mut().push(store.clone());
+    }
+
+    /// Prints (once each) the warnings of every store the command opened.
+    pub fn show_warnings(&self) {
+        for store in self.stores.borrow().iter() {
+            for w in store.take_warnings() {
+                self.ui.warn(&w);
+            }
+        }
+    }
+
+    /// [`AuthSession::open`], remembering the store for its warnings.
+    pub fn open_session(&self, o: Options) -> Result<AuthSession, Error> {
+        let s = AuthSession::open(o)?;
+        self.watch(s.manager().store());
+        Ok(s)
+    }
+
+    /// [`AuthSession::restore`], remembering the store for its warnings.
+    pub fn restore_session(&self, o: Options) -> Result<AuthSession, Error> {
+        let s = AuthSession::restore(o)?;
+        self.watch(s.manager().store());
+        Ok(s)
+    }
+
     /// The store kind chosen by `--store`.
     pub fn store_kind(&self) -> StoreKind {
         match self.g.store {
@@ -70,6 +111,7 @@ impl Ctx {
     pub fn open_store(&self) -> Result<Arc<dyn Store>, CliError> {
         let store =
             tapis_auth_storage::open_store(self.store_kind(), self.store_path().as_deref())?;
+        self.watch(&store);
         self.ui.debug(1, &format!("store: {}", store.describe()));
         Ok(store)
     }
@@ -86,7 +128,7 @@ impl Ctx {
 
     /// Restores the session (explicit > environment > store); exit code 3 when there is none.
     pub fn restore(&self) -> Result<AuthSession, CliError> {
-        let s = AuthSession::restore(self.options())?;
+        let s = self.restore_session(self.options())?;
         self.ui
             .debug(1, &format!("profile {} from {}", s.profile(), s.source()));
         Ok(s)
@@ -95,19 +137,25 @@ impl Ctx {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     let ui = Ui::new(cli.global.quiet, cli.global.verbose, cli.global.json);
-    let ctx = Ctx { g: cli.global, ui };
-    match cli.command {
-        Command::Token(a) => commands::token(&ctx, &a),
-        Command::Login(a) => login::login(&ctx, a),
-        Command::Status => commands::status(&ctx),
-        Command::Refresh => commands::refresh(&ctx),
-        Command::Logout(a) => commands::logout(&ctx, &a),
-        Command::Profiles(c) => commands::profiles(&ctx, &c),
-        Command::Clients(c) => commands::clients(&ctx, &c),
-        Command::Tenants(c) => commands::tenants(&ctx, &c),
-        Command::Env(a) => commands::env(&ctx, &a),
-        Command::Import(a) => commands::import(&ctx, &a),
-        Command::Repair(a) => commands::repair(&ctx, &a),
+    let ctx = Ctx::new(cli.global, ui);
+    let r = dispatch(&ctx, cli.command);
+    ctx.show_warnings();
+    r
+}
+
+fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Token(a) => commands::token(ctx, &a),
+        Command::Login(a) => login::login(ctx, a),
+        Command::Status => commands::status(ctx),
+        Command::Refresh => commands::refresh(ctx),
+        Command::Logout(a) => commands::logout(ctx, &a),
+        Command::Profiles(c) => commands::profiles(ctx, &c),
+        Command::Clients(c) => commands::clients(ctx, &c),
+        Command::Tenants(c) => commands::tenants(ctx, &c),
+        Command::Env(a) => commands::env(ctx, &a),
+        Command::Import(a) => commands::import(ctx, &a),
+        Command::Repair(a) => commands::repair(ctx, &a),
         Command::Completions(a) => commands::completions(&a),
     }
 }
@@ -168,11 +216,9 @@ fn exit_with(result: Result<(), CliError>, ui: Ui) -> ExitCode {
 
 fn main() -> ExitCode {
     if let (Some(min_valid), Some(g)) = (fast_token_args(), fast_global()) {
-        let ctx = Ctx {
-            g,
-            ui: Ui::new(false, 0, false),
-        };
+        let ctx = Ctx::new(g, Ui::new(false, 0, false));
         let r = commands::token(&ctx, &cli::TokenArgs { min_valid });
+        ctx.show_warnings();
         return exit_with(r, ctx.ui);
     }
     let cli = Cli::parse();

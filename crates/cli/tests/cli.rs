@@ -605,3 +605,34 @@ pub fn wait_for_user_code(w: &World) -> String {
     }
     panic!("no device code was requested");
 }
+
+/// A cache file others can read is made private by the next command that reads it, and the
+/// user is told on stderr (once), while stdout carries only the token.
+#[test]
+fn loose_cache_modes_are_fixed_and_reported_on_stderr() {
+    use std::os::unix::fs::PermissionsExt;
+    for store in STORES {
+        let w = World::new();
+        w.login(store, "v3", &[]).ok();
+        let file = match store {
+            "json" => w.cache().join("config.json"),
+            _ => w.cache().join(tapis_auth_storage::SQLITE_FILE),
+        };
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let t = w.run(store, &["token"], None);
+        let token = t.ok().trim_end().to_owned();
+        assert!(!token.is_empty() && !token.contains('\n'));
+        assert!(
+            t.stderr.contains("warning") && t.stderr.contains("644"),
+            "{store}: {}",
+            t.stderr
+        );
+        assert_eq!(t.stderr.lines().count(), 1, "{store}: {}", t.stderr);
+        assert!(!t.stderr.contains(&token));
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{store}");
+        let again = w.run(store, &["token"], None);
+        again.ok();
+        assert!(again.stderr.is_empty(), "{store}: {}", again.stderr);
+    }
+}

@@ -228,6 +228,31 @@ pub extern "C" fn tapis_auth_expires_at(
     })
 }
 
+/// Takes the store's warnings since the last call (a cache file found readable by others and
+/// made private, or one that could not be): `*warnings_out` receives them as one string, one
+/// warning per line (free it with `tapis_auth_string_free`), or NULL when there are none. No
+/// warning carries a secret. No network.
+#[unsafe(no_mangle)]
+pub extern "C" fn tapis_auth_session_take_warnings(
+    session: *mut tapis_auth_session,
+    warnings_out: *mut *mut c_char,
+    err: *mut *mut tapis_auth_error,
+) -> tapis_auth_status {
+    status_call("tapis_auth_session_take_warnings", err, || {
+        let s = session_arg(session)?;
+        non_null(warnings_out, "warnings_out")?;
+        let w = s.take_warnings();
+        let out = if w.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            owned_c_string(&w.join("\n"), "warnings")?
+        };
+        // SAFETY: `warnings_out` is non-NULL (checked) and writable (contract).
+        unsafe { write_out(warnings_out, out) };
+        Ok(())
+    })
+}
+
 /// Logs out: revokes the tokens where the platform supports it (best effort) and deletes the
 /// session from the store. `deleted_out` may be NULL; otherwise it receives whether a stored
 /// session was deleted. The handle stays valid (later token calls report login-required).

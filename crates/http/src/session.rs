@@ -176,6 +176,13 @@ impl AuthSession {
         &self.inner.manager
     }
 
+    /// The store's warnings since the last call: a cache file or directory found readable by
+    /// others and made private, or one that could not be. Each is reported once; none carries
+    /// a secret. Show them to the user (the CLI prints them on stderr).
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.inner.manager.store().take_warnings()
+    }
+
     /// The HTTP transport behind this session.
     pub fn transport(&self) -> &HttpTransport {
         &self.inner.transport

@@ -43,6 +43,46 @@ pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StoreError> 
     }
 }
 
+/// Reads a file holding secrets: like [`read_optional`], and a file others can read is made
+/// private (0600) on the spot when it is ours, and reported. A file that cannot be changed (a
+/// read-only file system, another owner) is still read, and reported as readable by others.
+pub(crate) fn read_private(
+    path: &Path,
+    warnings: &Warnings,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    use std::io::Read;
+    let mut f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io("read", path, e)),
+    };
+    let m = f.metadata().map_err(|e| io("stat", path, e))?;
+    if m.permissions().mode() & 0o077 != 0 {
+        tighten(&f, path, &m, warnings);
+    }
+    let mut bytes = Vec::with_capacity(m.len() as usize + 1);
+    f.read_to_end(&mut bytes).map_err(|e| io("read", path, e))?;
+    Ok(Some(bytes))
+}
+
+/// Makes the open file `f` at `path` 0600 when it is ours, reporting what was done (or that it
+/// could not be done).
+fn tighten(f: &File, path: &Path, m: &std::fs::Metadata, warnings: &Warnings) {
+    let mode = m.permissions().mode() & 0o777;
+    let changed = is_owned_by_me(m)
+        && f.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))
+            .is_ok();
+    warnings.push(if changed {
+        format!("file {} had mode {mode:o}; changed to mode 600", path.display())
+    } else {
+        format!(
+            "file {} has mode {mode:o} (readable by others) and could not be made private; run: chmod 600 {}",
+            path.display(),
+            path.display()
+        )
+    });
+}
+
 /// A serde_json error as [`StoreError::Corrupt`] naming the file and position.
 pub(crate) fn corrupt(path: &Path, e: &serde_json::Error) -> StoreError {
     let (line, column) = if e.line() > 0 {
@@ -135,36 +175,17 @@ pub(crate) fn not_a_dir(dir: &Path) -> StoreError {
     ))
 }
 
-/// Reports (once) a data file that others can read; the next atomic write replaces it with a
-/// 0600 file.
-pub(crate) fn check_file_mode(path: &Path, warnings: &Warnings) {
-    if let Ok(m) = std::fs::metadata(path) {
-        let mode = m.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            warnings.push(format!(
-                "file {} had mode {:o}; rewritten with mode 600",
-                path.display(),
-                mode
-            ));
-        }
-    }
-}
-
 /// Makes a data file that others can read private (0600) in place, reporting it once. For files
 /// rewritten in place (the SQLite database) rather than replaced by [`atomic_write`].
 pub(crate) fn tighten_file_mode(path: &Path, warnings: &Warnings) -> Result<(), StoreError> {
-    let Ok(m) = std::fs::metadata(path) else {
-        return Ok(());
+    let f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io("open", path, e)),
     };
-    let mode = m.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(FILE_MODE))
-            .map_err(|e| io("chmod 600", path, e))?;
-        warnings.push(format!(
-            "file {} had mode {:o}; changed to mode 600",
-            path.display(),
-            mode
-        ));
+    let m = f.metadata().map_err(|e| io("stat", path, e))?;
+    if m.permissions().mode() & 0o077 != 0 {
+        tighten(&f, path, &m, warnings);
     }
     Ok(())
 }

@@ -291,7 +291,7 @@ impl JsonStore {
     }
 
     fn read_config(&self) -> Result<Config, StoreError> {
-        let Some(bytes) = fsutil::read_optional(&self.config)? else {
+        let Some(bytes) = fsutil::read_private(&self.config, &self.warnings)? else {
             return Ok(Config { root: Map::new() });
         };
         let v: Value =
@@ -318,7 +318,7 @@ impl JsonStore {
 
     /// Reads `current`: `None` when missing; the object (first element of a list).
     fn read_current(&self) -> Result<Option<Map<String, Value>>, StoreError> {
-        let Some(bytes) = fsutil::read_optional(&self.current)? else {
+        let Some(bytes) = fsutil::read_private(&self.current, &self.warnings)? else {
             return Ok(None);
         };
         let v: Value =
@@ -396,7 +396,6 @@ impl JsonStore {
 
     fn write_config(&self, cfg: &Config) -> Result<(), StoreError> {
         fsutil::remove_stale_temps(&self.dir, &[CONFIG_FILE, CURRENT_FILE]);
-        fsutil::check_file_mode(&self.config, &self.warnings);
         let mut bytes = serde_json::to_vec(&cfg.root)
             .map_err(|e| StoreError::Invalid(format!("cannot serialise config.json: {e}")))?;
         bytes.push(b'\n');
@@ -407,7 +406,6 @@ impl JsonStore {
         debug_assert_eq!(s.tenant.platform, Platform::AgaveV2);
         let mut m = self.read_current()?.unwrap_or_default();
         agave::session_into_context(s, &mut m, false);
-        fsutil::check_file_mode(&self.current, &self.warnings);
         let mut bytes = serde_json::to_vec(&m)
             .map_err(|e| StoreError::Invalid(format!("cannot serialise current: {e}")))?;
         bytes.push(b'\n');
