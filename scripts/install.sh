@@ -5,38 +5,50 @@
 #   PREFIX/lib/pkgconfig/tapis_auth.pc          (Libs.private = Rust's native static libs)
 #   PREFIX/lib/cmake/TapisAuth/TapisAuthConfig.cmake + TapisAuthConfigVersion.cmake
 #   PREFIX/share/doc/tapis_auth/c-api.md
-# Usage: scripts/install.sh [--debug] [--no-build] PREFIX
-#        scripts/install.sh [--debug] --native-libs    (print the static link flags and exit)
-#   --debug     install the debug build (target/debug) instead of building --release
-#   --no-build  do not run cargo build (use what is in target/)
+# Usage: scripts/install.sh [--debug] [--no-build] [--no-default-features] [--features F,..] PREFIX
+#        scripts/install.sh [--debug] [feature flags] --native-libs   (print static link flags)
+#   --debug                install the debug build (target/debug) instead of --release
+#   --no-build             do not run cargo build (use what is in target/; pass the same
+#                          feature flags it was built with)
+#   --no-default-features  build the ffi crate without its default features (sqlite)
+#   --features F,..        extra ffi features (e.g. keyring, which links libdbus-1)
+# The .so, the .a and the link flags written to pkg-config and CMake always come from one
+# feature set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=release build=1 prefix="" native_only=0
-for a in "$@"; do
-  case "$a" in
+feature_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
     --debug) profile=debug ;;
     --no-build) build=0 ;;
     --native-libs) native_only=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) prefix="$a" ;;
+    --no-default-features) feature_args+=(--no-default-features) ;;
+    --features) shift; feature_args+=(--features "${1:?--features needs a list}") ;;
+    --features=*) feature_args+=(--features "${1#--features=}") ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -*) echo "unknown option $1 (see --help)" >&2; exit 64 ;;
+    *) prefix="$1" ;;
   esac
+  shift
 done
-# The native libraries a static link needs, as rustc reports them (cached per profile; redone
-# when Cargo.lock or the ffi manifest changes). Uses the normal target dir: only the ffi crate
-# itself is recompiled.
+profile_flag=(); [ "$profile" = release ] && profile_flag=(--release)
+# The native libraries a static link needs, as rustc reports them for this feature set (cached
+# per profile and feature set; redone when Cargo.lock or the ffi manifest changes). Uses the
+# normal target dir with the same features, so the .a it rebuilds is the one being installed.
 native_libs() {
-  local cache="target/tapis_auth-native-static-libs-${profile}.txt" flag=""
-  [ "$profile" = release ] && flag="--release"
+  local key; key=$(printf '%s' "${feature_args[*]:-default}" | tr -c 'A-Za-z0-9,_-' '_')
+  local cache="target/tapis_auth-native-static-libs-${profile}-${key}.txt"
   if [ ! -s "$cache" ] || [ Cargo.lock -nt "$cache" ] || [ crates/ffi/Cargo.toml -nt "$cache" ]; then
     mkdir -p target
-    cargo rustc -q $flag -p tapis-auth-ffi --lib --crate-type staticlib -- --print native-static-libs 2>&1 \
-      | sed -n 's/.*native-static-libs: //p' | tail -1 > "$cache"
+    cargo rustc -q "${profile_flag[@]}" -p tapis-auth-ffi "${feature_args[@]}" --lib --crate-type staticlib \
+      -- --print native-static-libs 2>&1 | sed -n 's/.*native-static-libs: //p' | tail -1 > "$cache"
   fi
   local n; n=$(cat "$cache")
   echo "${n:--lgcc_s -lutil -lrt -lpthread -lm -ldl -lc}"
 }
 if [ "$native_only" = 1 ]; then native_libs; exit 0; fi
-[ -n "$prefix" ] || { echo "usage: $0 [--debug] [--no-build] PREFIX" >&2; exit 64; }
+[ -n "$prefix" ] || { echo "usage: $0 [--debug] [--no-build] [--features F,..] PREFIX" >&2; exit 64; }
 mkdir -p "$prefix" && prefix=$(cd "$prefix" && pwd)
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
@@ -44,14 +56,11 @@ major=${version%%.*}; rest=${version#*.}; minor=${rest%%.*}
 # 0.x releases may break the ABI at each minor version; SONAME follows (see crates/ffi/build.rs).
 if [ "$major" = 0 ]; then soname="libtapis_auth.so.0.${minor}"; else soname="libtapis_auth.so.${major}"; fi
 
-if [ "$build" = 1 ]; then
-  if [ "$profile" = release ]; then cargo build --release -p tapis-auth-ffi; else cargo build -p tapis-auth-ffi; fi
-fi
+build_ffi() { cargo build "$@" "${profile_flag[@]}" -p tapis-auth-ffi "${feature_args[@]}"; }
+[ "$build" = 1 ] && build_ffi
 native=$(native_libs)
-if [ "$build" = 1 ]; then
-  # cargo rustc --crate-type staticlib above rebuilt only the .a; make sure the .so is current.
-  if [ "$profile" = release ]; then cargo build -q --release -p tapis-auth-ffi; else cargo build -q -p tapis-auth-ffi; fi
-fi
+# cargo rustc --crate-type staticlib above may have rebuilt the .a; make sure the .so matches.
+[ "$build" = 1 ] && build_ffi -q
 dir="target/${profile}"
 [ -f "$dir/libtapis_auth.a" ] && [ -f "$dir/libtapis_auth.so" ] || { echo "no library in $dir (build first)" >&2; exit 1; }
 

@@ -38,22 +38,14 @@ class TapisAuth(Package):
         env.set("CARGO_HOME", join_path(self.stage.path, ".cargo"))
 
     def install(self, spec, prefix):
-        features = []
-        if spec.satisfies("+keyring"):
-            features.append("keyring")
+        # install.sh builds the .so and the .a, and writes the pkg-config and CMake link flags,
+        # all from this one feature set.
+        args = ["scripts/install.sh"]
         if spec.satisfies("~sqlite"):
-            cargo = which("cargo")
-            args = ["build", "--release", "-p", "tapis-auth-ffi", "--no-default-features"]
-            if features:
-                args += ["--features", ",".join(features)]
-            cargo(*args)
-            which("bash")("scripts/install.sh", "--no-build", prefix)
-        else:
-            if features:
-                which("cargo")("build", "--release", "-p", "tapis-auth-ffi", "--features", ",".join(features))
-                which("bash")("scripts/install.sh", "--no-build", prefix)
-            else:
-                which("bash")("scripts/install.sh", prefix)
+            args.append("--no-default-features")
+        if spec.satisfies("+keyring"):
+            args += ["--features", "keyring"]
+        which("bash")(*args, prefix)
         if spec.satisfies("+fortran"):
             with working_dir(prefix.include):
                 Executable(spack_fc)("-c", "tapis_auth.f90", "-o", join_path(self.stage.path, "tapis_auth.o"))
