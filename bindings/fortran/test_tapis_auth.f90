@@ -92,10 +92,28 @@ program test_tapis_auth
   call s%close()
   call s2%close()
 
+  ! Tokens are secrets: blank the copies before giving the memory back.
+  call wipe(tok)
+  call wipe(tok2)
+  call wipe(code)
+  if (allocated(url)) deallocate(url)
+  if (allocated(dir)) deallocate(dir)
+  if (allocated(user)) deallocate(user)
+  if (allocated(base)) deallocate(base)
+  if (allocated(cid)) deallocate(cid)
+
   print '(a,i0,a,i0,a)', 'fortran-tests: ', passed, ' passed, ', failed, ' failed'
   if (failed > 0) error stop 1
 
 contains
+
+  subroutine wipe(str)
+    character(:), allocatable, intent(inout) :: str
+    if (allocated(str)) then
+      str(:) = repeat(' ', len(str))
+      deallocate(str)
+    end if
+  end subroutine
 
   subroutine check(ok, what)
     logical, intent(in) :: ok

@@ -286,8 +286,38 @@ static void test_wrong_password(void) {
     tapis_auth_status st = tapis_auth_login_password(s, false, &err);
     CHECK(tapis_auth_status_is_login_required(st), "wrong password: %u %s", (unsigned)st, tapis_auth_error_message(err));
     CHECK(err && strstr(tapis_auth_error_message(err), pw) == NULL, "password leaked: %s", tapis_auth_error_message(err));
+    CHECK_STATUS(st, TAPIS_AUTH_ERR_INVALID_CREDENTIALS, err);
+    CHECK(tapis_auth_error_status(err) == st, "error object carries the status");
+    uint16_t http = tapis_auth_error_http_status(err);
+    CHECK(http == 400 || http == 401, "wrong password: HTTP status %u", (unsigned)http);
+    CHECK(!tapis_auth_error_is_retryable(err), "a wrong password is not retryable");
     tapis_auth_error_free(err);
     tapis_auth_session_free(s);
+}
+
+/* A server failing a refresh (a grant is sent once: it is not safe to repeat): a classified, retryable error carrying the HTTP
+ * status; the stored credentials keep working afterwards. */
+static void test_server_fault(tapis_auth_session *s) {
+    char resp[1024];
+    int http = http_post("/_test/faults",
+                         "{\"endpoint\":\"v3.tokens\",\"grant\":\"refresh_token\",\"kind\":\"status\","
+                         "\"status\":503,\"count\":1}",
+                         resp, sizeof resp);
+    CHECK(http == 200, "queue fault: %d %s", http, resp);
+    tapis_auth_error *err = NULL;
+    tapis_auth_status st = tapis_auth_refresh(s, &err);
+    CHECK_STATUS(st, TAPIS_AUTH_ERR_SERVER, err);
+    CHECK(tapis_auth_status_is_server(st), "503 is a server error");
+    CHECK(err && tapis_auth_error_http_status(err) == 503, "HTTP status %u",
+          (unsigned)tapis_auth_error_http_status(err));
+    CHECK(err && tapis_auth_error_is_retryable(err), "a 503 is retryable");
+    tapis_auth_error_free(err);
+    err = NULL;
+    char *tok = NULL;
+    CHECK_STATUS(tapis_auth_access_token(s, 0, &tok, &err), TAPIS_AUTH_OK, err);
+    tapis_auth_string_free(tok);
+    CHECK_STATUS(tapis_auth_refresh(s, &err), TAPIS_AUTH_OK, err);
+    tapis_auth_error_free(err);
 }
 
 static void test_null_session_args(tapis_auth_session *s) {
@@ -594,6 +624,7 @@ int main(void) {
         test_tokens(s);
         test_whoami_and_client(s, client_id, sizeof client_id);
         test_threads(s);
+        test_server_fault(s);
         test_restore_from_cache("main");
         if (client_id[0]) test_device_login(client_id);
         test_logout(s, "main");
