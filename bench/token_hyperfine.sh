@@ -53,7 +53,8 @@ CACHE_FILE="$TAPIS_CACHE_DIR/config.json"
 echo "binary: $BIN/tapis-auth ($(du -h "$BIN/tapis-auth" | cut -f1)); cache file: $(wc -c <"$CACHE_FILE") bytes"
 hyperfine -N --warmup 50 --runs "$RUNS" --export-json "$TMP/h.json" \
     --command-name "tapis-auth token" "$BIN/tapis-auth token" \
-    --command-name "cat cache" "cat $CACHE_FILE"
+    --command-name "cat cache" "cat $CACHE_FILE" \
+    --command-name "tapis-auth with flags" "$BIN/tapis-auth --cache-dir $TAPIS_CACHE_DIR token --min-valid 60"
 # CPU time per process (less sensitive to other load on the machine than wall time).
 if command -v perf >/dev/null 2>&1; then
     for c in "$BIN/tapis-auth token" "cat $CACHE_FILE"; do
@@ -62,7 +63,7 @@ if command -v perf >/dev/null 2>&1; then
     done
 fi
 
-median_ms() { # index of the command (1 = tapis-auth, 2 = cat)
+median_ms() { # index of the command (1 = tapis-auth, 2 = cat, 3 = tapis-auth with flags)
     grep -o '"median": *[0-9.eE+-]*' "$TMP/h.json" | sed -n "$1p" | sed 's/.*: *//' |
         awk '{printf "%.3f", $1 * 1000}'
 }
@@ -78,10 +79,14 @@ T_TOKEN="$(median_ms 1)"
 T_CAT="$(median_ms 2)"
 R_TOKEN="$(peak_kib "$BIN/tapis-auth" token)"
 R_CAT="$(peak_kib cat "$CACHE_FILE")"
+T_FLAGS="$(median_ms 3)"
+R_FLAGS="$(peak_kib "$BIN/tapis-auth" --cache-dir "$TAPIS_CACHE_DIR" token --min-valid 60)"
 RATIO="$(awk -v a="$T_TOKEN" -v b="$T_CAT" 'BEGIN { printf "%.2f", a / b }')"
 
 echo
 printf '%-18s %14s %16s\n' "" "median wall" "peak RSS"
 printf '%-18s %11s ms %12s KiB\n' "tapis-auth token" "$T_TOKEN" "$R_TOKEN"
 printf '%-18s %11s ms %12s KiB\n' "cat (same file)" "$T_CAT" "$R_CAT"
+printf '%-18s %11s ms %12s KiB\n' "token + flags" "$T_FLAGS" "$R_FLAGS"
+echo "(token + flags: tapis-auth --cache-dir DIR token --min-valid 60)"
 echo "ratio tapis-auth/cat: ${RATIO}x (target <= 2x); peak RSS target < 5120 KiB"

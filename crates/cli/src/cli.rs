@@ -42,7 +42,7 @@ pub enum StoreArg {
     Env,
 }
 
-/// Settings shared by every command (each also readable from the environment).
+/// Settings shared by every command (all but `-v` also readable from the environment).
 #[derive(Debug, Args)]
 pub struct Global {
     /// Where sessions are kept.
@@ -61,10 +61,10 @@ pub struct Global {
     #[arg(long, global = true, value_name = "NAME", env = "TAPIS_AUTH_PROFILE")]
     pub profile: Option<String>,
     /// Machine-readable JSON on stdout.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "TAPIS_AUTH_JSON")]
     pub json: bool,
     /// Print nothing on stderr except errors.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, env = "TAPIS_AUTH_QUIET")]
     pub quiet: bool,
     /// More detail on stderr (repeat for more). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -73,7 +73,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "FILE", env = "TAPIS_AUTH_CA_FILE")]
     pub ca_file: Option<PathBuf>,
     /// Allow plain http:// to non-loopback hosts (loopback is always allowed).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "TAPIS_AUTH_INSECURE_HTTP")]
     pub insecure_http: bool,
 }
 
