@@ -5,8 +5,8 @@
 //! `tapis_auth_error_free`. The object carries the status, a redacted message (never a
 //! password, client key or token) and the HTTP status when the server sent one.
 
-use std::any::Any;
 use std::ffi::{c_char, CString};
+use std::fmt;
 
 use tapis_auth_core::{Error, Secret, StoreError, TransportErrorKind};
 
@@ -20,6 +20,18 @@ pub struct tapis_auth_error {
     message: CString,
     http_status: u16,
     retryable: bool,
+}
+
+/// Prints the fields (the message is already redacted), for Rust code and tests.
+impl fmt::Debug for tapis_auth_error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("tapis_auth_error")
+            .field("status", &self.status)
+            .field("message", &self.message)
+            .field("http_status", &self.http_status)
+            .field("retryable", &self.retryable)
+            .finish()
+    }
 }
 
 /// An error on its way to the C caller (inside the library).
@@ -67,16 +79,21 @@ impl FfiError {
         )
     }
 
-    /// `TAPIS_AUTH_ERR_PANIC` from a caught panic payload.
-    pub(crate) fn panic(function: &str, payload: &(dyn Any + Send)) -> Self {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic payload".to_owned());
+    /// `TAPIS_AUTH_ERR_PANIC` for a panic caught in `function`, raised at `location`
+    /// (`file:line`, when the library's panic hook recorded it).
+    ///
+    /// The panic payload is deliberately not part of the message: panic messages are free text
+    /// (the standard library quotes the strings it was slicing, `expect` messages quote values)
+    /// and may carry a password, client key or token. Only the function name, the source
+    /// location and fixed text are reported.
+    pub(crate) fn panic(function: &str, location: Option<&str>) -> Self {
+        let at = location.unwrap_or("an unknown location");
         Self::new(
             tapis_auth_status::TAPIS_AUTH_ERR_PANIC,
-            format!("internal error (panic) in {function}: {what}; please report this bug"),
+            format!(
+                "internal error (panic) in {function} at {at}; the panic message is withheld \
+                 because it may quote a secret; please report this bug"
+            ),
         )
     }
 
