@@ -3,7 +3,8 @@
 //! - [`conformance`]: single-process checks (round trip of every field for v2 and v3 sessions,
 //!   list, delete, profiles kept apart, passwords never stored, re-entrant lock → load → save,
 //!   lock excludes other threads).
-//! - [`lock_contention`], [`concurrent_updates`], [`crash_consistency`]: multi-process checks.
+//! - [`lock_contention`], [`concurrent_updates`], [`crash_consistency`], [`crash_campaign`]:
+//!   multi-process checks.
 //!   They re-run the current test binary as children: the test file must contain a test named
 //!   like [`ChildCommand::test_name`] whose body calls [`child_entry`] first thing.
 //! - [`corrupt_file_is_reported`] and [`assert_mode`] for file-backed stores.
@@ -216,6 +217,10 @@ pub struct ChildCommand {
 
 impl ChildCommand {
     fn spawn(&self, role: &str, arg: &str) -> Child {
+        self.spawn_with(role, arg, Stdio::null())
+    }
+
+    fn spawn_with(&self, role: &str, arg: &str, stdout: Stdio) -> Child {
         Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
@@ -227,7 +232,7 @@ impl ChildCommand {
             .env(CHILD_ROLE_VAR, role)
             .env(CHILD_SPEC_VAR, &self.spec)
             .env(CHILD_ARG_VAR, arg)
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn child test process")
@@ -277,38 +282,8 @@ pub fn child_entry(open: &dyn Fn(&str) -> Arc<dyn Store>) {
                 store.save(&s).unwrap();
             }
         }
-        "crash" => {
-            // Write forever; the parent kills us. arg: "<first counter> <progress file>".
-            let (first, progress) = arg.split_once(' ').unwrap();
-            let mut n: u32 = first.parse().unwrap();
-            loop {
-                n += 1;
-                store.save(&sample_v2("crash", n)).unwrap();
-                append_sync(progress, n);
-            }
-        }
-        "read" => {
-            // Read until the stop file appears; every session read must be whole (the old or
-            // the new one, never a mix). arg: "<stop file> <count file>".
-            let (stop, count_file) = arg.split_once(' ').unwrap();
-            let mut reads = 0u64;
-            let parent = std::os::unix::process::parent_id();
-            // Stop with the parent too, so a failed campaign never leaves readers behind.
-            while !Path::new(stop).exists() && std::os::unix::process::parent_id() == parent {
-                // Read as often as a busy job would, without starving the writer.
-                std::thread::sleep(Duration::from_micros(300));
-                match store.load("crash") {
-                    Ok(Some(s)) => {
-                        let n = counter_v2(&s);
-                        assert_eq!(s, sample_v2("crash", n), "a reader saw a torn session");
-                        reads += 1;
-                    }
-                    Ok(None) => panic!("a reader found no session"),
-                    Err(e) => panic!("a reader could not read the store: {e}"),
-                }
-            }
-            let _ = std::fs::write(count_file, reads.to_string());
-        }
+        "crash" => crash_writer(&*store, &arg),
+        "read" => crash_reader(&*store, &arg),
         other => panic!("unknown child role {other}"),
     }
     std::process::exit(0);
@@ -323,9 +298,87 @@ fn append(path: &str, line: &str) {
     f.write_all(line.as_bytes()).unwrap();
 }
 
-fn append_sync(path: &str, n: u32) {
-    // Progress marker: the last counter value known to be saved.
-    let _ = std::fs::write(path, n.to_string());
+/// The marker that starts every line a crash writer reports on its stdout; the test harness may
+/// print its own text on the same pipe, so the parent looks for the marker anywhere in a line.
+const CRASH_MARK: &str = "@crash ";
+
+/// Child role "crash": saves generation after generation until the parent kills it.
+/// arg: the generation the store holds. Reports on stdout, each line flushed before going on:
+/// `ready` once the store is open, `B n` just before save `n` starts, `E n <µs>` once it returned.
+fn crash_writer(store: &dyn Store, arg: &str) {
+    let mut n: u32 = arg.trim().parse().unwrap();
+    let mut out = std::io::stdout().lock();
+    let mut report = |line: std::fmt::Arguments<'_>| {
+        // A failed report means the parent is gone: stop writing.
+        if writeln!(out, "\n{CRASH_MARK}{line}")
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            std::process::exit(0);
+        }
+    };
+    report(format_args!("ready"));
+    loop {
+        n += 1;
+        let session = sample_v2("crash", n);
+        report(format_args!("B {n}"));
+        let t = Instant::now();
+        store.save(&session).unwrap();
+        report(format_args!("E {n} {}", t.elapsed().as_micros()));
+    }
+}
+
+/// Child role "read": loads the session until the stop file appears (or the parent exits) and
+/// writes `reads torn regressions unreadable max_generation` to the count file.
+/// arg: "<stop file> <count file>".
+fn crash_reader(store: &dyn Store, arg: &str) {
+    let (stop, count_file) = arg.split_once(' ').unwrap();
+    let (mut reads, mut torn, mut regressions, mut unreadable) = (0u64, 0u64, 0u64, 0u64);
+    let mut newest: Option<u32> = None;
+    let mut complaints = 0;
+    let mut complain = |what: String| {
+        if complaints < 5 {
+            eprintln!("crash reader {}: {what}", std::process::id());
+        }
+        complaints += 1;
+    };
+    let parent = std::os::unix::process::parent_id();
+    // Stop with the parent too, so a failed campaign never leaves readers behind.
+    while !Path::new(stop).exists() && std::os::unix::process::parent_id() == parent {
+        // Read as often as a busy job would, without starving the writer.
+        std::thread::sleep(Duration::from_micros(300));
+        reads += 1;
+        match store.load("crash") {
+            Ok(Some(s)) => {
+                let n = counter_v2(&s);
+                if s != sample_v2("crash", n) {
+                    torn += 1;
+                    complain(format!("torn session (access token generation {n})"));
+                } else if newest.is_some_and(|m| n < m) {
+                    regressions += 1;
+                    complain(format!(
+                        "generation {n} after generation {}",
+                        newest.unwrap_or_default()
+                    ));
+                } else {
+                    newest = Some(n);
+                }
+            }
+            Ok(None) => {
+                unreadable += 1;
+                complain("no session".into());
+            }
+            Err(e) => {
+                unreadable += 1;
+                complain(format!("cannot read the store: {e}"));
+            }
+        }
+    }
+    let max = newest.map_or_else(|| "-".to_string(), |m| m.to_string());
+    let _ = std::fs::write(
+        count_file,
+        format!("{reads} {torn} {regressions} {unreadable} {max}"),
+    );
 }
 
 /// Two processes contend for the lock; at most one is ever inside.
@@ -379,106 +432,348 @@ pub fn concurrent_updates_n(
     }
 }
 
-/// Kills a writer with SIGKILL at random moments `rounds` times; after each kill the store must
-/// load and hold a complete session at least as new as the last one known saved.
-/// `open` opens the store fresh; `scratch` is a directory for the child's progress file.
+/// What a crash run did and checked; see [`crash_consistency`] and [`crash_campaign`].
+///
+/// A report is only returned when every check passed, so `torn`, `regressions` and `unreadable`
+/// are always 0 in it; they are counted (not assumed) by the reader processes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CrashReport {
+    /// Writer processes killed with SIGKILL.
+    pub kills: u32,
+    /// Kills that landed inside a save: after the writer announced save `n` and before it
+    /// reported that save `n` returned.
+    pub interrupted_saves: u32,
+    /// Interrupted saves whose new session was in the store after the kill (the others left the
+    /// previous session in place).
+    pub interrupted_landed: u32,
+    /// Saves the writers reported as returned, over all writer processes.
+    pub saves_completed: u64,
+    /// The newest generation any writer started to save.
+    pub newest_generation: u32,
+    /// Reader processes.
+    pub readers: usize,
+    /// Loads done by the readers, each checked.
+    pub reads: u64,
+    /// Reads that were not exactly one generation's whole session.
+    pub torn: u64,
+    /// Reads that returned an older generation than an earlier read by the same reader.
+    pub regressions: u64,
+    /// Reads that failed or found no session.
+    pub unreadable: u64,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+impl std::fmt::Display for CrashReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} kills, {} interrupted saves ({} landed, {} rolled back), {} saves completed, \
+             newest generation {}, {} readers, {} reads checked, {} torn, {} regressions, \
+             {} unreadable, {:.1} s",
+            self.kills,
+            self.interrupted_saves,
+            self.interrupted_landed,
+            self.interrupted_saves - self.interrupted_landed,
+            self.saves_completed,
+            self.newest_generation,
+            self.readers,
+            self.reads,
+            self.torn,
+            self.regressions,
+            self.unreadable,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// One line a crash writer reported.
+enum WriterEvent {
+    Ready,
+    Begin(u32),
+    End(u32, u64),
+}
+
+fn parse_writer_line(line: &str) -> Option<WriterEvent> {
+    let (_, rec) = line.split_once(CRASH_MARK)?;
+    let mut w = rec.split_whitespace();
+    match (w.next()?, w.next(), w.next()) {
+        ("ready", None, None) => Some(WriterEvent::Ready),
+        ("B", Some(n), None) => Some(WriterEvent::Begin(n.parse().ok()?)),
+        ("E", Some(n), Some(us)) => Some(WriterEvent::End(n.parse().ok()?, us.parse().ok()?)),
+        _ => None,
+    }
+}
+
+/// xorshift64*: enough randomness for kill points, no dependency.
+struct KillRng(u64);
+
+impl KillRng {
+    fn new() -> Self {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Self((0x9E37_79B9_7F4A_7C15 ^ t ^ (u64::from(std::process::id()) << 32)) | 1)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
+    }
+}
+
+/// What one crash writer has reported so far.
+struct WriterState {
+    /// The generation the store held when the writer started.
+    held: u32,
+    ready: bool,
+    begun: Option<u32>,
+    ended: Option<u32>,
+}
+
+impl WriterState {
+    fn apply(&mut self, ev: WriterEvent, report: &mut CrashReport, save_us: &mut f64) {
+        match ev {
+            WriterEvent::Ready => self.ready = true,
+            WriterEvent::Begin(n) => {
+                assert!(self.ready, "the writer saved before it reported ready");
+                assert_eq!(
+                    n,
+                    self.begun.unwrap_or(self.held) + 1,
+                    "the writer skipped a generation"
+                );
+                self.begun = Some(n);
+                report.newest_generation = report.newest_generation.max(n);
+            }
+            WriterEvent::End(n, us) => {
+                assert_eq!(
+                    Some(n),
+                    self.begun,
+                    "the writer finished a save it never started"
+                );
+                self.ended = Some(n);
+                report.saves_completed += 1;
+                *save_us = 0.9 * *save_us + 0.1 * us as f64;
+            }
+        }
+    }
+}
+
+/// Spawns one writer, kills it with SIGKILL inside one of its first saves, and checks the store:
+/// it loads, holds one generation's whole session, and that generation is the last one the
+/// writer finished (old) or, when the kill interrupted a save, the one it was saving (new).
+/// Returns the generation the store now holds.
+fn kill_one_writer(
+    child: &ChildCommand,
+    open: &dyn Fn() -> Arc<dyn Store>,
+    rng: &mut KillRng,
+    save_us: &mut f64,
+    held: u32,
+    report: &mut CrashReport,
+) -> u32 {
+    use std::io::BufRead;
+    use std::sync::mpsc::{self, RecvTimeoutError};
+
+    let mut c = child.spawn_with("crash", &held.to_string(), Stdio::piped());
+    let out = c.stdout.take().expect("writer stdout");
+    let (tx, rx) = mpsc::channel();
+    let pump = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if let Some(ev) = parse_writer_line(&line) {
+                if tx.send(ev).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let mut w = WriterState {
+        held,
+        ready: false,
+        begun: None,
+        ended: None,
+    };
+    // The writer reports `ready` once its store is open, then `B n` as each save starts. Kill it
+    // at a random point after it has started save number `target` (its 1st, 2nd or 3rd): a
+    // random delay of up to one average save time lands the kill somewhere inside that save,
+    // or rarely inside a later one or between two.
+    let target = held + 1 + rng.below(3) as u32;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while w.begun != Some(target) {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(ev) => w.apply(ev, report, save_us),
+            Err(RecvTimeoutError::Disconnected) => {
+                let st = c.wait().unwrap();
+                panic!("the crash writer exited before it was killed: {st}");
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = c.kill();
+                let _ = c.wait();
+                panic!("the crash writer did not reach save {target} within 60 s");
+            }
+        }
+    }
+    let delay = rng.below(save_us.max(50.0) as u64);
+    std::thread::sleep(Duration::from_micros(delay));
+    c.kill().unwrap(); // SIGKILL on Unix
+    let _ = c.wait();
+    // Everything the writer reported before it died.
+    for ev in rx.iter() {
+        w.apply(ev, report, save_us);
+    }
+    pump.join().unwrap();
+    report.kills += 1;
+
+    let old = w.ended.unwrap_or(held);
+    let interrupted = w.begun.filter(|&b| Some(b) != w.ended);
+    let s = match open().load("crash") {
+        Ok(Some(s)) => s,
+        other => panic!("after a kill the store gives {other:?}"),
+    };
+    let n = counter_v2(&s);
+    assert_eq!(
+        s,
+        sample_v2("crash", n),
+        "after a kill the session is not one generation's whole session"
+    );
+    match interrupted {
+        Some(new) => {
+            assert!(
+                n == old || n == new,
+                "after a kill inside save {new} the store holds generation {n}, \
+                 neither the old ({old}) nor the new one"
+            );
+            report.interrupted_saves += 1;
+            if n == new {
+                report.interrupted_landed += 1;
+            }
+        }
+        None => assert_eq!(
+            n, old,
+            "after a kill between saves the store holds generation {n}, not the last saved"
+        ),
+    }
+    n
+}
+
+/// Kills writers until `interrupted` kills have landed inside a save.
+fn kill_writers(
+    child: &ChildCommand,
+    open: &dyn Fn() -> Arc<dyn Store>,
+    interrupted: u32,
+    budget: Duration,
+    report: &mut CrashReport,
+) {
+    let start = Instant::now();
+    let mut rng = KillRng::new();
+    let mut save_us = 2_000.0;
+    let mut held = 0;
+    while report.interrupted_saves < interrupted {
+        assert!(
+            start.elapsed() < budget,
+            "only {} of {interrupted} interrupted saves fitted in {budget:?} ({} kills)",
+            report.interrupted_saves,
+            report.kills
+        );
+        assert!(
+            report.kills < 2 * interrupted + 100,
+            "kills rarely land inside a save: {} of {} kills",
+            report.interrupted_saves,
+            report.kills
+        );
+        held = kill_one_writer(child, open, &mut rng, &mut save_us, held, report);
+    }
+}
+
+/// Kills a writer process with SIGKILL at random points inside its save loop until `interrupted`
+/// kills have landed inside a save (not before the first save, not between two). After every
+/// kill the store must load and hold one generation's whole session: the one being saved when
+/// the kill interrupted a save, or the last one saved. The writer reports each save's start and
+/// end on a pipe, so every kill is classified exactly. Panics when `budget` runs out first.
+/// `open` opens the store fresh.
 pub fn crash_consistency(
     child: &ChildCommand,
     open: &dyn Fn() -> Arc<dyn Store>,
-    scratch: &Path,
-    rounds: u32,
+    interrupted: u32,
     budget: Duration,
-) {
-    let progress: PathBuf = scratch.join("crash.progress");
+) -> CrashReport {
     let start = Instant::now();
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id());
-    let mut last_known = 0u32;
     open().save(&sample_v2("crash", 0)).unwrap();
-    let mut done = 0;
-    let mut advanced = 0;
-    for _ in 0..rounds {
-        if start.elapsed() > budget {
-            break;
-        }
-        let mut c = child.spawn("crash", &format!("{last_known} {}", progress.display()));
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        std::thread::sleep(Duration::from_micros(2_000 + seed % 25_000));
-        c.kill().unwrap(); // SIGKILL on Unix
-        let _ = c.wait();
-        let s = match open().load("crash") {
-            Ok(Some(s)) => s,
-            other => panic!("after a kill the store gives {other:?}"),
-        };
-        let n = counter_v2(&s);
-        assert_eq!(
-            s,
-            sample_v2("crash", n),
-            "after a kill the session is a mix"
-        );
-        let saved: u32 = std::fs::read_to_string(&progress)
-            .ok()
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(0);
-        assert!(
-            n >= saved.max(last_known),
-            "lost a durable save: have {n}, saved {saved}"
-        );
-        if n > last_known {
-            advanced += 1;
-        }
-        last_known = n;
-        done += 1;
-    }
-    assert!(done >= 20, "only {done} crash rounds fitted in the budget");
-    assert!(
-        advanced * 4 >= done,
-        "the writer rarely got to write: {advanced} of {done} rounds"
-    );
-    eprintln!(
-        "crash consistency: {done} kills, {advanced} with progress, final counter {last_known}"
-    );
-    let _ = std::fs::remove_file(progress);
+    let mut report = CrashReport::default();
+    kill_writers(child, open, interrupted, budget, &mut report);
+    report.elapsed = start.elapsed();
+    eprintln!("crash consistency: {report}");
+    report
 }
 
-/// The crash campaign: `readers` processes read the store continuously while a writer is
-/// killed with SIGKILL `cycles` times (see [`crash_consistency`]). Every read must return a whole
-/// session and every read after a kill the old or the new one. Returns (kills, reads).
+/// The crash campaign: `readers` processes load the session continuously while a writer is
+/// killed with SIGKILL until `interrupted` kills have landed inside a save (see
+/// [`crash_consistency`]). Every read of every reader must be exactly the whole session of a
+/// generation some writer saved, and each reader's generations must never go backwards.
+/// Returns the real counts; panics when a check fails or `budget` runs out first.
+/// `scratch` holds the readers' stop and count files.
 pub fn crash_campaign(
     child: &ChildCommand,
     open: &dyn Fn() -> Arc<dyn Store>,
     scratch: &Path,
-    cycles: u32,
+    interrupted: u32,
     readers: usize,
     budget: Duration,
-) -> (u32, u64) {
+) -> CrashReport {
+    let start = Instant::now();
     open().save(&sample_v2("crash", 0)).unwrap();
     let stop = scratch.join("readers.stop");
     let _ = std::fs::remove_file(&stop);
     let counts: Vec<PathBuf> = (0..readers)
         .map(|i| scratch.join(format!("reader-{i}.count")))
         .collect();
+    for c in &counts {
+        let _ = std::fs::remove_file(c);
+    }
     let children: Vec<Child> = counts
         .iter()
         .map(|c| child.spawn("read", &format!("{} {}", stop.display(), c.display())))
         .collect();
-    crash_consistency(child, open, scratch, cycles, budget);
+    let mut report = CrashReport {
+        readers,
+        ..CrashReport::default()
+    };
+    kill_writers(child, open, interrupted, budget, &mut report);
     std::fs::write(&stop, b"").unwrap();
     for c in children {
         wait_ok(c, "reader");
     }
-    let reads = counts
-        .iter()
-        .map(|c| {
-            std::fs::read_to_string(c)
-                .ok()
-                .and_then(|t| t.parse::<u64>().ok())
-                .unwrap_or(0)
-        })
-        .sum();
-    assert!(reads > 0, "the readers never read");
-    (cycles, reads)
+    for (i, c) in counts.iter().enumerate() {
+        let text = std::fs::read_to_string(c)
+            .unwrap_or_else(|e| panic!("reader {i} left no counts in {}: {e}", c.display()));
+        let f: Vec<&str> = text.split_whitespace().collect();
+        let num = |k: usize| -> u64 {
+            f.get(k)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("reader {i}: bad counts {text:?}"))
+        };
+        let reads = num(0);
+        assert!(reads > 0, "reader {i} never read");
+        report.reads += reads;
+        report.torn += num(1);
+        report.regressions += num(2);
+        report.unreadable += num(3);
+        let newest = num(4);
+        assert!(
+            newest <= u64::from(report.newest_generation),
+            "reader {i} read generation {newest}, but no writer went past {}",
+            report.newest_generation
+        );
+    }
+    report.elapsed = start.elapsed();
+    eprintln!("crash campaign: {report}");
+    assert!(
+        report.torn == 0 && report.regressions == 0 && report.unreadable == 0,
+        "readers saw bad reads: {report}"
+    );
+    report
 }
 
 fn counter_v2(s: &Session) -> u32 {
