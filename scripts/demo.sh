@@ -25,22 +25,17 @@ run() { printf '%s$ %s%s\n' "$G" "$*" "$N"; "$@"; }
 die() { printf '%sdemo failed: %s%s\n' "$R" "$*" "$N" >&2; exit 1; }
 
 # --- 0. Build -----------------------------------------------------------------------------------
-step "Build (release): the tapis-auth command and the local test authenticator"
-run cargo build --release --quiet -p tapis-auth-cli -p tapis-auth-testserver
-HAVE_FFI=0
-if [ -f crates/ffi/Cargo.toml ]; then
-    say "and the C library (crates/ffi → libtapis_auth.a):"
-    if run cargo build --release --quiet -p tapis-auth-ffi; then
-        HAVE_FFI=1
-    else
-        say "WARNING: the C library did not build; the C step will be skipped."
-        HAVE_FFI=-1
-    fi
-fi
+# DEMO_PROFILE=debug (what CI uses, after the test build) skips the release build.
+PROFILE="${DEMO_PROFILE:-release}"
+case "$PROFILE" in release) PFLAG=(--release) ;; debug) PFLAG=() ;; *) die "DEMO_PROFILE must be release or debug" ;; esac
+step "Build ($PROFILE): the tapis-auth command and the local test authenticator"
+run cargo build "${PFLAG[@]}" --quiet -p tapis-auth-cli -p tapis-auth-testserver
+say "and the C library (crates/ffi → libtapis_auth.a):"
+run cargo build "${PFLAG[@]}" --quiet -p tapis-auth-ffi || die "the C library did not build"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-BIN="$TARGET/release"
+BIN="$TARGET/$PROFILE"
 TAPIS_AUTH="$BIN/tapis-auth"
-[ -x "$TAPIS_AUTH" ] || die "target/release/tapis-auth was not built"
+[ -x "$TAPIS_AUTH" ] || die "$BIN/tapis-auth was not built"
 
 # --- Private world: temporary cache, no TAPIS_* from the caller ---------------------------------
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/tapis-auth-demo.XXXXXX")"
@@ -161,28 +156,17 @@ say "refresh grants: still $AFTER"
 
 # --- 6. The C example ---------------------------------------------------------------------------
 step "The C library: examples/c/get_token.c against the same cache"
-if [ "$HAVE_FFI" -eq 0 ]; then
-    say "SKIPPED: crates/ffi is not in this tree yet."
-elif [ "$HAVE_FFI" -lt 0 ]; then
-    say "SKIPPED: the C library failed to build (see step 1)."
-elif [ ! -f examples/c/get_token.c ]; then
-    say "SKIPPED: examples/c/get_token.c is not in this tree yet."
-elif [ ! -f "$BIN/libtapis_auth.a" ]; then
-    say "SKIPPED: $BIN/libtapis_auth.a was not built."
-else
-    CC="${CC:-cc}"
-    run "$CC" -O2 -Iinclude -o "$TMP/get_token" examples/c/get_token.c \
-        "$BIN/libtapis_auth.a" -lpthread -ldl -lm
-    printf '%s$ %s%s\n' "$G" "./get_token" "$N"
-    CTOKEN="$("$TMP/get_token" | tail -n1)"
-    CUR="$("$TAPIS_AUTH" token)"
-    say "C example printed: ${CTOKEN:0:48}…"
-    if [ "$CTOKEN" = "$CUR" ]; then
-        say "…the same token tapis-auth hands out."
-    else
-        say "(its last line differs from \`tapis-auth token\`; see the example's output above)"
-    fi
-fi
+[ -f "$BIN/libtapis_auth.a" ] || die "$BIN/libtapis_auth.a was not built"
+CC="${CC:-cc}"
+if [ "$PROFILE" = debug ]; then NATIVE="$(scripts/install.sh --debug --native-libs)"; else NATIVE="$(scripts/install.sh --native-libs)"; fi
+# shellcheck disable=SC2086  # NATIVE is a list of -l flags
+run "$CC" -O2 -Iinclude -o "$TMP/get_token" examples/c/get_token.c "$BIN/libtapis_auth.a" $NATIVE
+printf '%s$ %s%s\n' "$G" "./get_token" "$N"
+CTOKEN="$("$TMP/get_token" | tail -n1)" || die "the C example failed"
+CUR="$("$TAPIS_AUTH" token)"
+say "C example printed: ${CTOKEN:0:48}…"
+[ "$CTOKEN" = "$CUR" ] || die "the C example's token differs from \`tapis-auth token\`"
+say "…the same token tapis-auth hands out."
 
 # --- 7. Log out ---------------------------------------------------------------------------------
 step "Log out (revoke, then delete the session)"

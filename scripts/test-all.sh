@@ -57,6 +57,9 @@ rust_failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{s+=$1} END 
 # --- C, C++, Fortran, Go bindings; header drift; install + consumers --------------------
 stage "bindings" bash scripts/test-bindings.sh
 
+# --- the demo, end to end (debug binaries from the steps above: no release build) ----------
+stage "demo (scripts/demo.sh)" env DEMO_PROFILE=debug bash scripts/demo.sh
+
 # --- a brief fuzzing pass (the full campaign: scripts/fuzz.sh 60) ------------------------
 stage "fuzz (5 s per target; the C-ABI target runs in the full campaign)" env FUZZ_NO_FFI=1 bash scripts/fuzz.sh 5
 
