@@ -31,7 +31,7 @@
 //! ## Test control endpoints (JSON in, JSON out; not counted, never faulted)
 //! | Request | Body | Answer |
 //! |---|---|---|
-//! | `GET /_test/stats` | | [`Stats`]: `{"total","endpoints":{key:n},"grants":{key:n},"rejected_refresh":{"v3":n,"v2":n},"refreshed":{..},"faults_fired":{kind:n}}` |
+//! | `GET /_test/stats` | | [`Stats`]: `{"total","endpoints":{key:n},"grants":{key:n},"rejected_refresh":{"v3":n,"v2":n},"refreshed":{..},"faults_fired":{kind:n},"last_user_agent","user_agents":{ua:n}}` (user agents of requests outside `/_test/`) |
 //! | `POST /_test/stats/reset`, `DELETE /_test/stats` | | `{"reset":true}` |
 //! | `GET /_test/config` | | [`RuntimeConfig`] |
 //! | `POST /_test/config` | partial [`ConfigPatch`], e.g. `{"v3_access_ttl":5,"v3_single_use_refresh":true}` | new [`RuntimeConfig`] |

@@ -117,12 +117,20 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-async fn serve_conn<I>(io: I, router: Router)
+async fn serve_conn<I>(io: I, router: Router, app: Arc<App>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
         let router = router.clone();
+        if !req.uri().path().starts_with("/_test/") {
+            let ua = req
+                .headers()
+                .get(axum::http::header::USER_AGENT)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .unwrap_or_default();
+            app.saw_user_agent(&ua);
+        }
         async move {
             let resp = match router.oneshot(req.map(axum::body::Body::new)).await {
                 Ok(r) => r,
@@ -142,7 +150,12 @@ where
     let _ = tokio::time::timeout(Duration::from_secs(900), conn).await;
 }
 
-async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, router: Router) {
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    router: Router,
+    app: Arc<App>,
+) {
     loop {
         let stream = match listener.accept().await {
             Ok((s, _)) => s,
@@ -154,14 +167,15 @@ async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, router: Ro
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let tls = tls.clone();
+        let app = app.clone();
         tokio::spawn(async move {
             match tls {
-                None => serve_conn(stream, router).await,
+                None => serve_conn(stream, router, app).await,
                 Some(acc) => {
                     if let Ok(Ok(s)) =
                         tokio::time::timeout(Duration::from_secs(10), acc.accept(stream)).await
                     {
-                        serve_conn(s, router).await;
+                        serve_conn(s, router, app).await;
                     }
                 }
             }
@@ -270,6 +284,7 @@ impl TestServer {
         let (tx, mut rx) = watch::channel(false);
         let app = Arc::new(App::new(&config, url.clone(), tx));
         let router = router(app.clone());
+        let conn_app = app.clone();
         let (time_limit, handle_signals) = (config.time_limit, config.handle_signals);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -301,7 +316,7 @@ impl TestServer {
                         }
                     };
                     tokio::select! {
-                        _ = accept_loop(listener, acceptor, router) => {}
+                        _ = accept_loop(listener, acceptor, router, conn_app) => {}
                         _ = rx.wait_for(|stop| *stop) => {}
                         _ = limit => {}
                         _ = sig => {}
@@ -457,5 +472,49 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_the_user_agent_of_counted_requests_only() {
+        let s = TestServer::start(Config::default());
+        assert_eq!(s.stats().last_user_agent, None);
+        let http = reqwest::blocking::Client::builder()
+            .user_agent("probe/1.0")
+            .build()
+            .unwrap();
+        let get = |path: &str| {
+            http.get(format!("{}{path}", s.url()))
+                .send()
+                .unwrap()
+                .status()
+        };
+        assert!(get("/v3/tenants").is_success());
+        assert_eq!(s.stats().last_user_agent.as_deref(), Some("probe/1.0"));
+        // Control requests are not recorded.
+        let other = reqwest::blocking::Client::builder()
+            .user_agent("control/2.0")
+            .build()
+            .unwrap();
+        other
+            .get(format!("{}/_test/stats", s.url()))
+            .send()
+            .unwrap();
+        let stats = s.stats();
+        assert_eq!(stats.last_user_agent.as_deref(), Some("probe/1.0"));
+        assert_eq!(stats.user_agents.get("probe/1.0"), Some(&1));
+        assert!(!stats.user_agents.contains_key("control/2.0"));
+        // A request without the header is recorded as "".
+        let bare = reqwest::blocking::Client::new();
+        bare.get(format!("{}/tenants", s.url())).send().unwrap();
+        let stats = s.stats();
+        assert_eq!(stats.last_user_agent.as_deref(), Some(""));
+        assert_eq!(stats.user_agents.get(""), Some(&1));
+        s.reset_stats();
+        assert_eq!(s.stats().last_user_agent, None);
     }
 }

@@ -290,6 +290,14 @@ pub struct Stats {
     pub refreshed: BTreeMap<String, u64>,
     /// Faults fired, per kind.
     pub faults_fired: BTreeMap<String, u64>,
+    /// The `User-Agent` header of the most recent request outside `/_test/` (`None` until one
+    /// arrives; a request without the header is recorded as `""`).
+    #[serde(default)]
+    pub last_user_agent: Option<String>,
+    /// Requests outside `/_test/` per `User-Agent` header value (`""` = no header), so a test
+    /// can check that *every* request carried the expected one.
+    #[serde(default)]
+    pub user_agents: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -502,6 +510,16 @@ impl App {
             .unwrap_or_default();
         *st.stats.faults_fired.entry(kind).or_default() += 1;
         Some(fault)
+    }
+
+    /// Records the `User-Agent` of a request outside `/_test/` (`""` when it sent none).
+    pub fn saw_user_agent(&self, user_agent: &str) {
+        let mut st = self.st();
+        st.stats.last_user_agent = Some(user_agent.to_owned());
+        *st.stats
+            .user_agents
+            .entry(user_agent.to_owned())
+            .or_default() += 1;
     }
 
     /// Counts a rejected refresh attempt.
