@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::FalseyValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const ABOUT: &str = "Log in to Tapis v3 and Agave v2 tenants and hand out access tokens to scripts";
@@ -61,10 +62,10 @@ pub struct Global {
     #[arg(long, global = true, value_name = "NAME", env = "TAPIS_AUTH_PROFILE")]
     pub profile: Option<String>,
     /// Machine-readable JSON on stdout.
-    #[arg(long, global = true, env = "TAPIS_AUTH_JSON")]
+    #[arg(long, global = true, env = "TAPIS_AUTH_JSON", value_parser = FalseyValueParser::new())]
     pub json: bool,
     /// Print nothing on stderr except errors.
-    #[arg(short, long, global = true, env = "TAPIS_AUTH_QUIET")]
+    #[arg(short, long, global = true, env = "TAPIS_AUTH_QUIET", value_parser = FalseyValueParser::new())]
     pub quiet: bool,
     /// More detail on stderr (repeat for more). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -73,7 +74,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "FILE", env = "TAPIS_AUTH_CA_FILE")]
     pub ca_file: Option<PathBuf>,
     /// Allow plain http:// to non-loopback hosts (loopback is always allowed).
-    #[arg(long, global = true, env = "TAPIS_AUTH_INSECURE_HTTP")]
+    #[arg(long, global = true, env = "TAPIS_AUTH_INSECURE_HTTP", value_parser = FalseyValueParser::new())]
     pub insecure_http: bool,
 }
 
@@ -242,11 +243,18 @@ pub enum ClientsCommand {
     /// Create an OAuth client (its key is stored, never printed).
     Create(ClientCreateArgs),
     /// List your OAuth clients.
-    List,
+    List {
+        /// Agave v2 needs the password to manage clients: read it from stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Delete an OAuth client (v3: by id; v2: by name).
     Delete {
         /// Client id (v2: client name).
         id: String,
+        /// Agave v2 needs the password to manage clients: read it from stdin.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -262,10 +270,11 @@ pub struct ClientCreateArgs {
     /// Callback URL (needed for browser login).
     #[arg(long, value_name = "URL")]
     pub callback_url: Option<String>,
-    /// Store the new client (id and key) in the profile, for the next login and refreshes.
+    /// Switch the profile to the new client: logs in again with it (asking for the password,
+    /// since tokens are bound to the client that obtained them) and stores it with its key.
     #[arg(long = "use")]
     pub use_it: bool,
-    /// Agave v2 needs the password to manage clients: read it from stdin.
+    /// Read the password (Agave v2 client management, or the new login of --use) from stdin.
     #[arg(long)]
     pub password_stdin: bool,
 }

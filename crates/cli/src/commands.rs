@@ -308,20 +308,35 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<(), CliError> {
     let mut o = ctx.options();
     let probe = ctx.restore_session(o.clone())?;
     let session = probe.session()?;
-    if session.platform() == Platform::AgaveV2 {
-        // v2 manages clients with HTTP Basic username:password.
-        let stdin = matches!(c, ClientsCommand::Create(a) if a.password_stdin);
-        let user = session.username.clone().unwrap_or_default();
+    let stdin = match c {
+        ClientsCommand::Create(a) => a.password_stdin,
+        ClientsCommand::List { password_stdin } => *password_stdin,
+        ClientsCommand::Delete { password_stdin, .. } => *password_stdin,
+    };
+    if let ClientsCommand::Create(a) = c {
+        if a.use_it && !probe.manager().store().is_writable() {
+            // Refuse before creating anything: the new client's key would be lost.
+            return Err(CliError::usage(format!(
+                "--use stores the new client in the profile, but the store ({}) is read-only; pass --store json or --store sqlite",
+                probe.manager().store().describe()
+            )));
+        }
+    }
+    let user = session.username.clone().unwrap_or_default();
+    let needs_password = session.platform() == Platform::AgaveV2
+        || matches!(c, ClientsCommand::Create(a) if a.use_it);
+    if needs_password {
+        // v2 manages clients with HTTP Basic username:password; `--use` logs in again.
         o.username = session.username.clone();
         o.password = Some(get_password(
             stdin,
-            &format!("Password for {user} (Agave v2 client management): "),
+            &format!("Password for {user} (client management / new login): "),
         )?);
     }
     drop(probe);
     let s = ctx.restore_session(o)?;
     match c {
-        ClientsCommand::List => {
+        ClientsCommand::List { .. } => {
             let list = s.list_clients()?;
             if ctx.g.json {
                 out(&format!(
@@ -332,7 +347,7 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<(), CliError> {
                 out(&list.iter().map(client_row).collect::<String>())?;
             }
         }
-        ClientsCommand::Delete { id } => {
+        ClientsCommand::Delete { id, .. } => {
             s.delete_client(id)?;
             ctx.ui.success(&format!("Deleted OAuth client {id}"));
         }
@@ -345,11 +360,22 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<(), CliError> {
             };
             let created = s.create_client(&new)?;
             if a.use_it {
-                let mut sess = s.session()?;
-                sess.client = Some(created.clone());
-                s.manager().set_session(sess)?;
+                // Tokens are bound to the client that obtained them: log in again with the
+                // new one, so that refreshes keep working. The session is saved only when
+                // that login succeeds.
+                let sess = s.session()?;
+                let mut lo = s.options().clone();
+                lo.base_url = Some(sess.tenant.base_url.to_string());
+                lo.tenant_id = sess.tenant.id.clone();
+                lo.platform = Some(sess.platform());
+                lo.profile = Some(s.profile().to_owned());
+                lo.client_id = Some(created.id.clone());
+                lo.client_key = created.key.clone();
+                lo.access_token = None;
+                lo.refresh_token = None;
+                ctx.open_session(lo)?.login_password(false)?;
                 ctx.ui.success(&format!(
-                    "Created OAuth client {} and stored it (with its key) in profile {}",
+                    "Created OAuth client {}, logged in again with it, and stored it (with its key) in profile {}",
                     created.id,
                     s.profile()
                 ));

@@ -636,3 +636,59 @@ fn loose_cache_modes_are_fixed_and_reported_on_stderr() {
         assert!(again.stderr.is_empty(), "{store}: {}", again.stderr);
     }
 }
+
+/// `clients create --use` logs in again with the new client (tokens are bound to the client
+/// that obtained them), so refreshing keeps working; on a read-only store it is refused before
+/// anything is created. Switches read from the environment accept 1/0 as well as true/false.
+#[test]
+fn clients_create_use_switches_client_and_env_switches_are_boolish() {
+    let w = World::new();
+    w.login("json", "v3", &[]).ok();
+    let before: Value =
+        serde_json::from_str(w.run("json", &["status", "--json"], None).ok()).unwrap();
+    let c = w.run(
+        "json",
+        &[
+            "clients",
+            "create",
+            "--name",
+            "switched",
+            "--use",
+            "--password-stdin",
+        ],
+        Some("testpass\n"),
+    );
+    assert!(c.ok().contains("switched"), "{}", c.stdout);
+    let after: Value =
+        serde_json::from_str(w.run("json", &["status", "--json"], None).ok()).unwrap();
+    assert_eq!(after["client_id"], "switched");
+    assert_ne!(before["client_id"], after["client_id"]);
+    w.run("json", &["refresh"], None).ok();
+
+    // Env store: refused (exit 2), naming the reason.
+    let token = w.run("json", &["token"], None).ok().trim_end().to_owned();
+    let mut e = w.cmd("env");
+    e.env("TAPIS_BASE_URL", w.url()).env("TAPIS_TOKEN", &token);
+    let r = run_cmd(
+        e,
+        &["clients", "create", "--use", "--password-stdin"],
+        Some("testpass\n"),
+    );
+    r.code(2);
+    assert!(r.stderr.contains("read-only"), "{}", r.stderr);
+
+    for v in ["1", "true", "yes"] {
+        let mut j = w.cmd("json");
+        j.env("TAPIS_AUTH_JSON", v);
+        let st = run_cmd(j, &["status"], None);
+        assert!(
+            serde_json::from_str::<Value>(st.ok()).is_ok(),
+            "TAPIS_AUTH_JSON={v}: {}",
+            st.stdout
+        );
+    }
+    let mut j = w.cmd("json");
+    j.env("TAPIS_AUTH_JSON", "0");
+    let st = run_cmd(j, &["status"], None);
+    assert!(serde_json::from_str::<Value>(st.ok()).is_err());
+}

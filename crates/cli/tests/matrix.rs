@@ -4,8 +4,8 @@
 //! steps with the expected exit code and key output; the cells run as separate tests (in
 //! parallel).
 //!
-//! Agave v2 `clients list` / `clients delete` ask for the password at a terminal (they have no
-//! `--password-stdin`), so they are driven through a pseudo-terminal.
+//! Agave v2 `clients list` / `clients delete` need the password: given with `--password-stdin`,
+//! and also typed at a pseudo-terminal's prompt.
 
 mod common;
 
@@ -425,12 +425,17 @@ fn file_store_cell(platform: &str, store: &str) {
             ],
         );
     } else {
-        // No --password-stdin for list/delete: without a terminal they cannot run.
+        // Without a terminal and without --password-stdin they cannot ask; with it they run.
         play(
             &w,
             &cell,
             store,
-            vec![step(&["clients", "list"], 2).err("cannot prompt for the password")],
+            vec![
+                step(&["clients", "list"], 2).err("cannot prompt for the password"),
+                step(&["clients", "list", "--password-stdin"], 0)
+                    .input("testpass\n")
+                    .out(&name),
+            ],
         );
         let (code, text) = pty_run(&w, store, &["clients", "list"]);
         assert_eq!(code, 0, "[{cell}] clients list: {text}");
