@@ -75,28 +75,34 @@ fn fill(dir: &Path) {
 
 #[test]
 fn disk_full_during_refresh_keeps_the_old_cache() {
-    let Some(fs) = Tmpfs::mount("256k") else {
-        return;
-    };
     let srv = server();
-    let cache = fs.path().join("cache");
-    login(&srv, &cache, StoreKind::Json, Platform::TapisV3);
-    expire_stored_token(&cache, StoreKind::Json);
-    let before = files(&cache);
-    fill(fs.path());
-    let s = restore(&cache, StoreKind::Json);
-    let e = s.access_token(60).unwrap_err();
-    let msg = e.to_string();
-    assert!(matches!(e, Error::Store(StoreError::Io { .. })), "{e:?}");
-    assert!(
-        msg.contains("No space left") && msg.contains(&cache.display().to_string()),
-        "{msg}"
-    );
-    assert_eq!(files(&cache), before, "the old cache changed");
-    // No temp file left behind, and once space is back the next call succeeds.
-    std::fs::remove_file(fs.path().join("filler")).unwrap();
-    assert_eq!(files(&cache).len(), before.len());
-    assert!(restore(&cache, StoreKind::Json).access_token(60).is_ok());
+    for kind in [StoreKind::Json, StoreKind::Sqlite] {
+        let Some(fs) = Tmpfs::mount("256k") else {
+            return;
+        };
+        let cache = fs.path().join("cache");
+        login(&srv, &cache, kind, Platform::TapisV3);
+        expire_stored_token(&cache, kind);
+        let before = files(&cache);
+        fill(fs.path());
+        let s = restore(&cache, kind);
+        let e = s.access_token(60).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, Error::Store(_)), "{kind:?}: {e:?}");
+        if kind == StoreKind::Json {
+            assert!(matches!(e, Error::Store(StoreError::Io { .. })), "{e:?}");
+        }
+        assert!(
+            (msg.contains("No space left") || msg.contains("disk is full"))
+                && msg.contains(&cache.display().to_string()),
+            "{kind:?}: {msg}"
+        );
+        assert_eq!(files(&cache), before, "{kind:?}: the old cache changed");
+        // No temp file left behind, and once space is back the next call succeeds.
+        std::fs::remove_file(fs.path().join("filler")).unwrap();
+        assert_eq!(files(&cache).len(), before.len(), "{kind:?}");
+        assert!(restore(&cache, kind).access_token(60).is_ok(), "{kind:?}");
+    }
 }
 
 #[test]
