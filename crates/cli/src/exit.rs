@@ -110,6 +110,12 @@ fn hint_for(e: &Error) -> Option<&'static str> {
         Error::InvalidCredentials { .. } => Some("check the username and password, then run `tapis-auth login` again"),
         Error::DeviceCodeExpired => Some("run `tapis-auth login --device` again and approve the code sooner"),
         Error::LoginFailed { .. } => Some("run `tapis-auth login` again"),
+        Error::Transport(t)
+            if t.kind == TransportErrorKind::Tls
+                && (t.message.contains("SSL_CERT_FILE") || t.message.contains("SSL_CERT_DIR")) =>
+        {
+            Some("SSL_CERT_FILE / SSL_CERT_DIR replace the system's trusted certificates: fix or unset them (and pass --ca-file for a site's own certificate authority)")
+        }
         Error::Transport(t) if t.kind == TransportErrorKind::Tls => {
             Some("if your site uses its own certificate authority, pass --ca-file (or set TAPIS_AUTH_CA_FILE)")
         }

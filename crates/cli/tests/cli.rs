@@ -692,3 +692,37 @@ fn clients_create_use_switches_client_and_env_switches_are_boolish() {
     let st = run_cmd(j, &["status"], None);
     assert!(serde_json::from_str::<Value>(st.ok()).is_err());
 }
+
+/// A mistyped SSL_CERT_FILE is a network error (exit 5) naming the variable and the path, with
+/// a hint about what the variable does.
+#[test]
+fn bad_ssl_cert_file_is_named_with_a_hint() {
+    let w = World::new();
+    let mut c = w.cmd("json");
+    c.env("SSL_CERT_FILE", "/nonexistent/ca-bundle.pem");
+    let r = run_cmd(
+        c,
+        &[
+            "login",
+            "--base-url",
+            "https://127.0.0.1:9",
+            "--username",
+            "u",
+            "--password-stdin",
+            "--platform",
+            "v3",
+        ],
+        Some("pw\n"),
+    );
+    r.code(5);
+    assert!(
+        r.stderr.contains("/nonexistent/ca-bundle.pem"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("hint: SSL_CERT_FILE / SSL_CERT_DIR replace"),
+        "{}",
+        r.stderr
+    );
+}
