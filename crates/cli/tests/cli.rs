@@ -721,8 +721,26 @@ fn bad_ssl_cert_file_is_named_with_a_hint() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("hint: SSL_CERT_FILE / SSL_CERT_DIR replace"),
+        r.stderr
+            .contains("hint: SSL_CERT_FILE / SSL_CERT_DIR replace"),
         "{}",
         r.stderr
     );
+}
+
+/// TAPIS_AUTH_LOCK selects the cross-process lock (excl: an O_EXCL lock file, for file systems
+/// whose flock is node-local); a value it does not know is an error naming the variable.
+#[test]
+fn lock_mode_from_the_environment() {
+    let w = World::new();
+    w.login("json", "v3", &[]).ok();
+    let mut c = w.cmd("json");
+    c.env("TAPIS_AUTH_LOCK", "excl")
+        .env("TAPIS_AUTH_LOCK_TIMEOUT", "5");
+    run_cmd(c, &["refresh"], None).ok();
+    let mut c = w.cmd("json");
+    c.env("TAPIS_AUTH_LOCK", "posix");
+    let r = run_cmd(c, &["refresh"], None);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("TAPIS_AUTH_LOCK"), "{}", r.stderr);
 }

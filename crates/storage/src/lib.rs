@@ -113,14 +113,20 @@ pub fn open_store(kind: StoreKind, path: Option<&Path>) -> Result<Arc<dyn Store>
     match kind {
         StoreKind::Memory => Ok(Arc::new(MemoryStore::new())),
         #[cfg(feature = "json")]
-        StoreKind::Json => Ok(Arc::new(JsonStore::open(dir()?)?)),
+        StoreKind::Json => Ok(Arc::new(JsonStore::with_lock_options(
+            dir()?,
+            LockOptions::from_env(&env)?,
+        )?)),
         #[cfg(feature = "sqlite")]
         StoreKind::Sqlite => {
             let p = match path {
                 Some(p) => p.to_path_buf(),
                 None => default_cache_dir(&env)?.join(SQLITE_FILE),
             };
-            Ok(Arc::new(SqliteStore::open(p)?))
+            Ok(Arc::new(SqliteStore::with_lock_options(
+                p,
+                LockOptions::from_env(&env)?,
+            )?))
         }
         #[cfg(feature = "keyring")]
         StoreKind::Keyring => Ok(Arc::new(KeyringStore::new(

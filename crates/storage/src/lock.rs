@@ -20,6 +20,10 @@
 //!   host and no longer alive, or when it is older than the stale age (default 10 minutes).
 //!   A process killed while holding a fallback lock on another host therefore blocks others
 //!   until the stale age passes (or until the file is removed by hand).
+//! - **Choosing**: where `flock` succeeds but is node-local (Lustre `-o localflock`, NFS
+//!   `-o nolock`), set `TAPIS_AUTH_LOCK=excl` so every process uses the `O_EXCL` lock file;
+//!   `TAPIS_AUTH_LOCK_TIMEOUT` sets the wait in seconds ([`LockOptions::from_env`], read by
+//!   [`crate::open_store`] and so by the command, the high-level API and the C library).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -59,6 +63,48 @@ pub struct LockOptions {
     pub mode: LockMode,
     /// Age after which a fallback lock file is stale.
     pub stale_age: Duration,
+}
+
+impl LockOptions {
+    /// Lock options from the environment (`env` supplies the variables):
+    /// - `TAPIS_AUTH_LOCK`: `auto` (default: `flock`, with the `O_EXCL` fallback) or `excl`
+    ///   (always the `O_EXCL` lock file: for file systems whose `flock` is node-local only,
+    ///   such as Lustre mounted with `-o localflock`, or NFS with `-o nolock`);
+    /// - `TAPIS_AUTH_LOCK_TIMEOUT`: seconds to wait for the lock (default 30).
+    ///
+    /// A value that cannot be understood is an error naming the variable.
+    pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, StoreError> {
+        let mut o = Self::default();
+        let get = |k: &str| {
+            env(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(v) = get("TAPIS_AUTH_LOCK") {
+            o.mode = match v.to_ascii_lowercase().as_str() {
+                "auto" | "flock" => LockMode::Auto,
+                "excl" | "exclusive-file" => LockMode::ExclusiveFile,
+                _ => {
+                    return Err(StoreError::Invalid(format!(
+                        "TAPIS_AUTH_LOCK={v:?} is not a lock mode: use auto (flock) or excl (an O_EXCL lock file, for file systems whose flock is node-local)"
+                    )))
+                }
+            };
+        }
+        if let Some(v) = get("TAPIS_AUTH_LOCK_TIMEOUT") {
+            let secs: f64 = v
+                .parse()
+                .ok()
+                .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
+                .ok_or_else(|| {
+                    StoreError::Invalid(format!(
+                        "TAPIS_AUTH_LOCK_TIMEOUT={v:?} is not a number of seconds between 0 and 86400"
+                    ))
+                })?;
+            o.timeout = Duration::from_secs_f64(secs);
+        }
+        Ok(o)
+    }
 }
 
 impl Default for LockOptions {
@@ -418,5 +464,43 @@ mod tests {
         )
         .unwrap();
         drop(b.acquire().unwrap());
+    }
+
+    #[test]
+    fn lock_options_from_the_environment() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let d = LockOptions::from_env(&env(&[])).unwrap();
+        assert_eq!((d.mode, d.timeout), (LockMode::Auto, DEFAULT_LOCK_TIMEOUT));
+        let o = LockOptions::from_env(&env(&[
+            ("TAPIS_AUTH_LOCK", "EXCL"),
+            ("TAPIS_AUTH_LOCK_TIMEOUT", "2.5"),
+        ]))
+        .unwrap();
+        assert_eq!(o.mode, LockMode::ExclusiveFile);
+        assert_eq!(o.timeout, Duration::from_millis(2500));
+        assert_eq!(
+            LockOptions::from_env(&env(&[("TAPIS_AUTH_LOCK", "flock")]))
+                .unwrap()
+                .mode,
+            LockMode::Auto
+        );
+        for (k, v) in [
+            ("TAPIS_AUTH_LOCK", "posix"),
+            ("TAPIS_AUTH_LOCK_TIMEOUT", "soon"),
+            ("TAPIS_AUTH_LOCK_TIMEOUT", "-1"),
+            ("TAPIS_AUTH_LOCK_TIMEOUT", "NaN"),
+        ] {
+            let pairs: &'static [(&'static str, &'static str)] =
+                Box::leak(vec![(k, v)].into_boxed_slice());
+            let e = LockOptions::from_env(&env(pairs)).unwrap_err().to_string();
+            assert!(e.contains(k) && e.contains(v), "{e}");
+        }
     }
 }
