@@ -1,9 +1,14 @@
 //! [`Options`]: what a caller can say when restoring or logging in, and the precedence rule:
 //! **explicit arguments > environment > store**.
 //!
-//! - *Explicit*: a base URL plus a token, refresh token or password given in the options. The
-//!   session lives in memory (nothing is written) unless a store is named explicitly with
-//!   [`Options::persist_explicit`].
+//! - *Explicit*: a tenant — a base URL, or a tenant id — plus a token, refresh token or
+//!   password given in the options. A tenant id alone resolves as [`Options::tenant_id`]
+//!   says: Tapis v3 to `https://<id>.tapis.io` (no request), Agave v2 (platform set to v2)
+//!   through the tenants listing (one request, at restore). The session lives in memory
+//!   (nothing is written) unless a store is named explicitly with
+//!   [`Options::persist_explicit`]. A password or username given *without* any tenant does
+//!   not make a session of its own: it is lent to the session found in the environment or
+//!   the store (Agave v2 manages OAuth clients with it).
 //! - *Environment*: `TAPIS_BASE_URL` plus credentials in the `TAPIS_*` variables (see the
 //!   storage crate's environment store for the six profiles and both spellings). Read-only:
 //!   refreshed tokens stay in memory, so thousands of job processes never touch the shared cache.
@@ -31,7 +36,9 @@ pub struct Options {
     pub store_path: Option<PathBuf>,
     /// Tenant base URL, e.g. `https://tacc.tapis.io`.
     pub base_url: Option<String>,
-    /// Tenant id, e.g. `tacc` (v3: resolves to `https://<id>.tapis.io`).
+    /// Tenant id, e.g. `tacc`, used when no base URL is given: Tapis v3 resolves it to
+    /// `https://<id>.tapis.io`; Agave v2 (with [`Options::platform`] set to v2) looks it up in
+    /// the tenants listing ([`Options::tenants_url`]).
     pub tenant_id: Option<String>,
     /// Platform; default: detected from the URL or the server.
     pub platform: Option<Platform>,
@@ -84,9 +91,10 @@ impl Default for Options {
 }
 
 impl Options {
-    /// True when the options themselves carry a credential (the explicit source applies).
+    /// True when the options themselves carry a credential (access token, refresh token or
+    /// password) *and* name the tenant (base URL or tenant id): the explicit source applies.
     pub fn has_explicit_credentials(&self) -> bool {
-        self.base_url.is_some()
+        (self.base_url.is_some() || self.tenant_id.is_some())
             && (self.access_token.is_some()
                 || self.refresh_token.is_some()
                 || self.password.is_some())

@@ -85,7 +85,8 @@ impl AuthSession {
 
         // 1. Explicit arguments.
         if precedence && options.has_explicit_credentials() {
-            let session = explicit_session(&options, clock.now())?;
+            let tenant = explicit_tenant(&options, &transport, &*clock)?;
+            let session = explicit_session(&options, tenant, clock.now())?;
             let store: Arc<dyn Store> = if options.persist_explicit {
                 open_store(options.store, options.store_path.as_deref())?
             } else {
@@ -393,9 +394,44 @@ pub fn list_tenants(
     )
 }
 
-/// Builds a session from explicit options.
-fn explicit_session(o: &Options, now: UnixTime) -> Result<Session, Error> {
-    let base = BaseUrl::parse(o.base_url.as_deref().unwrap_or_default())?;
+/// The tenant named by explicit options: the base URL when given; else the tenant id —
+/// Tapis v3 `https://<id>.tapis.io` (no request), Agave v2 (platform set to v2) looked up
+/// in the tenants listing (`tenants_url`, else `TAPIS_TENANTS_URL`, else TACC's).
+fn explicit_tenant(
+    o: &Options,
+    transport: &HttpTransport,
+    clock: &dyn Clock,
+) -> Result<Tenant, Error> {
+    let base = match (&o.base_url, &o.tenant_id) {
+        (Some(url), _) => BaseUrl::parse(url)?,
+        (None, Some(id)) if o.platform == Some(Platform::AgaveV2) => {
+            let listing = o
+                .tenants_url
+                .clone()
+                .or_else(|| std::env::var("TAPIS_TENANTS_URL").ok())
+                .unwrap_or_else(|| tenants::DEFAULT_V2_TENANTS_URL.to_owned());
+            let all = drive(
+                &mut tenants::list_tenants(&listing, Platform::AgaveV2)?,
+                clock,
+                transport,
+            )?;
+            let mut tenant = tenants::resolve(&all, id).cloned().ok_or_else(|| {
+                Error::Config(format!(
+                    "no Agave v2 tenant {id:?} at {listing}; give the tenant's base URL instead"
+                ))
+            })?;
+            tenant.platform = Platform::AgaveV2;
+            return Ok(tenant);
+        }
+        (None, Some(id)) => {
+            BaseUrl::parse(&format!("https://{}.tapis.io", id.to_ascii_lowercase()))?
+        }
+        (None, None) => {
+            return Err(Error::Config(
+                "explicit credentials need a tenant: give a base URL or a tenant id".into(),
+            ))
+        }
+    };
     let platform = o
         .platform
         .or_else(|| Platform::guess_from_url(&base))
@@ -408,6 +444,11 @@ fn explicit_session(o: &Options, now: UnixTime) -> Result<Session, Error> {
         .unwrap_or(Platform::AgaveV2);
     let mut tenant = Tenant::new(base, platform);
     tenant.id = o.tenant_id.clone();
+    Ok(tenant)
+}
+
+/// Builds a session from explicit options and the tenant they name.
+fn explicit_session(o: &Options, tenant: Tenant, now: UnixTime) -> Result<Session, Error> {
     let mut s = Session::new(
         o.profile
             .clone()

@@ -481,6 +481,9 @@ mod tests {
 
     #[test]
     fn records_the_user_agent_of_counted_requests_only() {
+        // In a build shared with the HTTP adapter, reqwest's `rustls-no-provider` feature is
+        // unified into this client too: it then needs a process-wide provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let s = TestServer::start(Config::default());
         assert_eq!(s.stats().last_user_agent, None);
         let http = reqwest::blocking::Client::builder()
