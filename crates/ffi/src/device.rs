@@ -139,8 +139,14 @@ pub extern "C" fn tapis_auth_device_wait(
         }
         let deadline = now_secs().saturating_add(timeout_seconds);
         loop {
-            let Some(next) = poll_once(d)? else {
-                return Ok(());
+            // A passing failure (no answer, 5xx, 429) does not end the wait: the code is still
+            // good, so polling goes on after the interval until the timeout.
+            let next = match poll_once(d) {
+                Ok(None) => return Ok(()),
+                Ok(Some(next)) => next,
+                Err(e) if e.retryable && now_secs() < deadline => now_secs()
+                    .saturating_add(tapis_auth_core::flow::device::DEFAULT_POLL_INTERVAL_SECS),
+                Err(e) => return Err(e),
             };
             let now = now_secs();
             if now >= deadline {

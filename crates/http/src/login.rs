@@ -214,14 +214,23 @@ impl AuthSession {
             .clock()
             .now()
             .plus(timeout_secs.unwrap_or(DEFAULT_DEVICE_TIMEOUT_SECS));
-        let tokens = crate::drive::run(
-            &mut login.flow,
-            self.clock(),
-            self.transport(),
-            &mut |_| {},
-            cancel,
-            Some(deadline),
-        )?;
+        // A passing failure while polling (no answer, 5xx, 429) does not end the login: the
+        // code stays good until it expires, so polling goes on after the usual interval.
+        let tokens = loop {
+            match crate::drive::run(
+                &mut login.flow,
+                self.clock(),
+                self.transport(),
+                &mut |_| {},
+                cancel,
+                Some(deadline),
+            ) {
+                Err(e) if e.is_retryable() => {
+                    login.flow.retry_later(self.clock().now());
+                }
+                r => break r?,
+            }
+        };
         let session = login.session;
         self.finish_login(session, tokens)
     }
@@ -299,8 +308,18 @@ impl DeviceLogin {
         loop {
             match self.flow.poll(clock.now())? {
                 Action::Send(req) => {
-                    let resp = self.auth.transport().send(&req)?;
-                    self.flow.handle_response(clock.now(), resp)?;
+                    // On a passing failure the error is returned, and the next poll (after
+                    // the interval) carries on: the code is still good.
+                    let sent = self.auth.transport().send(&req);
+                    let handled = sent
+                        .map_err(Error::from)
+                        .and_then(|resp| self.flow.handle_response(clock.now(), resp));
+                    if let Err(e) = handled {
+                        if e.is_retryable() {
+                            self.next_poll = self.flow.retry_later(clock.now());
+                        }
+                        return Err(e);
+                    }
                 }
                 Action::WaitUntil(t) => {
                     self.next_poll = Some(t);

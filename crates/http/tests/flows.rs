@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use common::*;
 use tapis_auth_core::flow::clients::NewClient;
-use tapis_auth_core::{Error, HttpRequest, Method, Platform, Replay, Secret};
+use tapis_auth_core::{Clock, Error, HttpRequest, Method, Platform, Replay, Secret};
 use tapis_auth_http::{AuthSession, DevicePoll};
 use tapis_auth_storage::StoreKind;
 use tapis_auth_testserver::{ConfigPatch, Fault, FaultKind};
@@ -334,4 +334,60 @@ fn tenants_are_listed_without_a_token() {
     assert!(v2.iter().any(|t| t.id.as_deref() == Some("test.v2")));
     let resolved = s.resolve_tenant().unwrap();
     assert_eq!(resolved.id.as_deref(), Some("test"));
+}
+
+/// A passing failure while polling for the device token (a 503, then a dropped connection)
+/// does not end the login: the code is still good, so polling goes on and the login completes.
+/// The one-step API reports each failure (retryable) and carries on at the next poll.
+#[test]
+fn device_login_survives_passing_poll_failures() {
+    let srv = server();
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = options(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
+    o.client_id = Some("test-client".into());
+    o.client_key = Some(Secret::new("test-client-key"));
+    let s = AuthSession::open(o).unwrap();
+
+    // One step at a time: the failure is reported, then polling continues.
+    let mut login = s.device_start().unwrap();
+    srv.approve_device(&login.prompt().user_code.clone(), "testuser")
+        .unwrap();
+    srv.inject_fault(
+        Fault::new("v3.tokens", FaultKind::Status)
+            .status(503)
+            .grant("device_code"),
+    );
+    let e = login.poll().unwrap_err();
+    assert!(e.is_retryable(), "{e:?}");
+    let next = match login.poll().unwrap() {
+        DevicePoll::Pending(t) => t,
+        DevicePoll::Complete => panic!("completed without a successful poll"),
+    };
+    while tapis_auth_http::SystemClock.now() < next {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(login.poll().unwrap(), DevicePoll::Complete);
+
+    // The blocking loop rides over a dropped connection.
+    srv.inject_fault(Fault::new("v3.tokens", FaultKind::Drop).grant("device_code"));
+    let before = srv.pending_user_codes();
+    let srv_ref = &srv;
+    let session = std::thread::scope(|scope| {
+        let handle = scope.spawn(|| s.login_device(&mut |_| {}, None, Some(60)));
+        for _ in 0..200 {
+            let fresh: Vec<String> = srv_ref
+                .pending_user_codes()
+                .into_iter()
+                .filter(|c| !before.contains(c))
+                .collect();
+            if let Some(code) = fresh.first() {
+                srv_ref.approve_device(code, "testuser").unwrap();
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        handle.join().unwrap()
+    })
+    .unwrap();
+    assert_eq!(session.username.as_deref(), Some("testuser"));
 }

@@ -187,6 +187,26 @@ impl DeviceFlow {
         Ok(())
     }
 
+    /// After the token request got no usable answer (a transport error, which the flow never
+    /// sees, or a retryable server error), goes back to waiting: the device code stays good
+    /// until its deadline, so the login need not start over. Returns the next poll instant,
+    /// or `None` when no token request was outstanding (nothing changes then).
+    pub fn retry_later(&mut self, now: UnixTime) -> Option<UnixTime> {
+        match self.state {
+            State::AwaitingToken | State::Waiting(_) => {
+                let next = self.next_poll_after(now);
+                self.state = State::Waiting(next);
+                Some(next)
+            }
+            _ => None,
+        }
+    }
+
+    fn next_poll_after(&self, now: UnixTime) -> UnixTime {
+        let deadline = self.deadline().unwrap_or(now);
+        now.plus(self.interval).min(deadline)
+    }
+
     fn poll_token(&mut self, now: UnixTime) -> Result<Action<TokenSet>, Error> {
         let deadline = self
             .deadline()
@@ -251,10 +271,14 @@ impl Flow for DeviceFlow {
                         Ok(())
                     }
                     Err(Error::AuthorizationPending) => {
-                        let deadline = self.deadline().unwrap_or(now);
-                        let next = now.plus(self.interval).min(deadline);
-                        self.state = State::Waiting(next);
+                        self.state = State::Waiting(self.next_poll_after(now));
                         Ok(())
+                    }
+                    // A passing server failure (5xx, 429): reported, but the flow can go on
+                    // polling until the code's deadline.
+                    Err(e) if e.is_retryable() => {
+                        self.state = State::Waiting(self.next_poll_after(now));
+                        Err(e)
                     }
                     Err(e) => Err(e),
                 }
