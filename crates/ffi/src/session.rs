@@ -88,7 +88,8 @@ fn new_session(
     })
 }
 
-/// Restores a session: explicit options first (a base URL plus a password or token), then the
+/// Restores a session: explicit options first (a base URL or a tenant id, plus a password or a
+/// token; a v3 tenant id means `https://<id>.tapis.io`, a v2 one is looked up), then the
 /// `TAPIS_*` environment, then the credential store (default: the JSON cache in
 /// `TAPIS_CACHE_DIR`, `AGAVE_CACHE_DIR` or `~/.agave`). `opts` may be NULL for the defaults;
 /// it is copied and may be freed right after the call.
