@@ -319,6 +319,10 @@ mod keyring {
     fn reachable(kind: &str, dir: &Path) -> Option<String> {
         match keyring_store(kind, dir).probe() {
             Ok(()) => Some(format!("{kind}:{}", dir.display())),
+            // Under with-keyring.sh a keyring was promised: not reaching it is a failure.
+            Err(e) if std::env::var_os("WITH_KEYRING_INNER").is_some() => {
+                panic!("{kind} unreachable inside with-keyring.sh: {e}")
+            }
             Err(e) => {
                 eprintln!("SKIPPED {kind}: {e} (run under crates/storage/scripts/with-keyring.sh)");
                 None
@@ -366,9 +370,27 @@ mod keyring {
 
     #[test]
     fn unreachable_secret_service_says_so() {
-        // Point D-Bus at nothing: the error must say the keyring is unavailable and suggest a fallback.
-        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
-            eprintln!("SKIPPED unreachable_secret_service_says_so: a D-Bus session is present");
+        // Point D-Bus at nothing (in a child process: the variable is process-wide): the error
+        // must say the keyring is unavailable and suggest a fallback.
+        if std::env::var_os("UNREACHABLE_SS_CHILD").is_none() {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "keyring::unreachable_secret_service_says_so",
+                    "--exact",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env("UNREACHABLE_SS_CHILD", "1")
+                .env(
+                    "DBUS_SESSION_BUS_ADDRESS",
+                    "unix:path=/nonexistent/tapis-auth-test-bus",
+                )
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{text}");
+            assert!(text.contains("1 passed"), "{text}");
             return;
         }
         let d = tempfile::tempdir().unwrap();
