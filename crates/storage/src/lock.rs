@@ -312,9 +312,11 @@ impl ProcessLock {
                     return Ok(Held::Excl(path));
                 }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                    if self.is_stale(&path, &host) {
-                        let _ = std::fs::remove_file(&path);
-                        continue;
+                    if let Some(id) = file_id(&path) {
+                        if self.is_stale(&path, &host) {
+                            remove_if_same(&path, id);
+                            continue;
+                        }
                     }
                 }
                 Err(source) => {
@@ -403,6 +405,37 @@ impl Guard {
     pub fn into_store_lock(self) -> StoreLock {
         StoreLock::new(self)
     }
+}
+
+/// The identity (device, inode) of the file at `path`.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Removes the stale lock file at `path` only if it is still the file judged stale (`id`).
+/// Two waiters may judge the same file stale; the second must not delete the fresh lock the
+/// first has created meanwhile. So the file is first renamed to a name of this process's own
+/// (atomic: exactly one waiter gets it), then checked: the judged file is deleted; a fresh one
+/// taken by mistake is put back with `link` (which never replaces an existing file).
+fn remove_if_same(path: &Path, id: (u64, u64)) {
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(
+        ".stale-{}-{}",
+        std::process::id(),
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    let aside = PathBuf::from(aside);
+    if std::fs::rename(path, &aside).is_err() {
+        return; // someone else took it away first
+    }
+    if file_id(&aside) != Some(id) {
+        let _ = std::fs::hard_link(&aside, path);
+    }
+    let _ = std::fs::remove_file(&aside);
 }
 
 #[cfg(test)]
@@ -502,5 +535,26 @@ mod tests {
             let e = LockOptions::from_env(&env(pairs)).unwrap_err().to_string();
             assert!(e.contains(k) && e.contains(v), "{e}");
         }
+    }
+
+    #[test]
+    fn a_fresh_lock_is_never_removed_as_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.lock.excl");
+        std::fs::write(&p, "1 h 0\n").unwrap();
+        let stale_id = file_id(&p).unwrap();
+        // Another waiter replaced the stale file with its fresh lock in the meantime (a second
+        // link keeps the old inode alive, so the new file cannot reuse its number).
+        std::fs::hard_link(&p, dir.path().join("pad")).unwrap();
+        std::fs::remove_file(&p).unwrap();
+        std::fs::write(&p, "2 h 1\n").unwrap();
+        assert_ne!(file_id(&p), Some(stale_id));
+        remove_if_same(&p, stale_id);
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "2 h 1\n");
+        // The judged file itself is removed.
+        let id = file_id(&p).unwrap();
+        remove_if_same(&p, id);
+        assert!(!p.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only pad is left");
     }
 }
