@@ -28,7 +28,7 @@ case "$secs" in ''|*[!0-9]*) echo "usage: $0 [SECONDS_PER_TARGET] [TARGET...]" >
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fuzz="$root/fuzz"
 all=(token_response_v3 token_response_v2 error_body jwt_claims time_formats tenant_record
-     client_records cache_current cache_config_json env_profile ffi_strings)
+     client_records cache_current cache_config_json agpy_import env_profile ffi_strings)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 

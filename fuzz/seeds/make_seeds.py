@@ -24,7 +24,7 @@ MAX_SEED = 4096
 
 TARGETS = [
     "token_response_v3", "token_response_v2", "error_body", "jwt_claims", "time_formats",
-    "tenant_record", "client_records", "cache_current", "cache_config_json", "env_profile",
+    "tenant_record", "client_records", "cache_current", "cache_config_json", "agpy_import", "env_profile",
     "ffi_strings",
 ]
 seeds = {t: [] for t in TARGETS}
@@ -253,6 +253,16 @@ ffi = [
 ]
 for segs in ffi:
     add("ffi_strings", b"\x00".join(segs))
+
+
+# Legacy .agpy files: a JSON list of agavepy client objects (or, leniently, one object).
+add("agpy_import", '[{"token": "t0k3n-value", "refresh_token": "r3fr3sh-value", "api_server": '
+    '"https://api.tacc.utexas.edu", "tenant_id": "tacc.prod", "api_key": "k3y-value", '
+    '"api_secret": "s3cr3t-value", "username": "u", "created_at": 10, "expires_in": 5, '
+    '"proxies": {}}]')
+add("agpy_import", '{"token": "t", "api_server": "https://api.tacc.utexas.edu", "username": "u"}')
+add("agpy_import", '[1, {"api_server": "not a url"}, {}]')
+add("agpy_import", '[{"token": "t"')
 
 
 def main():
