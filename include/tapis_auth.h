@@ -497,8 +497,11 @@ tapis_auth_status tapis_auth_session_restore(const tapis_auth_options *opts,
                                              tapis_auth_error **err);
 
 /**
- * Opens a session like `tapis_auth_session_restore` but succeeds even when no credentials
- * exist yet: use it before `tapis_auth_login_password` or `tapis_auth_device_start`.
+ * Opens the store named by the options for logging in: succeeds even when no credentials exist
+ * yet. Use it before `tapis_auth_login_password` or `tapis_auth_device_start`. Unlike
+ * `tapis_auth_session_restore` it never takes credentials from explicit tokens or the
+ * `TAPIS_*` environment: the options' base URL or tenant, username, password and client are
+ * what a login uses, and the login saves into the store.
  */
 tapis_auth_status tapis_auth_session_open(const tapis_auth_options *opts,
                                           tapis_auth_session **out,

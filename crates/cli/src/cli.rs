@@ -73,6 +73,14 @@ pub struct Global {
     /// Extra trusted CA certificates (PEM), for sites with their own CA.
     #[arg(long, global = true, value_name = "FILE", env = "TAPIS_AUTH_CA_FILE")]
     pub ca_file: Option<PathBuf>,
+    /// Seconds to wait for a connection (DNS, TCP, TLS) before giving up (default 10).
+    #[arg(long, global = true, value_name = "SECS", env = "TAPIS_AUTH_CONNECT_TIMEOUT",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub connect_timeout: Option<u64>,
+    /// Seconds a whole request may take, answer included (default 30).
+    #[arg(long, global = true, value_name = "SECS", env = "TAPIS_AUTH_TIMEOUT",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: Option<u64>,
     /// Allow plain http:// to non-loopback hosts (loopback is always allowed).
     #[arg(long, global = true, env = "TAPIS_AUTH_INSECURE_HTTP", value_parser = FalseyValueParser::new())]
     pub insecure_http: bool,

@@ -98,10 +98,19 @@ impl Ctx {
             profile: self.g.profile.clone(),
             store: self.store_kind(),
             store_path: self.store_path(),
-            transport: TransportConfig {
-                ca_file: self.g.ca_file.clone(),
-                allow_insecure_http: self.g.insecure_http,
-                ..TransportConfig::default()
+            transport: {
+                let mut t = TransportConfig {
+                    ca_file: self.g.ca_file.clone(),
+                    allow_insecure_http: self.g.insecure_http,
+                    ..TransportConfig::default()
+                };
+                if let Some(s) = self.g.connect_timeout {
+                    t.connect_timeout = std::time::Duration::from_secs(s);
+                }
+                if let Some(s) = self.g.timeout {
+                    t.timeout = std::time::Duration::from_secs(s);
+                }
+                t
             },
             ..Options::default()
         }
@@ -229,8 +238,15 @@ impl FilterEmpty for PathBuf {
 /// in a form only clap interprets.
 fn fast_global() -> Option<Global> {
     let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    if var("TAPIS_AUTH_INSECURE_HTTP").is_some() {
-        return None;
+    // Settings only clap interprets (and validates): let clap handle the whole command line.
+    for k in [
+        "TAPIS_AUTH_INSECURE_HTTP",
+        "TAPIS_AUTH_TIMEOUT",
+        "TAPIS_AUTH_CONNECT_TIMEOUT",
+    ] {
+        if var(k).is_some() {
+            return None;
+        }
     }
     let store = match var("TAPIS_AUTH_STORE") {
         None => StoreArg::Json,
@@ -248,6 +264,8 @@ fn fast_global() -> Option<Global> {
         verbose: 0,
         ca_file: var("TAPIS_AUTH_CA_FILE").map(PathBuf::from),
         insecure_http: false,
+        connect_timeout: None,
+        timeout: None,
     })
 }
 
@@ -310,6 +328,8 @@ mod tests {
             verbose: 0,
             ca_file: None,
             insecure_http: false,
+            connect_timeout: None,
+            timeout: None,
         }
     }
 

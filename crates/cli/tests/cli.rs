@@ -744,3 +744,23 @@ fn lock_mode_from_the_environment() {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("TAPIS_AUTH_LOCK"), "{}", r.stderr);
 }
+
+/// --timeout (and TAPIS_AUTH_TIMEOUT) bound a request: a token endpoint that answers after 4 s
+/// fails a 1 s refresh with a network error (exit 5), well before the default 30 s.
+#[test]
+fn timeout_flag_bounds_a_slow_server() {
+    let w = World::new();
+    w.login("json", "v3", &[]).ok();
+    let fault = r#"{"endpoint":"v3.tokens","grant":"refresh_token","kind":"delay","delay_ms":4000,"count":2}"#;
+    w.control("POST", "/_test/faults", Some(fault));
+    let start = std::time::Instant::now();
+    let r = w.run("json", &["--timeout", "1", "refresh"], None);
+    r.code(5);
+    assert!(start.elapsed().as_secs() < 4, "{:?}", start.elapsed());
+    let mut c = w.cmd("json");
+    c.env("TAPIS_AUTH_TIMEOUT", "1");
+    let start = std::time::Instant::now();
+    run_cmd(c, &["refresh"], None).code(5);
+    assert!(start.elapsed().as_secs() < 4, "{:?}", start.elapsed());
+    w.run("json", &["--timeout", "0", "refresh"], None).code(2);
+}

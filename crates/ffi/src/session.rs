@@ -112,8 +112,11 @@ pub extern "C" fn tapis_auth_session_restore(
     )
 }
 
-/// Opens a session like `tapis_auth_session_restore` but succeeds even when no credentials
-/// exist yet: use it before `tapis_auth_login_password` or `tapis_auth_device_start`.
+/// Opens the store named by the options for logging in: succeeds even when no credentials exist
+/// yet. Use it before `tapis_auth_login_password` or `tapis_auth_device_start`. Unlike
+/// `tapis_auth_session_restore` it never takes credentials from explicit tokens or the
+/// `TAPIS_*` environment: the options' base URL or tenant, username, password and client are
+/// what a login uses, and the login saves into the store.
 #[unsafe(no_mangle)]
 pub extern "C" fn tapis_auth_session_open(
     opts: *const tapis_auth_options,
