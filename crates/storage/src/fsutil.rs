@@ -46,10 +46,12 @@ pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StoreError> 
 /// Reads a file holding secrets: like [`read_optional`], and a file others can read is made
 /// private (0600) on the spot when it is ours, and reported. A file that cannot be changed (a
 /// read-only file system, another owner) is still read, and reported as readable by others.
+///
+/// The bytes are wiped when dropped (the file holds tokens and keys).
 pub(crate) fn read_private(
     path: &Path,
     warnings: &Warnings,
-) -> Result<Option<Vec<u8>>, StoreError> {
+) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, StoreError> {
     use std::io::Read;
     let mut f = match File::open(path) {
         Ok(f) => f,
@@ -60,7 +62,9 @@ pub(crate) fn read_private(
     if m.permissions().mode() & 0o077 != 0 {
         tighten(&f, path, &m, warnings);
     }
-    let mut bytes = Vec::with_capacity(m.len() as usize + 1);
+    // Room for the whole file up front, so that growing never leaves an unwiped copy behind
+    // (unless the file grows while being read).
+    let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(m.len() as usize + 1));
     f.read_to_end(&mut bytes).map_err(|e| io("read", path, e))?;
     Ok(Some(bytes))
 }

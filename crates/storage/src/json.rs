@@ -396,7 +396,9 @@ impl JsonStore {
 
     fn write_config(&self, cfg: &Config) -> Result<(), StoreError> {
         fsutil::remove_stale_temps(&self.dir, &[CONFIG_FILE, CURRENT_FILE]);
+        // Wiped when dropped: the serialised cache holds tokens and keys.
         let mut bytes = serde_json::to_vec(&cfg.root)
+            .map(zeroize::Zeroizing::new)
             .map_err(|e| StoreError::Invalid(format!("cannot serialise config.json: {e}")))?;
         bytes.push(b'\n');
         fsutil::atomic_write(&self.config, &bytes)
@@ -407,6 +409,7 @@ impl JsonStore {
         let mut m = self.read_current()?.unwrap_or_default();
         agave::session_into_context(s, &mut m, false);
         let mut bytes = serde_json::to_vec(&m)
+            .map(zeroize::Zeroizing::new)
             .map_err(|e| StoreError::Invalid(format!("cannot serialise current: {e}")))?;
         bytes.push(b'\n');
         fsutil::atomic_write(&self.current, &bytes)
