@@ -343,8 +343,13 @@ impl JsonStore {
         profile: &str,
         m: &Map<String, Value>,
     ) -> Result<Option<Session>, StoreError> {
-        agave::context_to_session(profile, m).map_err(|e| {
-            StoreError::Invalid(format!("{}: profile {profile:?}: {e}", path.display()))
+        // A record the file holds but that is not a usable session (a base URL without a
+        // scheme, say) is a damaged file: reported as corrupt (kept, and offered to `repair`).
+        agave::context_to_session(profile, m).map_err(|e| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            line: None,
+            column: None,
+            reason: format!("profile {profile:?}: {e}"),
         })
     }
 

@@ -364,3 +364,23 @@ fn legacy_agpy_import() {
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].tokens.as_ref().unwrap().expires_at, Some(UnixTime(15)));
 }
+
+/// A `current` whose record is valid JSON but not a usable session (a base URL without a
+/// scheme) is reported as corrupt, naming the file and the reason, and kept.
+#[test]
+fn unusable_record_in_current_is_corrupt_and_kept() {
+    let d = tempfile::tempdir().unwrap();
+    let bytes = br#"{"baseurl": "api.tacc.utexas.edu", "tenantid": "tacc.prod", "access_token": "x", "username": "u"}"#;
+    std::fs::write(d.path().join("current"), bytes).unwrap();
+    let s = JsonStore::open(d.path()).unwrap();
+    match s.list() {
+        Err(tapis_auth_core::StoreError::Corrupt { path, reason, .. }) => {
+            assert_eq!(path, d.path().join("current"));
+            assert!(reason.contains("api.tacc.utexas.edu"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Saving a v3 profile (which never goes into `current`) leaves the file as it is.
+    s.save(&tapis_auth_storage_sample("a")).unwrap();
+    assert_eq!(std::fs::read(d.path().join("current")).unwrap(), bytes);
+}
