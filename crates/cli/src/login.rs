@@ -16,6 +16,9 @@ use crate::Ctx;
 
 /// True when a browser can probably be opened here (a display, and not over SSH).
 fn browser_available() -> bool {
+    if std::env::var_os("BROWSER").is_some_and(|b| !b.is_empty()) {
+        return true;
+    }
     let ssh = std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some();
     let display = cfg!(target_os = "macos")
         || std::env::var_os("DISPLAY").is_some()

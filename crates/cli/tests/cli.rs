@@ -764,3 +764,61 @@ fn timeout_flag_bounds_a_slow_server() {
     assert!(start.elapsed().as_secs() < 4, "{:?}", start.elapsed());
     w.run("json", &["--timeout", "0", "refresh"], None).code(2);
 }
+
+/// `login --browser` through the real binary: the `BROWSER` command (here a script standing in
+/// for the user's browser, which approves at the test authenticator and follows the redirect)
+/// opens the authorize URL, the redirect reaches the command's loopback listener, and the
+/// session is saved.
+#[test]
+fn browser_login_through_the_binary() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("NOTE: curl is not installed; browser_login_through_the_binary not run");
+        return;
+    }
+    let w = World::new();
+    w.login("json", "v3", &[]).ok();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    w.run(
+        "json",
+        &[
+            "clients",
+            "create",
+            "--name",
+            "web",
+            "--callback-url",
+            &redirect,
+            "--use",
+            "--password-stdin",
+        ],
+        Some("testpass\n"),
+    )
+    .ok();
+    let script = w.cache().parent().unwrap().join("fake-browser.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1&test_user=testuser\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let before = w.run("json", &["token"], None).ok().trim_end().to_owned();
+    let mut c = w.cmd("json");
+    c.env("BROWSER", &script);
+    let r = run_cmd(
+        c,
+        &["login", "--browser", "--redirect-uri", &redirect],
+        None,
+    );
+    r.ok();
+    assert!(r.stderr.contains("Logged in as testuser"), "{}", r.stderr);
+    let after = w.run("json", &["token"], None).ok().trim_end().to_owned();
+    assert_ne!(before, after, "the browser login saved new tokens");
+}

@@ -438,8 +438,32 @@ fn accept_redirect(listener: &TcpListener, timeout: Duration) -> Result<String, 
     }
 }
 
-/// Opens `url` in a browser when a display is available.
+/// Opens `url` in a browser: the `BROWSER` command when set, else `open` (macOS) or `xdg-open`
+/// when a display is available. Returns whether a browser was started.
 pub fn open_browser(url: &str) -> bool {
+    // `BROWSER` (the convention of xdg-utils and Python's webbrowser): the first of its
+    // colon-separated commands, with `%s` replaced by the URL or the URL appended.
+    if let Some(cmd) = std::env::var("BROWSER").ok().and_then(|b| {
+        b.split(':')
+            .map(str::trim)
+            .find(|c| !c.is_empty())
+            .map(str::to_owned)
+    }) {
+        let mut words = cmd.split_whitespace().map(|w| w.replace("%s", url));
+        let Some(program) = words.next() else {
+            return false;
+        };
+        let mut args: Vec<String> = words.collect();
+        if !cmd.contains("%s") {
+            args.push(url.to_owned());
+        }
+        return std::process::Command::new(program)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .is_ok();
+    }
     let opener = if cfg!(target_os = "macos") {
         "open"
     } else if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
