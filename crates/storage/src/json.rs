@@ -24,6 +24,9 @@
 //!  "tapis_auth": {"format_version": 1, "writer": "libtapis_auth/0.1.0",
 //!                 "current_profile": "default", "current_file_profile": "old-v2"}}
 //! ```
+//! - A slot another tool wrote (no `tapis_profile`) is the profile
+//!   `agavepy:<tenant>/<user>/<client>` (its keys); saving it stamps that name into the slot in
+//!   place.
 //! - A profile is the slot whose `tapis_profile` equals its name; the slot key is
 //!   `sessions[tenant id or "null"][username or "null"][client name, else client id, else "null"]`,
 //!   as agavepy 1.0 keys it. If that slot already holds another profile, `#<profile>` is appended
@@ -161,15 +164,24 @@ impl Config {
     }
 
     fn find(&self, profile: &str) -> Option<&Map<String, Value>> {
+        self.find_slot(profile).map(|x| x.3)
+    }
+
+    /// The slot of `profile`: ours (its `tapis_profile`), or one another tool wrote, by its
+    /// [`foreign_profile`] name.
+    fn find_slot(&self, profile: &str) -> Option<(&str, &str, &str, &Map<String, Value>)> {
         self.slots()
-            .find(|(_, _, _, c)| c.get(keys::PROFILE).and_then(Value::as_str) == Some(profile))
-            .map(|x| x.3)
+            .find(|(tk, uk, ck, c)| slot_is(tk, uk, ck, c, profile))
     }
 
     fn profiles(&self) -> Vec<String> {
         self.slots()
-            .filter_map(|(_, _, _, c)| c.get(keys::PROFILE).and_then(Value::as_str))
-            .map(str::to_string)
+            .map(
+                |(tk, uk, ck, c)| match c.get(keys::PROFILE).and_then(Value::as_str) {
+                    Some(p) => p.to_string(),
+                    None => foreign_profile(tk, uk, ck),
+                },
+            )
             .collect()
     }
 
@@ -198,7 +210,10 @@ impl Config {
                 };
                 let hits: Vec<String> = clients
                     .iter()
-                    .filter(|(_, c)| c.get(keys::PROFILE).and_then(Value::as_str) == Some(profile))
+                    .filter(|(ck, c)| {
+                        c.as_object()
+                            .is_some_and(|c| slot_is(tk, uk, ck, c, profile))
+                    })
                     .map(|(k, _)| k.clone())
                     .collect();
                 for ck in hits {
@@ -211,6 +226,24 @@ impl Config {
         }
         sessions.retain(|_, u| u.as_object().is_none_or(|u| !u.is_empty()));
         out
+    }
+}
+
+/// The profile name of a slot another tool (agavepy 1.0, tapis-cli) wrote without a
+/// `tapis_profile`: `agavepy:<tenant>/<user>/<client>`, its keys in `sessions`. Such a profile
+/// loads like any other; saving it stamps the slot (in place) with that name.
+fn foreign_profile(tk: &str, uk: &str, ck: &str) -> String {
+    format!("{FOREIGN_PREFIX}{tk}/{uk}/{ck}")
+}
+
+/// The prefix of [`foreign_profile`] names.
+const FOREIGN_PREFIX: &str = "agavepy:";
+
+/// Whether the slot at `tk`/`uk`/`ck` holding `c` is the one of `profile`.
+fn slot_is(tk: &str, uk: &str, ck: &str, c: &Map<String, Value>, profile: &str) -> bool {
+    match c.get(keys::PROFILE).and_then(Value::as_str) {
+        Some(p) => p == profile,
+        None => profile.starts_with(FOREIGN_PREFIX) && foreign_profile(tk, uk, ck) == profile,
     }
 }
 
@@ -496,11 +529,18 @@ fn shape_error(root: &Map<String, Value>) -> Option<String> {
 impl Store for JsonStore {
     fn load(&self, profile: &str) -> Result<Option<Session>, StoreError> {
         let cfg = self.read_config()?;
-        if let Some(ctx) = cfg.find(profile) {
+        if let Some((_, _, ck, ctx)) = cfg.find_slot(profile) {
             let mut s = match self.session_from(&self.config, profile, ctx)? {
                 Some(s) => s,
                 None => return Ok(None),
             };
+            // A slot agavepy 0.9.5 keyed by client name without writing `client_name`: keep
+            // the name, so that a save lands in the same slot.
+            if let Some(c) = s.client.as_mut() {
+                if c.name.is_none() && ck != "null" && ck != c.id {
+                    c.name = Some(ck.to_owned());
+                }
+            }
             // Adopt newer tokens that a v2 tool wrote into `current` only.
             if s.tenant.platform == Platform::AgaveV2
                 && cfg.meta_str("current_file_profile").as_deref() == Some(profile)

@@ -121,7 +121,12 @@ fn files_written_by_agavepy_are_read() {
     let d = tempfile::tempdir().unwrap();
     run(py, "save", d.path()); // interactive save_configs(): `current` + config.json (0.9.5 layout)
     let store = JsonStore::open(d.path()).unwrap();
-    assert_eq!(store.list().unwrap(), vec!["default"]);
+    // `current` is the profile "default"; the same session in config.json's `sessions` is the
+    // profile named by its keys there.
+    assert_eq!(
+        store.list().unwrap(),
+        vec!["agavepy:tacc.prod/pyuser/pyclient", "default"]
+    );
     let check = |s: Session| {
         assert_eq!(s.platform(), Platform::AgaveV2);
         assert_eq!(s.tenant.base_url.as_str(), "https://api.tacc.utexas.edu");
@@ -138,6 +143,12 @@ fn files_written_by_agavepy_are_read() {
         assert_eq!(t.expires_at, Some(UnixTime(1795324327 + 14400)));
     };
     check(store.load("default").unwrap().unwrap());
+    check(
+        store
+            .load("agavepy:tacc.prod/pyuser/pyclient")
+            .unwrap()
+            .unwrap(),
+    );
     // agavepy 0.9.5 restore() + _write_client() rewrites `current` in its classic shape.
     run(py, "restore", d.path());
     let v: Value = serde_json::from_slice(&std::fs::read(store.current_path()).unwrap()).unwrap();

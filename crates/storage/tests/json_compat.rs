@@ -121,9 +121,10 @@ fn agavepy_config_json_layouts_are_kept_on_write() {
         let original: Value = serde_json::from_slice(&fixture(name)).unwrap();
         std::fs::write(d.path().join("config.json"), fixture(name)).unwrap();
         let s = JsonStore::open(d.path()).unwrap();
+        let foreign = s.list().unwrap();
         assert!(
-            s.list().unwrap().is_empty(),
-            "foreign slots are not our profiles"
+            !foreign.is_empty() && foreign.iter().all(|p| p.starts_with("agavepy:")),
+            "{name}: the other tool's sessions are listed by their keys: {foreign:?}"
         );
         s.save(&tapis_auth_storage_sample("mine")).unwrap();
         let after: Value =
@@ -145,7 +146,75 @@ fn agavepy_config_json_layouts_are_kept_on_write() {
                 assert_eq!(&after[k], v, "{name}: top-level {k} changed");
             }
         }
-        assert_eq!(s.list().unwrap(), vec!["mine"]);
+        let mut want = foreign.clone();
+        want.push("mine".into());
+        want.sort();
+        assert_eq!(s.list().unwrap(), want);
+    }
+}
+
+/// A session agavepy or tapis-cli left in `config.json` is the profile
+/// `agavepy:<tenant>/<user>/<client>`: it loads, and saving it (after a refresh, say) updates
+/// the same slot in place, keeping the keys only the other tool knows.
+#[test]
+fn foreign_config_json_sessions_are_profiles() {
+    for (name, profile, key) in [
+        (
+            "config_agavepy10.json",
+            "agavepy:tacc.prod/u/K",
+            ["tacc.prod", "u", "K"],
+        ),
+        (
+            "config_agavepy095.json",
+            "agavepy:tacc.prod/testuser/myclient",
+            ["tacc.prod", "testuser", "myclient"],
+        ),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("config.json"), fixture(name)).unwrap();
+        let s = JsonStore::open(d.path()).unwrap();
+        assert!(s.list().unwrap().contains(&profile.to_string()), "{name}");
+        let mut x = s.load(profile).unwrap().expect(profile);
+        assert_eq!(x.profile, profile);
+        assert!(x.tokens.is_some() && x.client.is_some(), "{name}");
+        let before: Value =
+            serde_json::from_slice(&std::fs::read(d.path().join("config.json")).unwrap()).unwrap();
+        let old_slot = before["sessions"][key[0]][key[1]][key[2]].clone();
+        // A refresh rotates the tokens; the save lands in the same slot.
+        let t = x.tokens.as_mut().unwrap();
+        t.access_token = tapis_auth_core::Secret::new("rotated-access");
+        s.save(&x).unwrap();
+        let after: Value =
+            serde_json::from_slice(&std::fs::read(d.path().join("config.json")).unwrap()).unwrap();
+        let slot = &after["sessions"][key[0]][key[1]][key[2]];
+        assert_eq!(slot["access_token"], "rotated-access", "{name}: {after}");
+        assert_eq!(slot["tapis_profile"], profile, "{name}");
+        for (k, v) in old_slot.as_object().unwrap() {
+            if k == "baseurl" {
+                // Normalised (no trailing slash): the same URL to every reader.
+                let strip = |v: &Value| v.as_str().unwrap().trim_end_matches('/').to_owned();
+                assert_eq!(strip(&slot[k]), strip(v), "{name}");
+            } else if !["access_token", "expires_at", "expires_in", "created_at"]
+                .contains(&k.as_str())
+            {
+                assert_eq!(&slot[k], v, "{name}: key {k} changed");
+            }
+        }
+        assert_eq!(
+            s.load(profile)
+                .unwrap()
+                .unwrap()
+                .tokens
+                .unwrap()
+                .access_token
+                .expose(),
+            "rotated-access"
+        );
+        assert_eq!(
+            s.list().unwrap().iter().filter(|p| *p == profile).count(),
+            1,
+            "{name}: one profile, one slot"
+        );
     }
 }
 
