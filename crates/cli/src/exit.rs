@@ -31,7 +31,8 @@ pub const TABLE: &str = "\
 Exit codes:
     0    success
     1    unexpected failure (a bug)
-    2    usage or configuration error (bad option, unknown profile, no tenant given)
+    2    usage or configuration error (bad option, unknown profile, no tenant given,
+         a write asked of the read-only env store)
     3    login required: no session, or the refresh token/OAuth client was rejected
          (run `tapis-auth login`)
     4    login failed: wrong username or password, device code expired or denied
@@ -94,6 +95,9 @@ pub fn code_for(e: &Error) -> u8 {
         Error::Transport(t) if t.kind == TransportErrorKind::Cancelled => CANCELLED,
         Error::Transport(_) => NETWORK,
         Error::Server { .. } | Error::Malformed { .. } | Error::TokenExpired { .. } => SERVER,
+        // Asking the read-only store (the environment) to write is a usage error, like
+        // `login` with `--store env`.
+        Error::Store(StoreError::ReadOnly(_)) => USAGE,
         Error::Store(_) => STORAGE,
         Error::Cancelled => CANCELLED,
         _ => FAILURE,

@@ -667,13 +667,13 @@ fn env_store_cell(platform: &str) {
         // Access-only: nothing to refresh with.
         access(step(&["refresh"], 3)),
         // Writing is refused.
-        read(step(&["profiles", "use", "default"], 7).err("read-only")),
+        read(step(&["profiles", "use", "default"], 2).err("read-only")),
         read(login_step(&w, platform, "x"))
             .err("read-only")
             .clear_success(2),
         read(step(&["logout"], 2).err("read-only")),
         read(step(&["logout", "--all"], 2).err("read-only")),
-        read(step(&["import", "--from", w.cache().to_str().unwrap()], 7).err("read-only")),
+        read(step(&["import", "--from", w.cache().to_str().unwrap()], 2).err("read-only")),
     ];
     if platform == "v3" {
         steps.extend([
