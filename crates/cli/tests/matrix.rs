@@ -779,6 +779,24 @@ fn login_by_tenant_id_and_platform_detection() {
             .env("TAPIS_TENANTS_URL", &listing)
             .input("testpass\n")
             .err("on test.v2 (agave-v2)"),
+            // A dotted tenant id is an Agave v2 one: no --platform needed.
+            step(
+                &[
+                    "login",
+                    "--tenant",
+                    "test.v2",
+                    "--tenants-url",
+                    &listing,
+                    "-u",
+                    "testuser",
+                    "--password-stdin",
+                    "--profile",
+                    "dotted",
+                ],
+                0,
+            )
+            .input("testpass\n")
+            .err("on test.v2 (agave-v2)"),
             // An id the listing does not have: a configuration error.
             step(
                 &[

@@ -31,7 +31,12 @@ impl AuthSession {
         let o = self.options();
         let base = match (&o.base_url, &o.tenant_id) {
             (Some(u), _) => BaseUrl::parse(u)?,
-            (None, Some(id)) if o.platform != Some(Platform::AgaveV2) => {
+            // A Tapis v3 tenant id is one DNS label; a dotted id ("tacc.prod", "iplantc.org")
+            // is an Agave v2 one unless the platform says otherwise.
+            (None, Some(id))
+                if o.platform == Some(Platform::TapisV3)
+                    || (o.platform.is_none() && !id.contains('.')) =>
+            {
                 BaseUrl::parse(&format!("https://{}.tapis.io", id.to_ascii_lowercase()))?
             }
             (None, Some(id)) => {
