@@ -17,9 +17,11 @@
 //! the next refresh starts from the tokens held in memory (the store's refresh token may be
 //! spent) and tries the save again.
 //!
-//! A token whose expiry is unknown (an opaque Agave v2 token from the environment) counts as
-//! expired when it can be renewed, and is handed out as it is when nothing could renew it: the
-//! service's 401 then decides (see [`crate::authorize`]).
+//! A token whose expiry is unknown (an opaque Agave v2 token from the environment) is handed out
+//! as it is when nothing could renew it or the store is read-only (processes sharing an
+//! environment must not each spend its single-use refresh token); the service's 401 then
+//! decides (see [`crate::authorize`]). In a writable store it counts as expired when it can be
+//! renewed.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -276,13 +278,15 @@ impl TokenManager {
         match rejected {
             Some(r) => &t.access_token != r && t.is_valid_for(now, DEFAULT_MARGIN_SECS),
             // A token of unknown expiry (an opaque Agave v2 token given through the
-            // environment) that nothing could renew is handed out as it is: the service's
-            // verdict on it, not a guess, decides when a new login is needed.
+            // environment) is handed out as it is when nothing could renew it, or when the
+            // store is read-only: every process sharing that environment would otherwise
+            // spend the same single-use refresh token at its first call. The service's
+            // verdict on it (a 401, then `refresh(Some(token))`), not a guess, decides.
             None => {
                 t.is_valid_for(now, need)
                     || (t.expires_at.is_none()
                         && !t.access_token.expose().is_empty()
-                        && !self.renewable(session, now))
+                        && (!self.store.is_writable() || !self.renewable(session, now)))
             }
         }
     }

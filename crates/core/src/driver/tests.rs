@@ -25,8 +25,13 @@ struct MemStore {
     lock: Arc<Mutex<()>>,
     saves: AtomicUsize,
     fail_save: std::sync::atomic::AtomicBool,
+    /// Behave like the environment store: nothing is written.
+    read_only: std::sync::atomic::AtomicBool,
 }
 impl Store for MemStore {
+    fn is_writable(&self) -> bool {
+        !self.read_only.load(Ordering::SeqCst)
+    }
     fn load(&self, p: &str) -> Result<Option<Session>, StoreError> {
         Ok(self.map.lock().unwrap().get(p).cloned())
     }
@@ -398,7 +403,26 @@ fn unknown_expiry_without_renewal_is_handed_out() {
     s.client = Some(OAuthClient::new("cid", "ckey"));
     s.tokens.as_mut().unwrap().refresh_token = Some(Secret::new("refresh-0"));
     store.save(&s).unwrap();
-    let m = TokenManager::new(store, server.clone(), clock, TokenManagerConfig::default());
+    let m = TokenManager::new(
+        store.clone(),
+        server.clone(),
+        clock.clone(),
+        TokenManagerConfig::default(),
+    );
     assert!(m.access_token(600).unwrap().expose().starts_with("ey"));
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
+
+    // In a read-only store (the environment, shared by many processes) it is handed out as it
+    // is, so that no process spends the single-use refresh token on a guess; once a service
+    // rejects it, it is refreshed (in memory).
+    let ro = Arc::new(MemStore::default());
+    ro.save(&s).unwrap();
+    ro.read_only.store(true, Ordering::SeqCst);
+    let m = TokenManager::new(ro, server.clone(), clock, TokenManagerConfig::default());
+    assert_eq!(m.access_token(600).unwrap().expose(), "b9ffb4ed-opaque");
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
+    let t = m.refresh(Some(&Secret::new("b9ffb4ed-opaque"))).unwrap();
+    assert!(t.access_token.expose().starts_with("ey"));
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 2);
+    assert_eq!(m.access_token(600).unwrap(), t.access_token);
 }
