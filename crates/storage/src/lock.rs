@@ -555,6 +555,10 @@ mod tests {
         let id = file_id(&p).unwrap();
         remove_if_same(&p, id);
         assert!(!p.exists());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only pad is left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "only pad is left"
+        );
     }
 }
