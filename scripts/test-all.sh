@@ -44,6 +44,8 @@ stage() {
 stage "cargo fmt --check" cargo fmt --all -- --check
 stage "cargo clippy (all targets, all features, warnings are errors)" \
   cargo clippy --workspace --all-targets --all-features -- -D warnings
+stage "cargo doc (broken or ambiguous doc links are errors)" \
+  env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features
 
 # --- Rust tests, inside a D-Bus session with an unlocked gnome-keyring ------------------
 mkdir -p target

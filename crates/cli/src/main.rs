@@ -4,6 +4,10 @@
 //! stdout, messages for people to stderr; secrets are printed only by `token` and `env`.
 //! Failures map to the documented exit codes in [`exit`].
 
+// The argument structs' doc comments are also the `--help` text, where `<https://…>` would
+// print its angle brackets: plain URLs are meant there.
+#![allow(rustdoc::bare_urls)]
+
 mod cli;
 mod commands;
 mod exit;

@@ -85,7 +85,7 @@ pub enum ServiceVerdict {
 /// Classifies a service response. Tapis v3: 401 `TAPIS_SECURITY_JWT_EXPIRED` and 400
 /// `"Invalid Tapis token."` ⇒ [`ServiceVerdict::RefreshAndRetry`]. Agave v2: 401 faults
 /// 900901 / 900903 / 900904 ⇒ [`ServiceVerdict::RefreshAndRetry`]. Other failures go through
-/// [`classify`] (messages are scrubbed of anything shaped like a credential).
+/// [`classify`](fn@classify) (messages are scrubbed of anything shaped like a credential).
 ///
 /// # Example
 /// ```

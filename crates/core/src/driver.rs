@@ -20,7 +20,7 @@
 //! A token whose expiry is unknown (an opaque Agave v2 token from the environment) is handed out
 //! as it is when nothing could renew it or the store is read-only (processes sharing an
 //! environment must not each spend its single-use refresh token); the service's 401 then
-//! decides (see [`crate::authorize`]). In a writable store it counts as expired when it can be
+//! decides (see [`crate::authorize`](mod@crate::authorize)). In a writable store it counts as expired when it can be
 //! renewed.
 
 use std::sync::atomic::{AtomicBool, Ordering};

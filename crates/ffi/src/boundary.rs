@@ -1,7 +1,7 @@
 //! The FFI boundary: panic catching, argument checking and writing the per-call error object.
 //!
-//! Every exported function runs its body inside [`status_call`] (functions returning a
-//! [`tapis_auth_status`]) or [`value_call`] (accessors and `_free` functions). Both catch
+//! Every exported function runs its body inside `status_call` (functions returning a
+//! [`tapis_auth_status`]) or `value_call` (accessors and `_free` functions). Both catch
 //! panics with `catch_unwind`, so a bug in the library becomes `TAPIS_AUTH_ERR_PANIC` (or a
 //! documented default) instead of unwinding into C, Fortran or Go. The crate must therefore
 //! never be built with `panic = "abort"`.

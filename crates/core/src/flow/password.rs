@@ -11,7 +11,7 @@
 //!
 //! Errors: `Invalid username/password combination.` (v3) and `invalid_grant` (v2) ⇒
 //! [`Error::InvalidCredentials`]; `Invalid client credentials: ...` / `invalid_client` ⇒
-//! [`Error::InvalidClient`]; see [`crate::protocol::classify`].
+//! [`Error::InvalidClient`]; see [`crate::protocol::classify`](mod@crate::protocol::classify).
 
 use crate::protocol::{self, v2, v3, Context};
 use crate::{Error, Exchange, Platform, Session, TokenSet};

@@ -2,7 +2,7 @@
 //! headers, the Tapis response envelope, token-response parsing for both dialects, and the
 //! redaction every server message passes through before it may enter an [`Error`].
 //!
-//! Error classification lives in [`classify`] (one function, one place); the per-dialect
+//! Error classification lives in [`classify`](mod@classify) (one function, one place); the per-dialect
 //! details are in [`v3`] (Tapis v3: envelope messages, Java `TAPIS_SECURITY_*` texts, token
 //! envelope) and [`v2`] (Agave v2: WSO2 faults, RFC 6749 errors and token JSON).
 
@@ -295,7 +295,7 @@ pub fn str_field(obj: &Value, names: &[&str]) -> Option<String> {
 }
 
 /// Turns a token-endpoint response into a [`TokenSet`]: a non-2xx status goes through
-/// [`classify`]; a 2xx body is parsed in the platform's dialect ([`v3::parse_token_response`],
+/// [`classify`](fn@classify); a 2xx body is parsed in the platform's dialect ([`v3::parse_token_response`],
 /// [`v2::parse_token_response`]).
 ///
 /// **Clock skew.** Expiry from a JWT `exp` is in the *server's* clock. When the response
