@@ -386,6 +386,22 @@ impl JsonStore {
         })
     }
 
+    /// The session in `profile`'s slot of `cfg`, if there is one.
+    fn slot_session(&self, cfg: &Config, profile: &str) -> Result<Option<Session>, StoreError> {
+        let Some((_, _, ck, ctx)) = cfg.find_slot(profile) else {
+            return Ok(None);
+        };
+        let mut s = self.session_from(&self.config, profile, ctx)?;
+        // A slot agavepy 0.9.5 keyed by client name without writing `client_name`: keep the
+        // name, so that a save lands in the same slot.
+        if let Some(c) = s.as_mut().and_then(|s| s.client.as_mut()) {
+            if c.name.is_none() && ck != "null" && ck != c.id {
+                c.name = Some(ck.to_owned());
+            }
+        }
+        Ok(s)
+    }
+
     /// The session `current` holds, if it is to be shown as its own profile.
     fn current_session(&self, cfg: &Config) -> Result<Option<Session>, StoreError> {
         let name = cfg.file_profile();
@@ -528,56 +544,40 @@ fn shape_error(root: &Map<String, Value>) -> Option<String> {
 
 impl Store for JsonStore {
     fn load(&self, profile: &str) -> Result<Option<Session>, StoreError> {
-        let cfg = self.read_config()?;
-        if let Some((_, _, ck, ctx)) = cfg.find_slot(profile) {
-            let mut s = match self.session_from(&self.config, profile, ctx)? {
-                Some(s) => s,
-                None => return Ok(None),
-            };
-            // A slot agavepy 0.9.5 keyed by client name without writing `client_name`: keep
-            // the name, so that a save lands in the same slot.
-            if let Some(c) = s.client.as_mut() {
-                if c.name.is_none() && ck != "null" && ck != c.id {
-                    c.name = Some(ck.to_owned());
+        let mut cfg = self.read_config()?;
+        if cfg.find(profile).is_none() {
+            if profile == cfg.file_profile() {
+                return self.current_session(&cfg);
+            }
+            return Ok(None);
+        }
+        // The profile mirrored into `current`: newer tokens a v2 tool wrote into `current` only
+        // are adopted below. Read `current` and then `config.json` again. Our writer always
+        // replaces `config.json` before `current`, so with this order a `current` newer than the
+        // `config.json` read after it can only come from another tool; reading in the other
+        // order would graft the next generation's tokens from `current` onto this generation's
+        // `config.json` while a save is under way.
+        let mut current = None;
+        if cfg.meta_str("current_file_profile").as_deref() == Some(profile) {
+            current = self.read_current()?;
+            cfg = self.read_config()?;
+        }
+        let Some(mut s) = self.slot_session(&cfg, profile)? else {
+            return Ok(None);
+        };
+        if let Some(m) = current.filter(|_| s.tenant.platform == Platform::AgaveV2) {
+            if let Ok(Some(c)) = agave::context_to_session(profile, &m) {
+                let same = c.tenant.base_url == s.tenant.base_url
+                    && c.username == s.username
+                    && c.client.as_ref().map(|c| &c.id) == s.client.as_ref().map(|c| &c.id);
+                let newer = c.tokens.as_ref().and_then(|t| t.issued_at)
+                    > s.tokens.as_ref().and_then(|t| t.issued_at);
+                if same && newer {
+                    s.tokens = c.tokens;
                 }
             }
-            // Adopt newer tokens that a v2 tool wrote into `current` only.
-            if s.tenant.platform == Platform::AgaveV2
-                && cfg.meta_str("current_file_profile").as_deref() == Some(profile)
-            {
-                // Read `current` and then `config.json` again. Our writer always replaces
-                // `config.json` before `current`, so with this order a `current` newer than
-                // the `config.json` read after it can only come from another tool; reading in
-                // the other order would graft the next generation's tokens from `current` onto
-                // this generation's `config.json` while a save is under way.
-                let current = self.read_current()?;
-                let cfg = self.read_config()?;
-                let Some(ctx) = cfg.find(profile) else {
-                    return Ok(None);
-                };
-                s = match self.session_from(&self.config, profile, ctx)? {
-                    Some(s) => s,
-                    None => return Ok(None),
-                };
-                if let Some(m) = current {
-                    if let Ok(Some(c)) = agave::context_to_session(profile, &m) {
-                        let same = c.tenant.base_url == s.tenant.base_url
-                            && c.username == s.username
-                            && c.client.as_ref().map(|c| &c.id) == s.client.as_ref().map(|c| &c.id);
-                        let newer = c.tokens.as_ref().and_then(|t| t.issued_at)
-                            > s.tokens.as_ref().and_then(|t| t.issued_at);
-                        if same && newer {
-                            s.tokens = c.tokens;
-                        }
-                    }
-                }
-            }
-            return Ok(Some(s));
         }
-        if profile == cfg.file_profile() {
-            return self.current_session(&cfg);
-        }
-        Ok(None)
+        Ok(Some(s))
     }
 
     fn save(&self, session: &Session) -> Result<(), StoreError> {
@@ -666,10 +666,7 @@ impl Store for JsonStore {
         let _g = self.guard()?;
         let mut cfg = self.read_config()?;
         self.read_current()?;
-        let session = match cfg.find(profile) {
-            Some(ctx) => self.session_from(&self.config, profile, ctx)?,
-            None => None,
-        };
+        let session = self.slot_session(&cfg, profile)?;
         cfg.set_meta("current_profile", Some(profile));
         let v2 = session
             .as_ref()

@@ -453,3 +453,32 @@ fn unusable_record_in_current_is_corrupt_and_kept() {
     s.save(&tapis_auth_storage_sample("a")).unwrap();
     assert_eq!(std::fs::read(d.path().join("current")).unwrap(), bytes);
 }
+
+/// An agavepy 0.9.5 slot (keyed by client name, no `client_name` field) that is also the
+/// session mirrored into `current` keeps its client name on load, so a save after a refresh
+/// lands in the same slot instead of moving it under the client id.
+#[test]
+fn mirrored_agavepy095_slot_keeps_its_key_on_save() {
+    let profile = "agavepy:tacc.prod/testuser/myclient";
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("config.json"),
+        fixture("config_agavepy095.json"),
+    )
+    .unwrap();
+    let s = JsonStore::open(d.path()).unwrap();
+    s.set_current_profile(profile).unwrap();
+    let mut x = s.load(profile).unwrap().expect(profile);
+    assert_eq!(x.client.as_ref().unwrap().name.as_deref(), Some("myclient"));
+    x.tokens.as_mut().unwrap().access_token = tapis_auth_core::Secret::new("rotated-access");
+    s.save(&x).unwrap();
+    let after: Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("config.json")).unwrap()).unwrap();
+    let users = &after["sessions"]["tacc.prod"]["testuser"];
+    assert_eq!(
+        users["myclient"]["access_token"], "rotated-access",
+        "{after}"
+    );
+    assert!(users.get("KEY_myclient").is_none(), "{after}");
+    assert_eq!(s.list().unwrap(), vec![profile.to_string()]);
+}
