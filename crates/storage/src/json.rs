@@ -393,9 +393,11 @@ impl JsonStore {
         };
         let mut s = self.session_from(&self.config, profile, ctx)?;
         // A slot agavepy 0.9.5 keyed by client name without writing `client_name`: keep the
-        // name, so that a save lands in the same slot.
+        // name, so that a save lands in the same slot. Only in slots another tool wrote: ours
+        // record the name, and their key may be `<client id>#<profile>`, which is no name.
+        let foreign = !ctx.contains_key(keys::PROFILE);
         if let Some(c) = s.as_mut().and_then(|s| s.client.as_mut()) {
-            if c.name.is_none() && ck != "null" && ck != c.id {
+            if foreign && c.name.is_none() && ck != "null" && ck != c.id {
                 c.name = Some(ck.to_owned());
             }
         }

@@ -482,3 +482,23 @@ fn mirrored_agavepy095_slot_keeps_its_key_on_save() {
     assert!(users.get("KEY_myclient").is_none(), "{after}");
     assert_eq!(s.list().unwrap(), vec![profile.to_string()]);
 }
+
+/// Two profiles of one unnamed client share a slot key, so the second is stored under
+/// `<client id>#<profile>`; that key is not mistaken for a client name (agavepy 0.9.5's
+/// keying), so the client loads without a name and saving keeps the file as it was.
+#[test]
+fn disambiguated_slot_key_is_not_a_client_name() {
+    let d = tempfile::tempdir().unwrap();
+    let s = JsonStore::open(d.path()).unwrap();
+    s.save(&tapis_auth_storage_sample("p1")).unwrap();
+    s.save(&tapis_auth_storage_sample("p2")).unwrap();
+    let x = s.load("p2").unwrap().unwrap();
+    assert_eq!(x.client.as_ref().unwrap().name, None);
+    let before = std::fs::read(d.path().join("config.json")).unwrap();
+    s.save(&x).unwrap();
+    let after = std::fs::read(d.path().join("config.json")).unwrap();
+    assert_eq!(
+        String::from_utf8(after).unwrap(),
+        String::from_utf8(before).unwrap()
+    );
+}
