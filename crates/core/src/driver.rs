@@ -186,7 +186,7 @@ impl TokenManager {
     pub fn session(&self) -> Result<Session, Error> {
         let mut state = self.lock_state();
         if state.is_none() || self.store.is_writable() {
-            if let Some(s) = self.store.load(&self.config.profile)? {
+            if let Some(s) = self.load(&state)? {
                 self.adopt(&mut state, s);
             }
         }
@@ -248,6 +248,22 @@ impl TokenManager {
                 self.store.describe()
             ),
         }
+    }
+
+    /// Loads the profile from the store. Stores never hold a password, so one held in memory
+    /// (explicit arguments, the environment) is carried over to the loaded session when it
+    /// belongs to the same user on the same tenant: adopting the store's copy must not lose it.
+    fn load(&self, state: &Option<Session>) -> Result<Option<Session>, Error> {
+        let mut loaded = self.store.load(&self.config.profile)?;
+        if let (Some(s), Some(held)) = (loaded.as_mut(), state.as_ref()) {
+            if s.password.is_none()
+                && s.username == held.username
+                && s.tenant.base_url == held.tenant.base_url
+            {
+                s.password = held.password.clone();
+            }
+        }
+        Ok(loaded)
     }
 
     fn adopt(&self, state: &mut Option<Session>, session: Session) {
@@ -328,7 +344,7 @@ impl TokenManager {
 
         // Another process may have refreshed: a cheap read before taking the file lock.
         if self.store.is_writable() {
-            if let Some(s) = self.store.load(&self.config.profile)? {
+            if let Some(s) = self.load(&state)? {
                 if self.satisfies(&s, now, need, rejected) {
                     let t = s.tokens.clone().expect("satisfies() checked tokens");
                     self.adopt(&mut state, s);
@@ -340,7 +356,7 @@ impl TokenManager {
         let _lock = self.store.lock(&self.config.profile)?;
         // The decisive read, under the cross-process lock.
         let mut session = if self.store.is_writable() {
-            match self.store.load(&self.config.profile)? {
+            match self.load(&state)? {
                 // The store lags behind memory after a failed save: its refresh token may
                 // already be spent, so refresh from memory unless the store has since been
                 // given tokens good enough to use.
@@ -362,10 +378,6 @@ impl TokenManager {
                     .ok_or_else(|| self.no_session())?,
             }
         };
-        // A password held in memory (environment) survives a re-load from a file store.
-        if session.password.is_none() {
-            session.password = state.as_ref().and_then(|s| s.password.clone());
-        }
         let now = self.clock.now();
         if self.satisfies(&session, now, need, rejected) {
             let t = session.tokens.clone().expect("satisfies() checked tokens");

@@ -426,3 +426,37 @@ fn unknown_expiry_without_renewal_is_handed_out() {
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 2);
     assert_eq!(m.access_token(600).unwrap(), t.access_token);
 }
+
+/// A password held in memory (explicit arguments persisted to a file store) survives adopting
+/// the store's copy of the session, which never holds one: the password grant stays available.
+#[test]
+fn password_in_memory_survives_adopting_the_stored_session() {
+    let clock = Arc::new(FakeClock(AtomicI64::new(1_000)));
+    let server = Arc::new(FakeServer::new(clock.clone(), 14_400));
+    let store = Arc::new(MemStore::default());
+    // Another process refreshed: the store holds a fresher token, no refresh token.
+    let mut stored = session(50_000);
+    stored.tokens.as_mut().unwrap().refresh_token = None;
+    store.save(&stored).unwrap();
+    let mut explicit = session(1_010);
+    explicit.tokens.as_mut().unwrap().refresh_token = None;
+    explicit.password = Some(Secret::new("pw-in-memory"));
+    let m = TokenManager::with_session(
+        store.clone(),
+        server.clone(),
+        clock.clone(),
+        TokenManagerConfig::default(),
+        explicit,
+    );
+    // The stale explicit token is replaced by the store's fresher one.
+    assert_eq!(
+        m.access_token(60).unwrap(),
+        stored.tokens.as_ref().unwrap().access_token
+    );
+    assert!(m.session().unwrap().password.is_some());
+    // When that one expires, the password grant renews it.
+    clock.0.store(60_000, Ordering::SeqCst);
+    let t = m.access_token(60).unwrap();
+    assert!(t.expose().starts_with("ey"));
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
+}
