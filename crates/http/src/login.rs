@@ -40,20 +40,7 @@ impl AuthSession {
                 BaseUrl::parse(&format!("https://{}.tapis.io", id.to_ascii_lowercase()))?
             }
             (None, Some(id)) => {
-                // Agave v2: look the tenant up in the tenants listing.
-                let listing = o
-                    .tenants_url
-                    .clone()
-                    .or_else(|| std::env::var("TAPIS_TENANTS_URL").ok())
-                    .unwrap_or_else(|| tenants::DEFAULT_V2_TENANTS_URL.to_owned());
-                let all = drive(
-                    &mut tenants::list_tenants(&listing, Platform::AgaveV2)?,
-                    self.clock(),
-                    self.transport(),
-                )?;
-                return tenants::resolve(&all, id).cloned().ok_or_else(|| {
-                    Error::Config(format!("no Agave v2 tenant {id:?} at {listing}"))
-                });
+                return crate::session::find_v2_tenant(o, id, self.transport(), self.clock());
             }
             (None, None) => {
                 return Err(Error::Config(

@@ -382,16 +382,44 @@ pub fn list_tenants(
 ) -> Result<Vec<Tenant>, Error> {
     let url = match platform {
         Platform::TapisV3 => base_url.to_string(),
-        Platform::AgaveV2 => tenants_url
-            .map(str::to_owned)
-            .or_else(|| std::env::var("TAPIS_TENANTS_URL").ok())
-            .unwrap_or_else(|| base_url.join("/tenants")),
+        Platform::AgaveV2 => {
+            v2_tenants_url(tenants_url).unwrap_or_else(|| base_url.join("/tenants"))
+        }
     };
     drive(
         &mut tenants::list_tenants(&url, platform)?,
         clock,
         transport,
     )
+}
+
+/// Where Agave v2 tenants are listed: `configured` (the option), else `TAPIS_TENANTS_URL`.
+fn v2_tenants_url(configured: Option<&str>) -> Option<String> {
+    configured
+        .map(str::to_owned)
+        .or_else(|| std::env::var("TAPIS_TENANTS_URL").ok())
+}
+
+/// Looks the Agave v2 tenant `id` up in the tenants listing named by the options
+/// ([`Options::tenants_url`], else `TAPIS_TENANTS_URL`, else TACC's). One request.
+pub(crate) fn find_v2_tenant(
+    o: &Options,
+    id: &str,
+    transport: &HttpTransport,
+    clock: &dyn Clock,
+) -> Result<Tenant, Error> {
+    let listing = v2_tenants_url(o.tenants_url.as_deref())
+        .unwrap_or_else(|| tenants::DEFAULT_V2_TENANTS_URL.to_owned());
+    let all = drive(
+        &mut tenants::list_tenants(&listing, Platform::AgaveV2)?,
+        clock,
+        transport,
+    )?;
+    tenants::resolve(&all, id).cloned().ok_or_else(|| {
+        Error::Config(format!(
+            "no Agave v2 tenant {id:?} at {listing}; give the tenant's base URL instead"
+        ))
+    })
 }
 
 /// The tenant named by explicit options: the base URL when given; else the tenant id —
@@ -405,23 +433,7 @@ fn explicit_tenant(
     let base = match (&o.base_url, &o.tenant_id) {
         (Some(url), _) => BaseUrl::parse(url)?,
         (None, Some(id)) if o.platform == Some(Platform::AgaveV2) => {
-            let listing = o
-                .tenants_url
-                .clone()
-                .or_else(|| std::env::var("TAPIS_TENANTS_URL").ok())
-                .unwrap_or_else(|| tenants::DEFAULT_V2_TENANTS_URL.to_owned());
-            let all = drive(
-                &mut tenants::list_tenants(&listing, Platform::AgaveV2)?,
-                clock,
-                transport,
-            )?;
-            let mut tenant = tenants::resolve(&all, id).cloned().ok_or_else(|| {
-                Error::Config(format!(
-                    "no Agave v2 tenant {id:?} at {listing}; give the tenant's base URL instead"
-                ))
-            })?;
-            tenant.platform = Platform::AgaveV2;
-            return Ok(tenant);
+            return find_v2_tenant(o, id, transport, clock);
         }
         (None, Some(id)) => {
             BaseUrl::parse(&format!("https://{}.tapis.io", id.to_ascii_lowercase()))?

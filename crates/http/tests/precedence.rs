@@ -316,6 +316,44 @@ fn a_tenant_id_with_credentials_and_no_base_url_is_the_explicit_source() {
 }
 
 #[test]
+fn login_and_restore_look_v2_tenant_ids_up_alike() {
+    // One lookup for both: the listing from TAPIS_TENANTS_URL when no option names it, the
+    // same tenant found, the same error for a tenant the listing lacks.
+    let env = Env::lock();
+    let w = world();
+    env.set(&[("TAPIS_TENANTS_URL", &format!("{}/tenants", w.srv.url()))]);
+    let options = |id: &str| Options {
+        tenant_id: Some(id.into()),
+        platform: Some(Platform::AgaveV2),
+        username: Some("explicituser".into()),
+        password: Some(Secret::new("explicitpass")),
+        ..restore_options(w.dir.path())
+    };
+
+    let t = AuthSession::open(options("TEST.v2"))
+        .unwrap()
+        .resolve_tenant()
+        .unwrap();
+    assert_eq!(t.platform, Platform::AgaveV2);
+    assert_eq!(t.id.as_deref(), Some("test.v2"));
+    assert_eq!(t.base_url, BaseUrl::parse(w.srv.url()).unwrap());
+    let who = AuthSession::restore(options("TEST.v2"))
+        .unwrap()
+        .whoami()
+        .unwrap();
+    assert_eq!(who.base_url, t.base_url.to_string());
+
+    let login = AuthSession::open(options("nosuch.v2"))
+        .unwrap()
+        .resolve_tenant()
+        .unwrap_err();
+    let restore = AuthSession::restore(options("nosuch.v2")).unwrap_err();
+    assert!(matches!(login, Error::Config(_)), "{login:?}");
+    assert_eq!(login.to_string(), restore.to_string());
+    assert!(login.to_string().contains("base URL"), "{login}");
+}
+
+#[test]
 fn a_password_without_a_tenant_is_lent_to_the_stored_session() {
     // How Agave v2 clients are managed (`tapis-auth clients` does this): the stored session
     // plus the password, which is never stored.
