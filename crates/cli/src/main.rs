@@ -176,10 +176,13 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
 /// The arguments of the hot path: `token [--min-valid N]`, optionally with `--cache-dir`,
 /// `--store` and `--profile` before or after `token` (each as `--flag VALUE` or `--flag=VALUE`),
 /// recognised without building the clap parser (which costs about a third of a millisecond and
-/// half a megabyte per process). Anything else, including a malformed value or a repeated flag,
-/// goes through clap as usual. Returns `min_valid` and the global settings.
+/// half a megabyte per process). Anything else, including a malformed, empty or dash-led value
+/// or a repeated flag, goes through clap as usual. Returns `min_valid` and the global settings.
 fn fast_token() -> Option<(i64, Global)> {
-    fast_token_from(std::env::args_os().skip(1), fast_global()?)
+    fast_token_from(
+        std::env::args_os().skip(1),
+        fast_global(|k| std::env::var_os(k))?,
+    )
 }
 
 /// [`fast_token`] over given arguments (without the program name) and environment settings.
@@ -200,9 +203,14 @@ fn fast_token_from(
             Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
             _ => (arg, None),
         };
-        let mut value = || match &inline {
-            Some(v) => Some(v.clone()),
-            None => args.next()?.into_string().ok(),
+        // clap reads a separate value that starts with `-` as a flag, and keeps an empty one
+        // (`--profile=`) or rejects it (`--cache-dir=`): leave both to clap.
+        let mut value = || {
+            let v = match &inline {
+                Some(v) => v.clone(),
+                None => args.next()?.into_string().ok()?,
+            };
+            (!v.is_empty() && (inline.is_some() || !v.starts_with('-'))).then_some(v)
         };
         let once = |seen: &mut bool| (!std::mem::replace(seen, true)).then_some(());
         match flag.as_str() {
@@ -211,7 +219,7 @@ fn fast_token_from(
             }
             "--cache-dir" => {
                 once(&mut seen_dir)?;
-                g.cache_dir = Some(PathBuf::from(value()?).filter_empty()?);
+                g.cache_dir = Some(PathBuf::from(value()?));
             }
             "--store" => {
                 once(&mut seen_store)?;
@@ -219,7 +227,7 @@ fn fast_token_from(
             }
             "--profile" => {
                 once(&mut seen_profile)?;
-                g.profile = Some(value()?).filter(|p| !p.is_empty());
+                g.profile = Some(value()?);
             }
             _ => return None,
         }
@@ -227,46 +235,39 @@ fn fast_token_from(
     seen_token.then_some((min_valid.unwrap_or(0), g))
 }
 
-/// An empty path is no path (clap would reject it).
-trait FilterEmpty: Sized {
-    fn filter_empty(self) -> Option<Self>;
-}
-impl FilterEmpty for PathBuf {
-    fn filter_empty(self) -> Option<Self> {
-        (!self.as_os_str().is_empty()).then_some(self)
-    }
-}
-
-/// The global settings of the hot path, from the environment only (as clap would read them).
-/// `None` (use clap) when a setting that changes `token`'s behaviour comes from the environment
-/// in a form only clap interprets.
-fn fast_global() -> Option<Global> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    // Settings only clap interprets (and validates): let clap handle the whole command line.
+/// The global settings of the hot path, from the environment only (`var` looks a variable up),
+/// as clap would read them. `None` (use clap) when a setting that changes `token`'s behaviour
+/// comes from the environment in a form only clap interprets, or any of them is empty (clap
+/// rejects an empty store, directory, file or timeout, and keeps an empty profile name).
+fn fast_global(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<Global> {
+    let var = |k: &str| match var(k) {
+        Some(v) if v.is_empty() => Err(()),
+        v => Ok(v),
+    };
     for k in [
         "TAPIS_AUTH_INSECURE_HTTP",
         "TAPIS_AUTH_TIMEOUT",
         "TAPIS_AUTH_CONNECT_TIMEOUT",
     ] {
-        if var(k).is_some() {
+        if var(k) != Ok(None) {
             return None;
         }
     }
-    let store = match var("TAPIS_AUTH_STORE") {
+    let store = match var("TAPIS_AUTH_STORE").ok()? {
         None => StoreArg::Json,
         Some(v) => <StoreArg as clap::ValueEnum>::from_str(v.to_str()?, false).ok()?,
     };
     Some(Global {
         store,
-        cache_dir: var("TAPIS_CACHE_DIR").map(PathBuf::from),
-        profile: match var("TAPIS_AUTH_PROFILE") {
+        cache_dir: var("TAPIS_CACHE_DIR").ok()?.map(PathBuf::from),
+        profile: match var("TAPIS_AUTH_PROFILE").ok()? {
             Some(p) => Some(p.into_string().ok()?),
             None => None,
         },
         json: false,
         quiet: false,
         verbose: 0,
-        ca_file: var("TAPIS_AUTH_CA_FILE").map(PathBuf::from),
+        ca_file: var("TAPIS_AUTH_CA_FILE").ok()?.map(PathBuf::from),
         insecure_http: false,
         connect_timeout: None,
         timeout: None,
@@ -355,6 +356,78 @@ mod tests {
         let (m, g) = fast("token --profile=p --min-valid=5 --cache-dir=/x").unwrap();
         assert_eq!((m, g.profile.as_deref()), (5, Some("p")));
         assert_eq!(g.cache_dir.unwrap(), PathBuf::from("/x"));
+    }
+
+    /// Whatever the fast path takes, clap parses to the same command and settings.
+    #[test]
+    fn fast_path_agrees_with_clap() {
+        let cases: &[&[&str]] = &[
+            &["token"],
+            &["token", "--min-valid", "300"],
+            &["token", "--min-valid=+7"],
+            &["token", "--min-valid=-5"],
+            &["token", "--min-valid", "-5"],
+            &["--profile", "token", "token"],
+            &["token", "--profile", "token"],
+            &["token", "--profile="],
+            &["token", "--profile", ""],
+            &["token", "--profile", "-v"],
+            &["token", "--profile=-v"],
+            &["token", "--profile=a=b"],
+            &["token", "--cache-dir", "-"],
+            &["token", "--cache-dir=-d"],
+            &["--store=sqlite", "token", "--cache-dir", "/d"],
+            &["token", "--store", "Sqlite"],
+        ];
+        let mut taken = 0;
+        for args in cases {
+            let argv = || std::iter::once("tapis-auth").chain(args.iter().copied());
+            let base = Cli::try_parse_from(["tapis-auth", "token"]).unwrap().global;
+            let Some((m, g)) = fast_token_from(args.iter().map(Into::into), base) else {
+                continue;
+            };
+            taken += 1;
+            let cli = Cli::try_parse_from(argv())
+                .unwrap_or_else(|e| panic!("{args:?}: fast path took what clap rejects: {e}"));
+            let Command::Token(t) = cli.command else {
+                panic!("{args:?}: clap saw another command")
+            };
+            let c = cli.global;
+            assert_eq!(
+                (m, g.store, g.cache_dir, g.profile),
+                (t.min_valid, c.store, c.cache_dir, c.profile),
+                "{args:?}"
+            );
+        }
+        assert!(taken >= 8, "only {taken} cases took the fast path");
+    }
+
+    #[test]
+    fn fast_global_leaves_empty_and_clap_only_settings_to_clap() {
+        let with =
+            |k: &'static str, v: &'static str| fast_global(move |q| (q == k).then(|| v.into()));
+        assert!(fast_global(|_| None).is_some());
+        let g = with("TAPIS_AUTH_PROFILE", "p").unwrap();
+        assert_eq!(g.profile.as_deref(), Some("p"));
+        assert!(matches!(
+            with("TAPIS_AUTH_STORE", "sqlite").map(|g| g.store),
+            Some(StoreArg::Sqlite)
+        ));
+        for k in [
+            "TAPIS_AUTH_STORE",
+            "TAPIS_CACHE_DIR",
+            "TAPIS_AUTH_PROFILE",
+            "TAPIS_AUTH_CA_FILE",
+            "TAPIS_AUTH_INSECURE_HTTP",
+            "TAPIS_AUTH_TIMEOUT",
+            "TAPIS_AUTH_CONNECT_TIMEOUT",
+        ] {
+            assert!(with(k, "").is_none(), "{k} empty took the fast path");
+        }
+        for k in ["TAPIS_AUTH_TIMEOUT", "TAPIS_AUTH_INSECURE_HTTP"] {
+            assert!(with(k, "1").is_none(), "{k} took the fast path");
+        }
+        assert!(with("TAPIS_AUTH_STORE", "bogus").is_none());
     }
 
     #[test]
