@@ -53,20 +53,33 @@ pub(crate) fn read_private(
     warnings: &Warnings,
 ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, StoreError> {
     use std::io::Read;
-    let mut f = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io("read", path, e)),
+    let Some((mut f, m)) = open_private(path, "read", warnings)? else {
+        return Ok(None);
     };
-    let m = f.metadata().map_err(|e| io("stat", path, e))?;
-    if m.permissions().mode() & 0o077 != 0 {
-        tighten(&f, path, &m, warnings);
-    }
     // Room for the whole file up front, so that growing never leaves an unwiped copy behind
     // (unless the file grows while being read).
     let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(m.len() as usize + 1));
     f.read_to_end(&mut bytes).map_err(|e| io("read", path, e))?;
     Ok(Some(bytes))
+}
+
+/// Opens `path` for reading (`Ok(None)` when it does not exist) and, when others can read it,
+/// makes it 0600 if it is ours ([`tighten`]). `action` names the open in an error.
+fn open_private(
+    path: &Path,
+    action: &'static str,
+    warnings: &Warnings,
+) -> Result<Option<(File, std::fs::Metadata)>, StoreError> {
+    let f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(action, path, e)),
+    };
+    let m = f.metadata().map_err(|e| io("stat", path, e))?;
+    if m.permissions().mode() & 0o077 != 0 {
+        tighten(&f, path, &m, warnings);
+    }
+    Ok(Some((f, m)))
 }
 
 /// Makes the open file `f` at `path` 0600 when it is ours, reporting what was done (or that it
@@ -182,16 +195,7 @@ pub(crate) fn not_a_dir(dir: &Path) -> StoreError {
 /// Makes a data file that others can read private (0600) in place, reporting it once. For files
 /// rewritten in place (the SQLite database) rather than replaced by [`atomic_write`].
 pub(crate) fn tighten_file_mode(path: &Path, warnings: &Warnings) -> Result<(), StoreError> {
-    let f = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(io("open", path, e)),
-    };
-    let m = f.metadata().map_err(|e| io("stat", path, e))?;
-    if m.permissions().mode() & 0o077 != 0 {
-        tighten(&f, path, &m, warnings);
-    }
-    Ok(())
+    open_private(path, "open", warnings).map(drop)
 }
 
 /// Atomically and durably replaces `path` with `bytes`: a temp file in the same directory
