@@ -268,12 +268,17 @@ impl TokenManager {
 
     fn adopt(&self, state: &mut Option<Session>, session: Session) {
         let cached = session.tokens.as_ref().and_then(|t| {
-            t.expires_at.map(|e| {
-                Arc::new(Cached {
-                    token: t.access_token.clone(),
-                    expires_at: e,
-                })
-            })
+            let expires_at = match t.expires_at {
+                Some(e) => e,
+                // Handed out whatever validity is asked for (see `satisfies`), and it stays so
+                // until the session is replaced: serve it from the hot path too.
+                None if self.hands_out_as_is(&session, self.clock.now()) => UnixTime(i64::MAX),
+                None => return None,
+            };
+            Some(Arc::new(Cached {
+                token: t.access_token.clone(),
+                expires_at,
+            }))
         });
         self.cache.store(cached);
         *state = Some(session);
@@ -298,13 +303,19 @@ impl TokenManager {
             // store is read-only: every process sharing that environment would otherwise
             // spend the same single-use refresh token at its first call. The service's
             // verdict on it (a 401, then `refresh(Some(token))`), not a guess, decides.
-            None => {
-                t.is_valid_for(now, need)
-                    || (t.expires_at.is_none()
-                        && !t.access_token.expose().is_empty()
-                        && (!self.store.is_writable() || !self.renewable(session, now)))
-            }
+            None => t.is_valid_for(now, need) || self.hands_out_as_is(session, now),
         }
+    }
+
+    /// Whether `session` holds a token of unknown expiry that is handed out as it is: nothing
+    /// could renew it, or the store is read-only. Once true it stays true until the session is
+    /// replaced (renewal only ever becomes impossible as time passes).
+    fn hands_out_as_is(&self, session: &Session, now: UnixTime) -> bool {
+        session
+            .tokens
+            .as_ref()
+            .is_some_and(|t| t.expires_at.is_none() && !t.access_token.is_empty())
+            && (!self.store.is_writable() || !self.renewable(session, now))
     }
 
     /// Whether new tokens could be obtained for `session` without a person: a refresh token

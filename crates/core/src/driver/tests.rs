@@ -460,3 +460,52 @@ fn password_in_memory_survives_adopting_the_stored_session() {
     assert!(t.expose().starts_with("ey"));
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
 }
+
+/// A token of unknown expiry that is handed out as it is (read-only store) is served by the hot
+/// path: one clock read, no lock, like any other valid cached token.
+#[test]
+fn unknown_expiry_handed_out_as_is_takes_the_hot_path() {
+    struct CountingClock(AtomicUsize);
+    impl Clock for CountingClock {
+        fn now(&self) -> UnixTime {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            UnixTime(1_000)
+        }
+    }
+    let clock = Arc::new(CountingClock(AtomicUsize::new(0)));
+    let server = Arc::new(FakeServer::new(
+        Arc::new(FakeClock(AtomicI64::new(1_000))),
+        14_400,
+    ));
+    let mut s = session(0);
+    s.tokens = Some(TokenSet::new(
+        UnixTime(0),
+        Secret::new("b9ffb4ed-opaque"),
+        Some(Secret::new("refresh-0")),
+        None,
+    ));
+    let ro = Arc::new(MemStore::default());
+    ro.save(&s).unwrap();
+    ro.read_only.store(true, Ordering::SeqCst);
+    let m = TokenManager::new(
+        ro,
+        server.clone(),
+        clock.clone(),
+        TokenManagerConfig::default(),
+    );
+    assert_eq!(m.access_token(600).unwrap().expose(), "b9ffb4ed-opaque");
+    let before = clock.0.load(Ordering::SeqCst);
+    for _ in 0..3 {
+        assert_eq!(m.access_token(600).unwrap().expose(), "b9ffb4ed-opaque");
+    }
+    assert_eq!(
+        clock.0.load(Ordering::SeqCst) - before,
+        3,
+        "one clock read per call"
+    );
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
+    // Once a service rejects it, it is refreshed, and the new token is served as usual.
+    let t = m.refresh(Some(&Secret::new("b9ffb4ed-opaque"))).unwrap();
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
+    assert_eq!(m.access_token(600).unwrap(), t.access_token);
+}
