@@ -161,9 +161,15 @@ impl HttpTransport {
 
     fn check_scheme(&self, url: &str) -> Result<(), TransportError> {
         let parsed = url::Url::parse(url).map_err(|e| {
+            // Echoed only when it cannot carry credentials (`user:password@`) or a query.
+            let shown = if url.contains(['@', '?', '#']) {
+                "(not shown: it holds credentials or a query)".to_owned()
+            } else {
+                format!("{url:?}")
+            };
             TransportError::new(
                 TransportErrorKind::Other,
-                format!("invalid URL {url:?}: {e}"),
+                format!("invalid URL {shown}: {e}"),
             )
         })?;
         match parsed.scheme() {
@@ -682,6 +688,28 @@ mod tests {
             ..Default::default()
         });
         assert!(open.check_scheme("http://example.org/").is_ok());
+    }
+
+    #[test]
+    fn an_invalid_url_is_never_echoed_with_credentials_or_query() {
+        let t = HttpTransport::default();
+        for url in [
+            "https://alice:s3cret@tacc.tapis.io:99999/v3/tenants",
+            "https://tacc.tapis.io:99999/v3/tenants?token=s3cret",
+        ] {
+            let e = t
+                .send(&HttpRequest::new(Method::Get, url, Replay::Safe))
+                .unwrap_err();
+            assert_eq!(e.kind, TransportErrorKind::Other);
+            assert!(e.message.contains("invalid URL"), "{}", e.message);
+            assert!(!e.message.contains("s3cret"), "{}", e.message);
+        }
+        let e = t.check_scheme("https://tacc.tapis.io:99999/x").unwrap_err();
+        assert!(
+            e.message.contains("\"https://tacc.tapis.io:99999/x\""),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
