@@ -17,7 +17,7 @@ use crate::boundary::{handle_ref, non_null, status_call, value_call, write_out, 
 use crate::error::{tapis_auth_error, FfiError};
 use crate::options::tapis_auth_options;
 use crate::status::tapis_auth_status;
-use crate::strings::owned_c_string;
+use crate::strings::{check_no_nul, owned_c_string};
 
 /// A session handle. Opaque; created by `tapis_auth_session_restore` or
 /// `tapis_auth_session_open`, freed with `tapis_auth_session_free`. Thread-safe.
@@ -176,12 +176,7 @@ pub extern "C" fn tapis_auth_access_token_buf(
             let need = t.len() + 1;
             // SAFETY: `needed` is non-NULL (checked) and writable (contract).
             unsafe { write_out(needed, need) };
-            if t.as_bytes().contains(&0) {
-                return Err(FfiError::new(
-                    tapis_auth_status::TAPIS_AUTH_ERR_MALFORMED_RESPONSE,
-                    "the access token contains a NUL byte",
-                ));
-            }
+            check_no_nul(t, "access token")?;
             if buf_len < need {
                 return Err(FfiError::new(
                     tapis_auth_status::TAPIS_AUTH_ERR_BUFFER_TOO_SMALL,
