@@ -247,6 +247,13 @@ fn slot_is(tk: &str, uk: &str, ck: &str, c: &Map<String, Value>, profile: &str) 
     }
 }
 
+/// Whether two sessions are the same login: base URL, user and client id.
+fn same_login(a: &Session, b: &Session) -> bool {
+    a.tenant.base_url == b.tenant.base_url
+        && a.username == b.username
+        && a.client.as_ref().map(|c| &c.id) == b.client.as_ref().map(|c| &c.id)
+}
+
 fn slot_key(v: Option<&str>) -> String {
     match v {
         Some(s) if !s.is_empty() => s.to_string(),
@@ -569,12 +576,9 @@ impl Store for JsonStore {
         };
         if let Some(m) = current.filter(|_| s.tenant.platform == Platform::AgaveV2) {
             if let Ok(Some(c)) = agave::context_to_session(profile, &m) {
-                let same = c.tenant.base_url == s.tenant.base_url
-                    && c.username == s.username
-                    && c.client.as_ref().map(|c| &c.id) == s.client.as_ref().map(|c| &c.id);
                 let newer = c.tokens.as_ref().and_then(|t| t.issued_at)
                     > s.tokens.as_ref().and_then(|t| t.issued_at);
-                if same && newer {
+                if same_login(&c, &s) && newer {
                     s.tokens = c.tokens;
                 }
             }
@@ -614,25 +618,40 @@ impl Store for JsonStore {
         let mut cfg = self.read_config()?;
         // Refuse while `current` is corrupt: it may be removed below, and a corrupt file is
         // never deleted by the library.
-        self.read_current()?;
+        let current = self.read_current()?;
         let from_current = cfg.find(profile).is_none()
             && profile == cfg.file_profile()
             && self.current_session(&cfg)?.is_some();
-        let removed = !cfg.remove(profile).is_empty();
+        let removed = cfg.remove(profile);
         let mirrored = cfg.meta_str("current_file_profile").as_deref() == Some(profile);
-        if !removed && !from_current {
+        if removed.is_empty() && !from_current {
             return Ok(false);
         }
+        // `current` goes too only while it still holds this profile's login: a v2 tool may
+        // have written another one there since, kept nowhere else.
+        let in_current = from_current
+            || (mirrored
+                && current.is_some_and(|m| {
+                    let login = |c: &Map<String, Value>| {
+                        agave::context_to_session(profile, c).ok().flatten()
+                    };
+                    login(&m).is_some_and(|cur| {
+                        removed
+                            .iter()
+                            .filter_map(|(_, _, _, c)| login(c))
+                            .any(|s| same_login(&s, &cur))
+                    })
+                }));
         if mirrored {
             cfg.set_meta("current_file_profile", None);
         }
         if cfg.meta_str("current_profile").as_deref() == Some(profile) {
             cfg.set_meta("current_profile", None);
         }
-        if removed || mirrored {
+        if !removed.is_empty() || mirrored {
             self.write_config(&cfg)?;
         }
-        if (mirrored || from_current) && self.current.exists() {
+        if in_current && self.current.exists() {
             std::fs::remove_file(&self.current)
                 .map_err(|e| fsutil::io("remove", &self.current, e))?;
             fsutil::sync_dir(&self.dir)?;

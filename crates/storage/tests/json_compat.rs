@@ -502,3 +502,29 @@ fn disambiguated_slot_key_is_not_a_client_name() {
         String::from_utf8(before).unwrap()
     );
 }
+
+/// Deleting the profile mirrored into `current` removes `current` only while it still holds
+/// that session: a v2 tool (the bash CLI, agavepy) may have written another login there since,
+/// which `current` alone keeps.
+#[test]
+fn delete_keeps_a_current_another_tool_rewrote() {
+    let d = tempfile::tempdir().unwrap();
+    let s = JsonStore::open(d.path()).unwrap();
+    // While it still holds the deleted session (tokens refreshed by agavepy, say), `current`
+    // goes with it.
+    s.save(&v2_sample("v2")).unwrap();
+    let mut v: Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("current")).unwrap()).unwrap();
+    v["access_token"] = "access2".into();
+    std::fs::write(d.path().join("current"), serde_json::to_vec(&v).unwrap()).unwrap();
+    assert!(s.delete("v2").unwrap());
+    assert!(!d.path().join("current").exists());
+    assert!(s.list().unwrap().is_empty());
+    // Another login in `current` stays, as the profile it now is.
+    s.save(&v2_sample("v2")).unwrap();
+    let other = fixture("current_bash_cli.json");
+    std::fs::write(d.path().join("current"), &other).unwrap();
+    assert!(s.delete("v2").unwrap());
+    assert_eq!(std::fs::read(d.path().join("current")).unwrap(), other);
+    assert_eq!(s.list().unwrap(), vec!["default".to_string()]);
+}
