@@ -416,8 +416,17 @@ pub(crate) fn find_v2_tenant(
         transport,
     )?;
     tenants::resolve(&all, id).cloned().ok_or_else(|| {
+        // The listing was fetched, so it parses; named without `user:password@` or query.
+        let shown = url::Url::parse(&listing)
+            .map(|mut u| {
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.set_query(None);
+                u.to_string()
+            })
+            .unwrap_or_default();
         Error::Config(format!(
-            "no Agave v2 tenant {id:?} at {listing}; give the tenant's base URL instead"
+            "no Agave v2 tenant {id:?} at {shown}; give the tenant's base URL instead"
         ))
     })
 }

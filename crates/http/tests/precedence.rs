@@ -351,6 +351,18 @@ fn login_and_restore_look_v2_tenant_ids_up_alike() {
     assert!(matches!(login, Error::Config(_)), "{login:?}");
     assert_eq!(login.to_string(), restore.to_string());
     assert!(login.to_string().contains("base URL"), "{login}");
+
+    // A listing URL with credentials or a query: the error names it without them.
+    let with_secrets = w.srv.url().replacen("://", "://alice:s3cret@", 1) + "/tenants?key=s3cret";
+    let e = AuthSession::open(Options {
+        tenants_url: Some(with_secrets),
+        ..options("nosuch.v2")
+    })
+    .unwrap()
+    .resolve_tenant()
+    .unwrap_err();
+    assert!(e.to_string().contains("/tenants"), "{e}");
+    assert!(!e.to_string().contains("s3cret"), "{e}");
 }
 
 #[test]
