@@ -70,10 +70,7 @@ fn router(app: Arc<App>) -> Router {
             "/clients/v2/",
             get(v2::list_clients).post(v2::create_client),
         )
-        .route(
-            "/clients/v2/{name}",
-            get(v2::get_client).delete(v2::delete_client),
-        )
+        .route("/clients/v2/{name}", get(v2::client).delete(v2::client))
         .route("/token", post(v2::token))
         .route("/revoke", post(v2::revoke))
         .route("/profiles/v2/me", get(v2::profile_me))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
@@ -144,34 +144,10 @@ pub async fn list_clients(State(app): State<Arc<App>>, headers: HeaderMap) -> Re
     .await
 }
 
-/// `GET /clients/v2/{name}`.
-pub async fn get_client(
+/// `GET` and `DELETE /clients/v2/{name}`: one of the user's own clients, shown or removed.
+pub async fn client(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Response {
-    guarded(&app, "v2.client", None, async {
-        let user = match user_basic(&app, &headers) {
-            Ok(u) => u,
-            Err(r) => return r,
-        };
-        let st = app.st();
-        match st.v2_clients.get(&name).filter(|c| c.owner == user) {
-            Some(c) => v2_env(200, true, client_json(&app, c, false), ""),
-            None => v2_env(
-                404,
-                false,
-                Value::Null,
-                &format!("No client found matching {name}"),
-            ),
-        }
-    })
-    .await
-}
-
-/// `DELETE /clients/v2/{name}`.
-pub async fn delete_client(
-    State(app): State<Arc<App>>,
+    method: Method,
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
@@ -181,16 +157,19 @@ pub async fn delete_client(
             Err(r) => return r,
         };
         let mut st = app.st();
-        if st.v2_clients.get(&name).is_some_and(|c| c.owner == user) {
-            st.v2_clients.remove(&name);
-            v2_env(200, true, Value::Null, "Client removed successfully.")
-        } else {
-            v2_env(
+        let Some(c) = st.v2_clients.get(&name).filter(|c| c.owner == user) else {
+            return v2_env(
                 404,
                 false,
                 Value::Null,
                 &format!("No client found matching {name}"),
-            )
+            );
+        };
+        if method == Method::DELETE {
+            st.v2_clients.remove(&name);
+            v2_env(200, true, Value::Null, "Client removed successfully.")
+        } else {
+            v2_env(200, true, client_json(&app, c, false), "")
         }
     })
     .await

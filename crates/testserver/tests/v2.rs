@@ -188,12 +188,22 @@ fn clients_json_and_form() {
             .basic_auth(U, Some(P)),
     );
     assert_eq!((st, v["result"]["name"].as_str()), (200, Some("cli1")));
+    assert!(v["result"].get("consumerSecret").is_none(), "{v}");
+    // Another user neither sees nor removes it.
+    s.add_user("other", "otherpass");
+    let cli1 = format!("{}/clients/v2/cli1", s.url());
+    let (st, _, _) = send(http().get(&cli1).basic_auth("other", Some("otherpass")));
+    assert_eq!(st, 404);
+    let (st, _, _) = send(http().delete(&cli1).basic_auth("other", Some("otherpass")));
+    assert_eq!(st, 404);
     let (st, _, _) = send(
         http()
             .delete(format!("{}/clients/v2/cli1", s.url()))
             .basic_auth(U, Some(P)),
     );
     assert_eq!(st, 200);
+    let (st, _, _) = send(http().get(&cli1).basic_auth(U, Some(P)));
+    assert_eq!(st, 404);
     let (st, _, _) = send(
         http()
             .delete(format!("{}/clients/v2/cli1", s.url()))
