@@ -40,11 +40,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// A context for `g`, printing through `ui`.
-    pub fn new(g: Global, ui: Ui) -> Self {
+    /// A context for `g`, printing as its `--quiet`, `-v` and `--json` say.
+    pub fn new(g: Global) -> Self {
         Self {
+            ui: Ui::new(g.quiet, g.verbose, g.json),
             g,
-            ui,
             stores: RefCell::new(Vec::new()),
         }
     }
@@ -146,14 +146,6 @@ impl Ctx {
             .debug(1, &format!("profile {} from {}", s.profile(), s.source()));
         Ok(s)
     }
-}
-
-fn run(cli: Cli) -> Result<(), CliError> {
-    let ui = Ui::new(cli.global.quiet, cli.global.verbose, cli.global.json);
-    let ctx = Ctx::new(cli.global, ui);
-    let r = dispatch(&ctx, cli.command);
-    ctx.show_warnings();
-    r
 }
 
 fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
@@ -307,16 +299,17 @@ fn main() -> ExitCode {
             panic_report(info.location())
         );
     }));
-    if let Some((min_valid, g)) = fast_token() {
-        let ctx = Ctx::new(g, Ui::new(false, 0, false));
-        let r = commands::token(&ctx, &cli::TokenArgs { min_valid });
-        ctx.show_warnings();
-        return exit_with(r, ctx.ui);
-    }
-    let cli = Cli::parse();
-    let (quiet, verbose, json) = (cli.global.quiet, cli.global.verbose, cli.global.json);
-    let r = run(cli);
-    exit_with(r, Ui::new(quiet, verbose, json))
+    let (g, command) = match fast_token() {
+        Some((min_valid, g)) => (g, Command::Token(cli::TokenArgs { min_valid })),
+        None => {
+            let cli = Cli::parse();
+            (cli.global, cli.command)
+        }
+    };
+    let ctx = Ctx::new(g);
+    let r = dispatch(&ctx, command);
+    ctx.show_warnings();
+    exit_with(r, ctx.ui)
 }
 
 #[cfg(test)]
