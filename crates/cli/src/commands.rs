@@ -509,6 +509,8 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
         )));
     }
     let src = tapis_auth_storage::open_store(tapis_auth_storage::StoreKind::Json, Some(&from))?;
+    // Opening it makes the source's files private: say so, as for the destination.
+    ctx.watch(&src);
     let dst = ctx.open_store()?;
     if src.describe() == dst.describe() {
         return Err(CliError::usage("source and destination are the same store")
@@ -570,8 +572,10 @@ pub fn repair(ctx: &Ctx, a: &RepairArgs) -> Result<(), CliError> {
     for _ in 0..8 {
         let err =
             match tapis_auth_storage::open_store(ctx.store_kind(), ctx.store_path().as_deref())
-                .and_then(|s| check_store(&*s))
-            {
+                .and_then(|s| {
+                    ctx.watch(&s);
+                    check_store(&*s)
+                }) {
                 Ok(()) => break,
                 Err(e) => e,
             };

@@ -537,6 +537,21 @@ fn import_from_agavepy_cache_into_sqlite() {
     let mut c = w.cmd("sqlite");
     c.env("TAPIS_CACHE_DIR", other.path());
     assert_eq!(run_cmd(c, &["token"], None).ok(), token);
+    // Opening the source made its files private: that is reported, as for any store.
+    use std::os::unix::fs::PermissionsExt;
+    let loose = from.join("config.json");
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut c = w.cmd("sqlite");
+    c.env("TAPIS_CACHE_DIR", other.path());
+    let r = run_cmd(c, &["import", "--from", from.to_str().unwrap()], None);
+    r.ok();
+    assert!(
+        r.stderr.contains("warning") && r.stderr.contains("644"),
+        "{}",
+        r.stderr
+    );
+    let mode = std::fs::metadata(&loose).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
     // Importing again skips existing profiles.
     let mut c = w.cmd("sqlite");
     c.env("TAPIS_CACHE_DIR", other.path());
