@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     --no-default-features) feature_args+=(--no-default-features) ;;
     --features) shift; feature_args+=(--features "${1:?--features needs a list}") ;;
     --features=*) feature_args+=(--features "${1#--features=}") ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 { if (!/^#/) exit; print }' "$0"; exit 0 ;;
     -*) echo "unknown option $1 (see --help)" >&2; exit 64 ;;
     *) prefix="$1" ;;
   esac
