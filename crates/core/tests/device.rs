@@ -170,3 +170,25 @@ fn start_errors_and_expiry_fallbacks() {
         Err(Error::Config(_))
     ));
 }
+
+/// `expires_in` is an HTTP-date on Tapis; seconds from now (a number or a numeric string) are
+/// accepted too, and anything else falls back to ten minutes from now.
+#[test]
+fn expires_in_forms() {
+    for (value, deadline) in [
+        (r#""Mon, 06 Apr 2026 10:27:50 GMT""#, DEADLINE),
+        ("300", T0 + 300),
+        (r#"" 300 ""#, T0 + 300),
+        ("300.0", T0 + 300),
+        (r#""soon""#, T0 + 600),
+        ("null", T0 + 600),
+        (&i64::MAX.to_string(), i64::MAX),
+    ] {
+        let body = START.replace(r#""Mon, 06 Apr 2026 10:27:50 GMT""#, value);
+        let mut f = DeviceFlow::new(&session(Platform::TapisV3).tenant, "c", 5).unwrap();
+        sent(&mut f, T0);
+        f.handle_response(UnixTime(T0), HttpResponse::new(200, body))
+            .unwrap();
+        assert_eq!(f.deadline(), Some(UnixTime(deadline)), "{value}");
+    }
+}

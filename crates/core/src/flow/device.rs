@@ -171,12 +171,13 @@ impl DeviceFlow {
         let user_code = field("user_code").ok_or_else(|| missing("user_code"))?;
         let verification_uri =
             field("verification_uri").ok_or_else(|| missing("verification_uri"))?;
-        let expires_at = match result.get("expires_in") {
-            Some(serde_json::Value::String(s)) => UnixTime::from_http_date(s)
-                .or_else(|| s.trim().parse::<i64>().ok().map(|n| now.plus(n))),
-            other => protocol::lenient_i64(other).map(|n| now.plus(n)),
-        }
-        .unwrap_or_else(|| now.plus(FALLBACK_LIFETIME_SECS));
+        // An HTTP-date, else seconds from now (a number or a numeric string).
+        let expires_in = result.get("expires_in");
+        let expires_at = expires_in
+            .and_then(serde_json::Value::as_str)
+            .and_then(UnixTime::from_http_date)
+            .or_else(|| protocol::lenient_i64(expires_in).map(|n| now.plus(n)))
+            .unwrap_or_else(|| now.plus(FALLBACK_LIFETIME_SECS));
         self.device_code = Some(Secret::new(device_code));
         self.prompt = Some(DevicePrompt {
             user_code,
