@@ -49,12 +49,6 @@ pub(crate) fn session_arg<'a>(session: *const tapis_auth_session) -> FfiResult<&
     Ok(&unsafe { handle_ref(session, "session") }?.inner)
 }
 
-/// Copies the options (or the defaults for NULL).
-fn options_arg(opts: *const tapis_auth_options) -> Options {
-    // SAFETY: `opts` is NULL or a live builder from `tapis_auth_options_new` (contract).
-    unsafe { opts.as_ref() }.map_or_else(Options::default, |o| o.inner.clone())
-}
-
 fn check_min_valid(min_valid_seconds: i64) -> FfiResult {
     if min_valid_seconds < 0 {
         Err(FfiError::invalid(
@@ -75,10 +69,12 @@ fn new_session(
 ) -> tapis_auth_status {
     status_call(name, err, || {
         non_null(out, "out")?;
-        let options = options_arg(opts);
-        let secrets: Vec<Secret> = option_secrets(&options).into_iter().cloned().collect();
-        let session = make(options)
-            .map_err(|e| FfiError::from_core(&e, &secrets.iter().collect::<Vec<_>>()))?;
+        // SAFETY: `opts` is NULL or a live builder from `tapis_auth_options_new` (contract).
+        let builder = unsafe { opts.as_ref() }.map(|o| &o.inner);
+        // The session takes a copy; errors are redacted with the builder's own secrets.
+        let session = make(builder.cloned().unwrap_or_default()).map_err(|e| {
+            FfiError::from_core(&e, &builder.map(option_secrets).unwrap_or_default())
+        })?;
         let handle = Box::into_raw(Box::new(tapis_auth_session {
             inner: Arc::new(session),
         }));
