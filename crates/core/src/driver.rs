@@ -23,7 +23,6 @@
 //! decides (see [`crate::authorize`](mod@crate::authorize)). In a writable store it counts as expired when it can be
 //! renewed.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwapOption;
@@ -72,9 +71,11 @@ pub struct TokenManager {
     cache: ArcSwapOption<Cached>,
     /// The last session seen; the mutex is also the single-flight lock.
     state: Mutex<Option<Session>>,
-    /// The session in `state` holds tokens the store could not save (changed under `state`'s
-    /// lock only): until a save succeeds it, not the store's older copy, is refreshed from.
-    unsaved: AtomicBool,
+    /// After a failed save: the refresh token the store still holds, which the unsaved
+    /// rotation in `state` has spent (changed under `state`'s lock only). While the store
+    /// holds exactly that token, `state`, not the store, is refreshed from; a store that holds
+    /// anything else (a new login, another process's refresh) wins as usual.
+    spent_in_store: Mutex<Option<Secret>>,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -101,7 +102,7 @@ impl TokenManager {
             config,
             cache: ArcSwapOption::empty(),
             state: Mutex::new(None),
-            unsaved: AtomicBool::new(false),
+            spent_in_store: Mutex::new(None),
         }
     }
 
@@ -217,7 +218,7 @@ impl TokenManager {
             self.store.save(&session)?;
         }
         self.adopt(&mut state, session);
-        self.unsaved.store(false, Ordering::Relaxed);
+        *self.spent_in_store() = None;
         Ok(())
     }
 
@@ -226,12 +227,29 @@ impl TokenManager {
         let mut state = self.lock_state();
         self.cache.store(None);
         *state = None;
-        self.unsaved.store(false, Ordering::Relaxed);
+        *self.spent_in_store() = None;
         if self.store.is_writable() {
             let _lock = self.store.lock(&self.config.profile)?;
             return Ok(self.store.delete(&self.config.profile)?);
         }
         Ok(false)
+    }
+
+    fn spent_in_store(&self) -> MutexGuard<'_, Option<Secret>> {
+        self.spent_in_store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `stored` still holds the refresh token an unsaved rotation spent.
+    fn holds_spent_token(&self, stored: &Session) -> bool {
+        let spent = self.spent_in_store();
+        spent.is_some()
+            && spent.as_ref()
+                == stored
+                    .tokens
+                    .as_ref()
+                    .and_then(|t| t.refresh_token.as_ref())
     }
 
     fn lock_state(&self) -> MutexGuard<'_, Option<Session>> {
@@ -372,7 +390,7 @@ impl TokenManager {
                 // already be spent, so refresh from memory unless the store has since been
                 // given tokens good enough to use.
                 Some(s)
-                    if self.unsaved.load(Ordering::Relaxed)
+                    if self.holds_spent_token(&s)
                         && !self.satisfies(&s, self.clock.now(), need, rejected) =>
                 {
                     state.clone().unwrap_or(s)
@@ -397,6 +415,10 @@ impl TokenManager {
         }
 
         let new_tokens = self.obtain(&session, now)?;
+        let spent = session
+            .tokens
+            .as_ref()
+            .and_then(|t| t.refresh_token.clone());
         let mut merged = new_tokens;
         if merged.refresh_token.is_none() {
             // Keep a refresh token the server did not rotate.
@@ -414,7 +436,16 @@ impl TokenManager {
         // Even if saving failed, the rotated tokens are kept in memory so they are not lost,
         // and the next refresh starts from them (and tries the save again).
         self.adopt(&mut state, session);
-        self.unsaved.store(saved.is_err(), Ordering::Relaxed);
+        {
+            let mut in_store = self.spent_in_store();
+            if saved.is_ok() {
+                *in_store = None;
+            } else if in_store.is_none() {
+                // The store still holds the token this refresh spent (a second failed save in
+                // a row leaves the first one recorded: the store has not moved since).
+                *in_store = spent;
+            }
+        }
         saved?;
         let now = self.clock.now();
         if !merged.is_valid_for(now, asked) {

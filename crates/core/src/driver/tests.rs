@@ -270,6 +270,25 @@ fn refresh_after_failed_save_uses_the_rotated_token() {
     assert_eq!(saved.access_token, t);
 }
 
+/// After a failed save, a new login written into the store meanwhile (a refresh token other
+/// than the spent one) wins over the unsaved rotation in memory: it is refreshed from, and
+/// not overwritten by the older session.
+#[test]
+fn a_new_login_after_a_failed_save_is_not_overwritten() {
+    let (store, server, clock, m) = setup(1_000, 1_010);
+    store.fail_save.store(true, Ordering::SeqCst);
+    assert!(matches!(m.access_token(60), Err(Error::Store(_))));
+    store.fail_save.store(false, Ordering::SeqCst);
+    // Another process logs in again: a new refresh token, an access token about to expire.
+    let mut fresh = session(1_030);
+    fresh.tokens.as_mut().unwrap().refresh_token = Some(Secret::new("refresh-new-login"));
+    store.save(&fresh).unwrap();
+    clock.0.store(1_000 + 20_000, Ordering::SeqCst);
+    m.access_token(60).unwrap();
+    let presented = server.presented.lock().unwrap().clone();
+    assert_eq!(presented, vec!["refresh-0", "refresh-new-login"]);
+}
+
 #[test]
 fn min_valid_beyond_remaining_triggers_refresh() {
     let (_s, server, clock, m) = setup(1_000, 2_000);
