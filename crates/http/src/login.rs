@@ -86,18 +86,6 @@ impl AuthSession {
         }
     }
 
-    /// The OAuth client named in the options, if any.
-    fn option_client(&self) -> Option<OAuthClient> {
-        let o = self.options();
-        o.client_id.as_ref().map(|id| OAuthClient {
-            id: id.clone(),
-            key: o.client_key.clone(),
-            name: None,
-            callback_url: None,
-            description: None,
-        })
-    }
-
     /// Logs in with username and password. When no OAuth client is given and `create_client`
     /// is set, creates one (v3: with a first client-less token; v2: with the password) so that
     /// the session can refresh. Saves the session under the profile and makes it current.
@@ -115,7 +103,7 @@ impl AuthSession {
         let mut session = Session::new(self.profile(), tenant);
         session.username = Some(username.clone());
         session.password = Some(pw);
-        session.client = self.option_client();
+        session.client = self.options().client();
 
         if session.client.is_none() && create_client {
             if session.platform() == Platform::TapisV3 {
@@ -158,7 +146,7 @@ impl AuthSession {
     /// show. Needs an OAuth client id (and its key, for refreshing later).
     pub fn device_start(&self) -> Result<DeviceLogin, Error> {
         let tenant = self.resolve_tenant()?;
-        let client = self.option_client().ok_or_else(|| {
+        let client = self.options().client().ok_or_else(|| {
             Error::Config(
                 "device login needs an OAuth client id (and its key to refresh later)".into(),
             )
@@ -232,7 +220,8 @@ impl AuthSession {
     pub fn browser_start(&self, redirect_uri: &str) -> Result<BrowserLogin, Error> {
         let tenant = self.resolve_tenant()?;
         let client = self
-            .option_client()
+            .options()
+            .client()
             .filter(OAuthClient::is_confidential)
             .ok_or_else(|| {
                 Error::Config("browser login needs an OAuth client id and key".into())

@@ -20,7 +20,7 @@
 
 use std::path::PathBuf;
 
-use tapis_auth_core::{Platform, Secret, DEFAULT_MARGIN_SECS};
+use tapis_auth_core::{OAuthClient, Platform, Secret, DEFAULT_MARGIN_SECS};
 use tapis_auth_storage::StoreKind;
 
 use crate::TransportConfig;
@@ -99,6 +99,15 @@ impl Options {
                 || self.refresh_token.is_some()
                 || self.password.is_some())
     }
+
+    /// The OAuth client named by [`client_id`](Self::client_id) (with
+    /// [`client_key`](Self::client_key) when given), if any.
+    pub(crate) fn client(&self) -> Option<OAuthClient> {
+        self.client_id.as_ref().map(|id| OAuthClient {
+            key: self.client_key.clone(),
+            ..OAuthClient::public(id.clone())
+        })
+    }
 }
 
 /// Where a session's credentials came from.
@@ -119,5 +128,31 @@ impl std::fmt::Display for Source {
             Source::Environment => f.write_str("environment (TAPIS_*)"),
             Source::Store(d) => f.write_str(d),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_options_client_is_the_id_with_its_key_if_any() {
+        assert_eq!(Options::default().client(), None);
+        let public = Options {
+            client_id: Some("cli".into()),
+            ..Options::default()
+        };
+        assert_eq!(public.client(), Some(OAuthClient::public("cli")));
+        let confidential = Options {
+            client_key: Some(Secret::new("key")),
+            ..public
+        };
+        assert_eq!(confidential.client(), Some(OAuthClient::new("cli", "key")));
+        // A key without an id names no client.
+        let key_only = Options {
+            client_id: None,
+            ..confidential
+        };
+        assert_eq!(key_only.client(), None);
     }
 }

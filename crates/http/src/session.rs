@@ -86,7 +86,7 @@ impl AuthSession {
         // 1. Explicit arguments.
         if precedence && options.has_explicit_credentials() {
             let tenant = explicit_tenant(&options, &transport, &*clock)?;
-            let session = explicit_session(&options, tenant, clock.now())?;
+            let session = explicit_session(&options, tenant, clock.now());
             let store: Arc<dyn Store> = if options.persist_explicit {
                 open_store(options.store, options.store_path.as_deref())?
             } else {
@@ -469,7 +469,7 @@ fn explicit_tenant(
 }
 
 /// Builds a session from explicit options and the tenant they name.
-fn explicit_session(o: &Options, tenant: Tenant, now: UnixTime) -> Result<Session, Error> {
+fn explicit_session(o: &Options, tenant: Tenant, now: UnixTime) -> Session {
     let mut s = Session::new(
         o.profile
             .clone()
@@ -478,15 +478,7 @@ fn explicit_session(o: &Options, tenant: Tenant, now: UnixTime) -> Result<Sessio
     );
     s.username = o.username.clone();
     s.password = o.password.clone();
-    if let Some(id) = &o.client_id {
-        s.client = Some(OAuthClient {
-            id: id.clone(),
-            key: o.client_key.clone(),
-            name: None,
-            callback_url: None,
-            description: None,
-        });
-    }
+    s.client = o.client();
     if o.access_token.is_some() || o.refresh_token.is_some() {
         let mut t = TokenSet::new(
             now,
@@ -499,5 +491,5 @@ fn explicit_session(o: &Options, tenant: Tenant, now: UnixTime) -> Result<Sessio
         }
         s.tokens = Some(t);
     }
-    Ok(s)
+    s
 }
