@@ -478,6 +478,15 @@ impl JsonStore {
         fsutil::atomic_write(&self.current, &bytes)
     }
 
+    /// Before `current` is rewritten for `profile`: a login that only `current` holds (listed
+    /// as its own profile) is put into `cfg` first, so that it is not lost.
+    fn keep_current_login(&self, cfg: &mut Config, profile: &str) -> Result<(), StoreError> {
+        if let Some(old) = self.current_session(cfg)?.filter(|s| s.profile != profile) {
+            Self::place(cfg, &old);
+        }
+        Ok(())
+    }
+
     /// Puts `s` into `cfg` (removing its old slot).
     fn place(cfg: &mut Config, s: &Session) {
         let old = cfg.remove(&s.profile);
@@ -598,6 +607,9 @@ impl Store for JsonStore {
             None => true,
         };
         let v2 = session.tenant.platform == Platform::AgaveV2;
+        if is_current && v2 {
+            self.keep_current_login(&mut cfg, &session.profile)?;
+        }
         Self::place(&mut cfg, session);
         if current.is_none() {
             cfg.set_meta("current_profile", Some(&session.profile));
@@ -693,6 +705,7 @@ impl Store for JsonStore {
             .as_ref()
             .filter(|s| s.tenant.platform == Platform::AgaveV2);
         if v2.is_some() {
+            self.keep_current_login(&mut cfg, profile)?;
             cfg.set_meta("current_file_profile", Some(profile));
         }
         self.write_config(&cfg)?;

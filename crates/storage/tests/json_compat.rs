@@ -528,3 +528,35 @@ fn delete_keeps_a_current_another_tool_rewrote() {
     assert_eq!(std::fs::read(d.path().join("current")).unwrap(), other);
     assert_eq!(s.list().unwrap(), vec!["default".to_string()]);
 }
+
+/// A login only `current` holds (a bash CLI or agavepy user's) is the profile `default`; making
+/// another v2 profile current (its first save, or set_current_profile) rewrites `current`, so
+/// that login is first kept in `config.json` instead of being lost.
+#[test]
+fn a_login_only_current_holds_survives_another_v2_profile_becoming_current() {
+    for via_set_current in [false, true] {
+        let (d, s) = with_current(&fixture("current_bash_cli.json"));
+        let before = s.load("default").unwrap().unwrap();
+        if via_set_current {
+            s.set_current_profile("default").unwrap();
+            let mut x = v2_sample("work");
+            x.password = None;
+            s.save(&x).unwrap();
+            s.set_current_profile("work").unwrap();
+        } else {
+            s.save(&v2_sample("work")).unwrap();
+        }
+        let cur: Value =
+            serde_json::from_slice(&std::fs::read(d.path().join("current")).unwrap()).unwrap();
+        assert_eq!(cur["access_token"], "access1", "work is in current now");
+        let kept = s.load("default").unwrap().expect("default was lost");
+        assert_eq!(
+            kept.refresh_token().unwrap().expose(),
+            before.refresh_token().unwrap().expose()
+        );
+        assert_eq!(
+            s.list().unwrap(),
+            vec!["default".to_string(), "work".to_string()]
+        );
+    }
+}
