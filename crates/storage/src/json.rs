@@ -321,12 +321,11 @@ impl JsonStore {
             .get_or_init(|| ProcessLock::shared(self.lock_path(), self.lock_options.clone()))
     }
 
-    /// Takes the lock for a write, first making the directory 0700 and both cache files 0600
-    /// (`current` may hold v2 secrets even when only `config.json` is rewritten).
+    /// Takes the lock for a write, first making the directory 0700. (Both cache files are made
+    /// 0600 by the reads every write does first: `save`, `delete` and `set_current_profile`
+    /// read `config.json` and `current`, even when only `config.json` is rewritten.)
     fn guard(&self) -> Result<crate::lock::Guard, StoreError> {
         fsutil::ensure_dir(&self.dir, &self.warnings)?;
-        fsutil::tighten_file_mode(&self.config, &self.warnings)?;
-        fsutil::tighten_file_mode(&self.current, &self.warnings)?;
         self.process_lock().acquire()
     }
 
