@@ -37,7 +37,7 @@ impl AuthSession {
                 if o.platform == Some(Platform::TapisV3)
                     || (o.platform.is_none() && !id.contains('.')) =>
             {
-                BaseUrl::parse(&format!("https://{}.tapis.io", id.to_ascii_lowercase()))?
+                crate::session::v3_tenant_url(id)?
             }
             (None, Some(id)) => {
                 return crate::session::find_v2_tenant(o, id, self.transport(), self.clock());

@@ -393,6 +393,20 @@ pub fn list_tenants(
     )
 }
 
+/// The Tapis v3 base URL of tenant `id`: `https://<id>.tapis.io`. The id must be DNS labels
+/// (letters, digits, `-`, separated by `.`), so that it cannot name another host
+/// (`evil.example/`, `user@host`, `host:port`). The id is not echoed: it may be a pasted URL.
+pub(crate) fn v3_tenant_url(id: &str) -> Result<BaseUrl, Error> {
+    let is_label =
+        |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !id.split('.').all(is_label) {
+        return Err(Error::Config(
+            "invalid tenant id: a tenant id holds only letters, digits, '-' and '.'; give the tenant's base URL instead".into(),
+        ));
+    }
+    BaseUrl::parse(&format!("https://{}.tapis.io", id.to_ascii_lowercase()))
+}
+
 /// Where Agave v2 tenants are listed: `configured` (the option), else `TAPIS_TENANTS_URL`.
 fn v2_tenants_url(configured: Option<&str>) -> Option<String> {
     configured
@@ -444,9 +458,7 @@ fn explicit_tenant(
         (None, Some(id)) if o.platform == Some(Platform::AgaveV2) => {
             return find_v2_tenant(o, id, transport, clock);
         }
-        (None, Some(id)) => {
-            BaseUrl::parse(&format!("https://{}.tapis.io", id.to_ascii_lowercase()))?
-        }
+        (None, Some(id)) => v3_tenant_url(id)?,
         (None, None) => {
             return Err(Error::Config(
                 "explicit credentials need a tenant: give a base URL or a tenant id".into(),

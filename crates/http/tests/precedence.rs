@@ -366,6 +366,49 @@ fn login_and_restore_look_v2_tenant_ids_up_alike() {
 }
 
 #[test]
+fn a_tenant_id_cannot_name_another_host() {
+    // `https://<id>.tapis.io` must stay under tapis.io: an id with `/`, `@`, `:`, `?` or `#`
+    // would send the password elsewhere (here: to a closed loopback port).
+    let _env = Env::lock();
+    let w = world();
+    for id in [
+        "127.0.0.1:9/",
+        "127.0.0.1:9#",
+        "u:p@127.0.0.1:9?",
+        "",
+        "a..b",
+    ] {
+        let options = Options {
+            tenant_id: Some(id.into()),
+            username: Some("explicituser".into()),
+            password: Some(Secret::new("explicitpass")),
+            ..restore_options(w.dir.path())
+        };
+        let e = AuthSession::restore(options.clone()).unwrap_err();
+        assert!(matches!(e, Error::Config(_)), "{id}: {e:?}");
+        assert!(e.to_string().contains("invalid tenant id"), "{id}: {e}");
+        let e = AuthSession::open(Options {
+            platform: Some(Platform::TapisV3),
+            ..options
+        })
+        .unwrap()
+        .resolve_tenant()
+        .unwrap_err();
+        assert!(e.to_string().contains("invalid tenant id"), "{id}: {e}");
+        assert!(!e.to_string().contains("u:p@"), "{e}");
+    }
+    let who = AuthSession::restore(Options {
+        tenant_id: Some("Dev-1.Test".into()),
+        password: Some(Secret::new("explicitpass")),
+        ..restore_options(w.dir.path())
+    })
+    .unwrap()
+    .whoami()
+    .unwrap();
+    assert_eq!(who.base_url, "https://dev-1.test.tapis.io");
+}
+
+#[test]
 fn a_password_without_a_tenant_is_lent_to_the_stored_session() {
     // How Agave v2 clients are managed (`tapis-auth clients` does this): the stored session
     // plus the password, which is never stored.
