@@ -119,13 +119,20 @@ impl Default for LockOptions {
 
 enum Held {
     Flock(#[allow(dead_code)] File),
-    Excl(PathBuf),
+    /// The lock file and its identity (device, inode) when created.
+    Excl(PathBuf, Option<(u64, u64)>),
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        if let Held::Excl(p) = self {
-            let _ = std::fs::remove_file(p);
+        // Only our own lock file: if it was held past the stale age and another waiter took
+        // it over, the file there now is theirs.
+        match self {
+            Held::Excl(p, Some(id)) => remove_if_same(p, *id),
+            Held::Excl(p, None) => {
+                let _ = std::fs::remove_file(p);
+            }
+            Held::Flock(_) => {}
         }
         // Flock: closing the file releases the lock.
     }
@@ -309,7 +316,11 @@ impl ProcessLock {
                         .unwrap_or(0);
                     let _ = writeln!(f, "{} {} {}", std::process::id(), host, now);
                     let _ = f.sync_all();
-                    return Ok(Held::Excl(path));
+                    let id = f.metadata().ok().map(|m| {
+                        use std::os::unix::fs::MetadataExt;
+                        (m.dev(), m.ino())
+                    });
+                    return Ok(Held::Excl(path, id));
                 }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                     if let Some(id) = file_id(&path) {
@@ -560,5 +571,24 @@ mod tests {
             1,
             "only pad is left"
         );
+    }
+
+    #[test]
+    fn releasing_a_lock_taken_over_as_stale_leaves_the_new_holders_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = LockOptions {
+            timeout: Duration::from_millis(200),
+            mode: LockMode::ExclusiveFile,
+            ..Default::default()
+        };
+        let a = ProcessLock::shared(dir.path().join("t.lock"), opts);
+        let g = a.acquire().unwrap();
+        let excl = dir.path().join("t.lock.excl");
+        // Held past the stale age: another waiter removed it and made its own.
+        std::fs::hard_link(&excl, dir.path().join("keep")).unwrap();
+        std::fs::remove_file(&excl).unwrap();
+        std::fs::write(&excl, "2 otherhost 1\n").unwrap();
+        drop(g);
+        assert_eq!(std::fs::read_to_string(&excl).unwrap(), "2 otherhost 1\n");
     }
 }
