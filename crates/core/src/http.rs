@@ -143,7 +143,10 @@ impl HttpRequest {
 
     /// Sets a form-encoded body from ordered pairs.
     pub fn form(mut self, pairs: &[(&str, &str)]) -> Self {
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        // Room for the worst case (every byte percent-encoded) up front: a growing buffer would
+        // leave unwiped copies of the password or refresh token behind in freed memory.
+        let cap = pairs.iter().map(|(k, v)| 3 * (k.len() + v.len()) + 2).sum();
+        let mut ser = url::form_urlencoded::Serializer::new(String::with_capacity(cap));
         for (k, v) in pairs {
             ser.append_pair(k, v);
         }
