@@ -159,7 +159,8 @@ impl HttpTransport {
             .map_err(Clone::clone)
     }
 
-    fn check_scheme(&self, url: &str) -> Result<(), TransportError> {
+    /// Parses `url` and checks its scheme; the parsed URL is what is sent.
+    fn check_scheme(&self, url: &str) -> Result<url::Url, TransportError> {
         let parsed = url::Url::parse(url).map_err(|e| {
             // Echoed only when it cannot carry credentials (`user:password@`) or a query.
             let shown = if url.contains(['@', '?', '#']) {
@@ -173,8 +174,8 @@ impl HttpTransport {
             )
         })?;
         match parsed.scheme() {
-            "https" => Ok(()),
-            "http" if self.config.allow_insecure_http || is_loopback(&parsed) => Ok(()),
+            "https" => Ok(parsed),
+            "http" if self.config.allow_insecure_http || is_loopback(&parsed) => Ok(parsed),
             "http" => Err(TransportError::new(
                 TransportErrorKind::Insecure,
                 format!(
@@ -191,6 +192,7 @@ impl HttpTransport {
 
     fn send_once(
         client: &reqwest::blocking::Client,
+        url: &url::Url,
         req: &HttpRequest,
     ) -> Result<HttpResponse, reqwest::Error> {
         let method = match req.method {
@@ -199,7 +201,7 @@ impl HttpTransport {
             Method::Put => reqwest::Method::PUT,
             Method::Delete => reqwest::Method::DELETE,
         };
-        let mut rb = client.request(method, &req.url);
+        let mut rb = client.request(method, url.clone());
         for h in &req.headers {
             rb = rb.header(h.name.as_str(), h.value.expose());
         }
@@ -235,14 +237,14 @@ impl Default for HttpTransport {
 
 impl Transport for HttpTransport {
     fn send(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.check_scheme(&req.url)?;
+        let url = self.check_scheme(&req.url)?;
         let built = self.client()?;
         let tries = self.config.max_tries.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
             let last = attempt >= tries;
-            match Self::send_once(&built.client, req) {
+            match Self::send_once(&built.client, &url, req) {
                 Ok(resp) => {
                     let retry = match resp.status {
                         429 => true,
@@ -257,7 +259,7 @@ impl Transport for HttpTransport {
                     std::thread::sleep(wait);
                 }
                 Err(e) => {
-                    let err = classify(&e, &req.url, &built.notes);
+                    let err = classify(&e, &url, &built.notes);
                     let retry = match err.kind {
                         TransportErrorKind::Connect => true,
                         TransportErrorKind::Timeout | TransportErrorKind::Other => {
@@ -310,7 +312,7 @@ fn retry_after(resp: &HttpResponse, max: Duration) -> Option<Duration> {
     Some(d.min(max))
 }
 
-fn classify(e: &reqwest::Error, url: &str, notes: &Notes) -> TransportError {
+fn classify(e: &reqwest::Error, url: &url::Url, notes: &Notes) -> TransportError {
     // Walk the source chain for the most specific description (reqwest's top level is vague).
     let mut detail = e.to_string();
     let mut src = std::error::Error::source(e);
@@ -324,19 +326,13 @@ fn classify(e: &reqwest::Error, url: &str, notes: &Notes) -> TransportError {
         src = s.source();
     }
     // Never echo a URL with credentials or query secrets: keep scheme://host:port/path only.
-    let parsed = url::Url::parse(url).ok();
-    let safe_url = parsed
-        .as_ref()
-        .map(|u| {
-            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
-            format!(
-                "{}://{}{port}{}",
-                u.scheme(),
-                u.host_str().unwrap_or("?"),
-                u.path()
-            )
-        })
-        .unwrap_or_else(|| "<invalid URL>".into());
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let safe_url = format!(
+        "{}://{}{port}{}",
+        url.scheme(),
+        url.host_str().unwrap_or("?"),
+        url.path()
+    );
     let (kind, what) = kind_of(tls, e.is_connect(), e.is_timeout());
     let mut message = format!("{what} {safe_url}: {detail}");
     if kind == TransportErrorKind::Tls {
@@ -344,10 +340,9 @@ fn classify(e: &reqwest::Error, url: &str, notes: &Notes) -> TransportError {
             message.push_str(&format!(" [{trust}]"));
         }
     }
-    let proxy = match parsed.as_ref().map(url::Url::scheme) {
-        Some("https") => notes.https_proxy.as_deref(),
-        Some("http") => notes.http_proxy.as_deref(),
-        _ => None,
+    let proxy = match url.scheme() {
+        "https" => notes.https_proxy.as_deref(),
+        _ => notes.http_proxy.as_deref(),
     };
     if let Some(proxy) = proxy {
         message.push_str(&format!(" [proxy settings: {proxy}]"));
@@ -752,7 +747,7 @@ mod tests {
         });
         let req = HttpRequest::new(
             Method::Get,
-            "http://127.0.0.1:9/v3/tenants?x=secret",
+            "http://alice:secret@127.0.0.1:9/v3/tenants?x=secret",
             Replay::Safe,
         );
         let e = t.send(&req).unwrap_err();
@@ -760,7 +755,7 @@ mod tests {
         assert!(e.message.contains("127.0.0.1"));
         assert!(
             !e.message.contains("secret"),
-            "query strings are not echoed: {}",
+            "credentials and query strings are not echoed: {}",
             e.message
         );
     }
