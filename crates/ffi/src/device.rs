@@ -26,13 +26,13 @@ use crate::strings::held;
 /// `tapis_auth_device_free`. Polling is serialised internally, so the handle may be used from
 /// several threads, but one thread polling is the normal use.
 pub struct tapis_auth_device {
-    // Field order matters: `login` borrows the `AuthSession` kept alive by `session` and must
-    // be dropped before it (fields drop in declaration order).
+    /// `None` once the login completed. Holds its own `AuthSession` clone.
     login: Mutex<Option<DeviceLogin>>,
     user_code: CString,
     verification_uri: CString,
     expires_at: i64,
     next_poll_at: AtomicI64,
+    /// The session the login started from, for redacting its secrets from errors.
     session: Arc<AuthSession>,
 }
 
