@@ -31,17 +31,10 @@ impl AuthSession {
         let o = self.options();
         let base = match (&o.base_url, &o.tenant_id) {
             (Some(u), _) => BaseUrl::parse(u)?,
-            // A Tapis v3 tenant id is one DNS label; a dotted id ("tacc.prod", "iplantc.org")
-            // is an Agave v2 one unless the platform says otherwise.
-            (None, Some(id))
-                if o.platform == Some(Platform::TapisV3)
-                    || (o.platform.is_none() && !id.contains('.')) =>
-            {
-                crate::session::v3_tenant_url(id)?
-            }
-            (None, Some(id)) => {
+            (None, Some(id)) if crate::session::names_v2_tenant(o.platform, id) => {
                 return crate::session::find_v2_tenant(o, id, self.transport(), self.clock());
             }
+            (None, Some(id)) => crate::session::v3_tenant_url(id)?,
             (None, None) => {
                 return Err(Error::Config(
                     "no tenant given: pass a tenant id (e.g. --tenant tacc) or a base URL (--base-url https://tacc.tapis.io)".into(),

@@ -397,14 +397,19 @@ pub fn list_tenants(
 /// (letters, digits, `-`, separated by `.`), so that it cannot name another host
 /// (`evil.example/`, `user@host`, `host:port`). The id is not echoed: it may be a pasted URL.
 pub(crate) fn v3_tenant_url(id: &str) -> Result<BaseUrl, Error> {
-    let is_label =
-        |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if !id.split('.').all(is_label) {
+    if !is_tenant_id(id) {
         return Err(Error::Config(
             "invalid tenant id: a tenant id holds only letters, digits, '-' and '.'; give the tenant's base URL instead".into(),
         ));
     }
     BaseUrl::parse(&format!("https://{}.tapis.io", id.to_ascii_lowercase()))
+}
+
+/// Whether `id` has the shape of a tenant id: DNS labels (letters, digits, `-`) joined by `.`.
+fn is_tenant_id(id: &str) -> bool {
+    let is_label =
+        |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    id.split('.').all(is_label)
 }
 
 /// Where Agave v2 tenants are listed: `configured` (the option), else `TAPIS_TENANTS_URL`.
@@ -445,9 +450,20 @@ pub(crate) fn find_v2_tenant(
     })
 }
 
+/// Whether tenant id `id` names an Agave v2 tenant (looked up in the tenants listing) rather
+/// than the Tapis v3 `https://<id>.tapis.io`: the platform says so, or none is given and the
+/// id is dotted ("tacc.prod", "iplantc.org"; a Tapis v3 tenant id is one DNS label).
+/// An id of any other shape is neither: it is refused as an invalid tenant id.
+pub(crate) fn names_v2_tenant(platform: Option<Platform>, id: &str) -> bool {
+    match platform {
+        Some(p) => p == Platform::AgaveV2,
+        None => id.contains('.') && is_tenant_id(id),
+    }
+}
+
 /// The tenant named by explicit options: the base URL when given; else the tenant id —
-/// Tapis v3 `https://<id>.tapis.io` (no request), Agave v2 (platform set to v2) looked up
-/// in the tenants listing (`tenants_url`, else `TAPIS_TENANTS_URL`, else TACC's).
+/// Tapis v3 `https://<id>.tapis.io` (no request), or an Agave v2 one ([`names_v2_tenant`])
+/// looked up in the tenants listing (`tenants_url`, else `TAPIS_TENANTS_URL`, else TACC's).
 fn explicit_tenant(
     o: &Options,
     transport: &HttpTransport,
@@ -455,7 +471,7 @@ fn explicit_tenant(
 ) -> Result<Tenant, Error> {
     let base = match (&o.base_url, &o.tenant_id) {
         (Some(url), _) => BaseUrl::parse(url)?,
-        (None, Some(id)) if o.platform == Some(Platform::AgaveV2) => {
+        (None, Some(id)) if names_v2_tenant(o.platform, id) => {
             return find_v2_tenant(o, id, transport, clock);
         }
         (None, Some(id)) => v3_tenant_url(id)?,

@@ -363,6 +363,23 @@ fn login_and_restore_look_v2_tenant_ids_up_alike() {
     .unwrap_err();
     assert!(e.to_string().contains("/tenants"), "{e}");
     assert!(!e.to_string().contains("s3cret"), "{e}");
+
+    // No platform given: a dotted id is an Agave v2 one for both, looked up the same way.
+    let unplatformed = |id: &str| Options {
+        platform: None,
+        ..options(id)
+    };
+    let t = AuthSession::open(unplatformed("TEST.v2"))
+        .unwrap()
+        .resolve_tenant()
+        .unwrap();
+    assert_eq!(t.platform, Platform::AgaveV2);
+    let who = AuthSession::restore(unplatformed("TEST.v2"))
+        .unwrap()
+        .whoami()
+        .unwrap();
+    assert_eq!(who.platform, Platform::AgaveV2);
+    assert_eq!(who.base_url, t.base_url.to_string());
 }
 
 #[test]
@@ -397,8 +414,10 @@ fn a_tenant_id_cannot_name_another_host() {
         assert!(e.to_string().contains("invalid tenant id"), "{id}: {e}");
         assert!(!e.to_string().contains("u:p@"), "{e}");
     }
+    // A dotted id is a Tapis v3 one when the platform says so (without it, Agave v2).
     let who = AuthSession::restore(Options {
         tenant_id: Some("Dev-1.Test".into()),
+        platform: Some(Platform::TapisV3),
         password: Some(Secret::new("explicitpass")),
         ..restore_options(w.dir.path())
     })
