@@ -11,7 +11,7 @@
 #   --no-build             do not run cargo build (use what is in target/; pass the same
 #                          feature flags it was built with)
 #   --no-default-features  build the ffi crate without its default features (sqlite)
-#   --features F,..        extra ffi features (e.g. keyring, which links libdbus-1)
+#   --features F,..        extra ffi features (e.g. keyring: the OS keyring store, pure Rust)
 # The .so, the .a and the link flags written to pkg-config and CMake always come from one
 # feature set.
 set -euo pipefail

@@ -22,7 +22,6 @@ command -v keyctl >/dev/null || need+=(keyutils)
 command -v tmux >/dev/null || need+=(tmux)
 command -v curl >/dev/null || need+=(curl)
 command -v secret-tool >/dev/null || need+=(libsecret-tools)
-pkg-config --exists dbus-1 2>/dev/null || need+=(libdbus-1-dev)
 command -v python3 >/dev/null || need+=(python3)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then

@@ -53,7 +53,7 @@ fi
 
 # --- build --------------------------------------------------------------------------------
 # The ffi crate is built on its own: building it together with other workspace members would
-# unify features (e.g. the CLI's keyring store, which links libdbus) into the C library.
+# unify features (e.g. the CLI's keyring store) into the C library.
 echo "building tapis-auth-ffi and tapis-auth-testserver (debug)"
 NATIVE=$(scripts/install.sh --debug --native-libs)
 if ! cargo build -q -p tapis-auth-ffi || ! cargo build -q -p tapis-auth-testserver; then

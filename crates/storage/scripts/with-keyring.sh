@@ -5,7 +5,8 @@
 #   crates/storage/scripts/with-keyring.sh cargo test -p tapis-auth-storage --all-features
 #
 # Installs what it needs with apt-get when missing and running as root:
-#   gnome-keyring dbus dbus-x11 keyutils libsecret-tools libdbus-1-dev pkg-config
+#   gnome-keyring dbus dbus-x11 keyutils libsecret-tools
+# (no libdbus-1-dev: the keyring store talks to the Secret Service over zbus, in pure Rust).
 # The keyring password is fixed and the keyring lives in a throw-away XDG_DATA_HOME: test use only.
 set -euo pipefail
 
@@ -20,7 +21,6 @@ command -v dbus-launch >/dev/null || need+=(dbus-x11)
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 command -v keyctl >/dev/null || need+=(keyutils)
 command -v secret-tool >/dev/null || need+=(libsecret-tools)
-pkg-config --exists dbus-1 2>/dev/null || need+=(libdbus-1-dev pkg-config)
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
         echo "with-keyring: installing ${need[*]}" >&2
