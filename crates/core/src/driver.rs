@@ -17,6 +17,10 @@
 //! the next refresh starts from the tokens held in memory (the store's refresh token may be
 //! spent) and tries the save again.
 //!
+//! Every decision is reported as a `tracing` event at `debug` level (target
+//! `tapis_auth_core::driver`): served from memory, adopted from the store, refreshed (and why),
+//! or failed. Events never hold a secret. Without a subscriber they cost one relaxed load.
+//!
 //! A token whose expiry is unknown (an opaque Agave v2 token from the environment) is handed out
 //! as it is when nothing could renew it or the store is read-only (processes sharing an
 //! environment must not each spend its single-use refresh token); the service's 401 then
@@ -158,6 +162,11 @@ impl TokenManager {
         let now = self.clock.now();
         if let Some(c) = self.cache.load().as_deref() {
             if c.expires_at.since(now) >= need {
+                tracing::debug!(
+                    "profile {}: cached access token, valid {} s more (at least {need} s needed)",
+                    self.config.profile,
+                    valid_for(c.expires_at, now)
+                );
                 return Ok(f(c.token.expose()));
             }
         }
@@ -367,6 +376,10 @@ impl TokenManager {
         // Another thread may have refreshed while this one waited for the lock.
         if let Some(s) = state.as_ref() {
             if self.satisfies(s, now, need, rejected) {
+                tracing::debug!(
+                    "profile {}: another thread refreshed while this one waited",
+                    self.config.profile
+                );
                 return Ok(s.tokens.clone().expect("satisfies() checked tokens"));
             }
         }
@@ -376,12 +389,24 @@ impl TokenManager {
             if let Some(s) = self.load(&state)? {
                 if self.satisfies(&s, now, need, rejected) {
                     let t = s.tokens.clone().expect("satisfies() checked tokens");
+                    tracing::debug!(
+                        "profile {}: adopted the access token in {} (valid {} s more)",
+                        self.config.profile,
+                        self.store.describe(),
+                        describe_validity(&t, now)
+                    );
                     self.adopt(&mut state, s);
                     return Ok(t);
                 }
             }
         }
 
+        tracing::debug!(
+            "profile {}: {}; locking {} to refresh",
+            self.config.profile,
+            why_refresh(state.as_ref(), now, need, rejected),
+            self.store.describe()
+        );
         let _lock = self.store.lock(&self.config.profile)?;
         // The decisive read, under the cross-process lock.
         let mut session = if self.store.is_writable() {
@@ -410,11 +435,21 @@ impl TokenManager {
         let now = self.clock.now();
         if self.satisfies(&session, now, need, rejected) {
             let t = session.tokens.clone().expect("satisfies() checked tokens");
+            tracing::debug!(
+                "profile {}: another process refreshed while this one waited for the lock; adopted its token (valid {} s more)",
+                self.config.profile,
+                describe_validity(&t, now)
+            );
             self.adopt(&mut state, session);
             return Ok(t);
         }
 
-        let new_tokens = self.obtain(&session, now)?;
+        let new_tokens = self.obtain(&session, now).inspect_err(|e| {
+            tracing::debug!(
+                "profile {}: getting new tokens failed; the stored credentials are unchanged: {e}",
+                self.config.profile
+            );
+        })?;
         let spent = session
             .tokens
             .as_ref()
@@ -446,6 +481,18 @@ impl TokenManager {
                 *in_store = spent;
             }
         }
+        match &saved {
+            Ok(()) => tracing::debug!(
+                "profile {}: refreshed (valid {} s more) and saved to {}",
+                self.config.profile,
+                describe_validity(&merged, now),
+                self.store.describe()
+            ),
+            Err(e) => tracing::debug!(
+                "profile {}: refreshed, but saving failed (kept in memory): {e}",
+                self.config.profile
+            ),
+        }
         saved?;
         let now = self.clock.now();
         if !merged.is_valid_for(now, asked) {
@@ -464,6 +511,7 @@ impl TokenManager {
         let can_refresh = Self::can_refresh(session, now);
         let can_password = self.can_password(session);
         if can_refresh {
+            tracing::debug!("profile {}: refresh-token grant", self.config.profile);
             let result = drive(
                 &mut refresh::refresh(session)?,
                 &*self.clock,
@@ -471,11 +519,17 @@ impl TokenManager {
             );
             match result {
                 Ok(t) => return Ok(t),
-                Err(e) if e.is_login_required() && can_password => {}
+                Err(e) if e.is_login_required() && can_password => {
+                    tracing::debug!(
+                        "profile {}: the refresh was refused ({e}); trying the password grant",
+                        self.config.profile
+                    );
+                }
                 Err(e) => return Err(e),
             }
         }
         if can_password {
+            tracing::debug!("profile {}: password grant", self.config.profile);
             return drive(
                 &mut password::password_grant(session)?,
                 &*self.clock,
@@ -498,6 +552,42 @@ impl TokenManager {
             _ => "the refresh token has expired".to_owned(),
         };
         Err(Error::LoginRequired { reason })
+    }
+}
+
+/// Seconds from `now` until `expires_at` (negative once past).
+fn valid_for(expires_at: UnixTime, now: UnixTime) -> i64 {
+    expires_at.since(now)
+}
+
+/// How long `t` stays valid, for a diagnostic: seconds, or `an unknown number of`.
+fn describe_validity(t: &TokenSet, now: UnixTime) -> String {
+    t.expires_at.map_or_else(
+        || "an unknown number of".to_owned(),
+        |e| valid_for(e, now).to_string(),
+    )
+}
+
+/// Why a refresh is needed, for a diagnostic (never a secret).
+fn why_refresh(
+    held: Option<&Session>,
+    now: UnixTime,
+    need: i64,
+    rejected: Option<&Secret>,
+) -> String {
+    let tokens = held.and_then(|s| s.tokens.as_ref());
+    match (tokens, rejected) {
+        (_, Some(_)) => {
+            "a refresh was asked for (forced, or a service rejected the token)".to_owned()
+        }
+        (None, _) => "no access token held".to_owned(),
+        (Some(t), _) => match t.expires_at {
+            Some(e) => format!(
+                "the access token is valid {} s more, less than the {need} s needed",
+                valid_for(e, now)
+            ),
+            None => "the access token's expiry is unknown and it can be renewed".to_owned(),
+        },
     }
 }
 

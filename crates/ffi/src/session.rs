@@ -60,6 +60,21 @@ fn check_min_valid(min_valid_seconds: i64) -> FfiResult {
     }
 }
 
+/// `TAPIS_AUTH_LOG=debug` (decisions) or `trace` (also HTTP requests, retries, lock waits):
+/// the library's diagnostics on stderr, from the first session on (read once per process;
+/// ignored when the host already installed a `tracing` subscriber). Never a secret.
+fn log_from_env() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Some(level) = std::env::var("TAPIS_AUTH_LOG")
+            .ok()
+            .and_then(|v| tapis_auth_http::log::Level::parse(&v))
+        {
+            tapis_auth_http::log::to_stderr(level);
+        }
+    });
+}
+
 fn new_session(
     name: &'static str,
     opts: *const tapis_auth_options,
@@ -69,6 +84,7 @@ fn new_session(
 ) -> tapis_auth_status {
     status_call(name, err, || {
         non_null(out, "out")?;
+        log_from_env();
         // SAFETY: `opts` is NULL or a live builder from `tapis_auth_options_new` (contract).
         let builder = unsafe { opts.as_ref() }.map(|o| &o.inner);
         // The session takes a copy; errors are redacted with the builder's own secrets.

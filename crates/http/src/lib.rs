@@ -14,6 +14,8 @@
 
 pub mod clock;
 pub mod drive;
+#[cfg(feature = "stderr-log")]
+pub mod log;
 pub mod login;
 pub mod options;
 pub mod session;

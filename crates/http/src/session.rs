@@ -62,6 +62,11 @@ impl AuthSession {
     /// a session.
     pub fn restore(options: Options) -> Result<Self, Error> {
         let s = Self::build(options, true)?;
+        tracing::debug!(
+            "profile {}: credentials from {} (precedence: explicit arguments, then TAPIS_* variables, then the store)",
+            s.profile(),
+            s.source()
+        );
         s.inner.manager.session()?;
         Ok(s)
     }

@@ -17,6 +17,9 @@
 //!   made, broken connections and 502/503/504 are retried only for requests marked
 //!   [`Replay::Safe`]. Token grants are [`Replay::OnlyIfNotSent`]: a refresh token may already
 //!   be spent, so the token manager re-loads its store and decides instead.
+//! - Every attempt is reported as a `tracing` event at `trace` level (target
+//!   `tapis_auth_http::transport`): method, URL without credentials or query, status and time
+//!   taken, and each retry with its reason and delay. Never a header or a body.
 //! - The client is built lazily, on the first request: processes that only read a valid cached
 //!   token never start reqwest's runtime thread. The environment (`SSL_CERT_*`, proxies) is
 //!   read then, once per [`HttpTransport`].
@@ -241,11 +244,24 @@ impl Transport for HttpTransport {
         let built = self.client()?;
         let tries = self.config.max_tries.max(1);
         let mut attempt = 0;
+        let shown = safe_url(&url);
         loop {
             attempt += 1;
             let last = attempt >= tries;
+            tracing::trace!(
+                "> {} {shown} (attempt {attempt} of {tries})",
+                req.method.as_str()
+            );
+            let started = std::time::Instant::now();
             match Self::send_once(&built.client, &url, req) {
                 Ok(resp) => {
+                    tracing::trace!(
+                        "< {} from {} {shown} in {} ms ({} bytes)",
+                        resp.status,
+                        req.method.as_str(),
+                        started.elapsed().as_millis(),
+                        resp.body.len()
+                    );
                     let retry = match resp.status {
                         429 => true,
                         502..=504 => req.replay == Replay::Safe,
@@ -256,10 +272,21 @@ impl Transport for HttpTransport {
                     }
                     let wait = retry_after(&resp, self.config.max_retry_after)
                         .unwrap_or_else(|| backoff(self.config.backoff, attempt));
+                    tracing::trace!(
+                        "retrying {shown} in {} ms after HTTP {}",
+                        wait.as_millis(),
+                        resp.status
+                    );
                     std::thread::sleep(wait);
                 }
                 Err(e) => {
-                    let err = classify(&e, &url, &built.notes);
+                    let err = classify(&e, &url, &built.notes, &self.config);
+                    tracing::trace!(
+                        "! {} {shown} failed after {} ms: {}",
+                        req.method.as_str(),
+                        started.elapsed().as_millis(),
+                        err.message
+                    );
                     let retry = match err.kind {
                         TransportErrorKind::Connect => true,
                         TransportErrorKind::Timeout | TransportErrorKind::Other => {
@@ -270,7 +297,9 @@ impl Transport for HttpTransport {
                     if !retry || last {
                         return Err(err);
                     }
-                    std::thread::sleep(backoff(self.config.backoff, attempt));
+                    let wait = backoff(self.config.backoff, attempt);
+                    tracing::trace!("retrying {shown} in {} ms", wait.as_millis());
+                    std::thread::sleep(wait);
                 }
             }
         }
@@ -312,7 +341,24 @@ fn retry_after(resp: &HttpResponse, max: Duration) -> Option<Duration> {
     Some(d.min(max))
 }
 
-fn classify(e: &reqwest::Error, url: &url::Url, notes: &Notes) -> TransportError {
+/// `url` as it may be shown: scheme, host, port and path — never `user:password@`, a query or
+/// a fragment (a redirect's authorization code, a token in a query).
+fn safe_url(url: &url::Url) -> String {
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!(
+        "{}://{}{port}{}",
+        url.scheme(),
+        url.host_str().unwrap_or("?"),
+        url.path()
+    )
+}
+
+fn classify(
+    e: &reqwest::Error,
+    url: &url::Url,
+    notes: &Notes,
+    config: &TransportConfig,
+) -> TransportError {
     // Walk the source chain for the most specific description (reqwest's top level is vague).
     let mut detail = e.to_string();
     let mut src = std::error::Error::source(e);
@@ -326,15 +372,21 @@ fn classify(e: &reqwest::Error, url: &url::Url, notes: &Notes) -> TransportError
         src = s.source();
     }
     // Never echo a URL with credentials or query secrets: keep scheme://host:port/path only.
-    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
-    let safe_url = format!(
-        "{}://{}{port}{}",
-        url.scheme(),
-        url.host_str().unwrap_or("?"),
-        url.path()
-    );
+    let safe_url = safe_url(url);
     let (kind, what) = kind_of(tls, e.is_connect(), e.is_timeout());
-    let mut message = format!("{what} {safe_url}: {detail}");
+    // Say which limit ran out, and how long it is.
+    let limit = match (e.is_connect(), e.is_timeout()) {
+        (true, true) => format!(
+            " (the connect timeout is {} s)",
+            config.connect_timeout.as_secs_f64()
+        ),
+        (false, true) => format!(
+            " (the per-request timeout is {} s)",
+            config.timeout.as_secs_f64()
+        ),
+        _ => String::new(),
+    };
+    let mut message = format!("{what} {safe_url}{limit}: {detail}");
     if kind == TransportErrorKind::Tls {
         if let Some(trust) = &notes.trust {
             message.push_str(&format!(" [{trust}]"));

@@ -237,6 +237,24 @@ impl ProcessLock {
             LockMode::Auto => self.flock(start).map(Some),
         };
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let waited = start.elapsed();
+        match &held {
+            Ok(_) if waited >= Duration::from_millis(100) => tracing::debug!(
+                "waited {} ms for the lock {} (another thread or process held it)",
+                waited.as_millis(),
+                self.path.display()
+            ),
+            Ok(_) => tracing::trace!(
+                "took the lock {} in {} ms",
+                self.path.display(),
+                waited.as_millis()
+            ),
+            Err(e) => tracing::debug!(
+                "no lock {} after {} ms: {e}",
+                self.path.display(),
+                waited.as_millis()
+            ),
+        }
         match held {
             Ok(h) => {
                 st.held = h;
