@@ -43,8 +43,10 @@ pub enum StoreArg {
     Env,
 }
 
-/// Settings shared by every command (all but `-v` also readable from the environment).
+/// Settings shared by every command (all but `-v` also readable from the environment). Shown
+/// under their own heading in every command's help.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Where sessions are kept.
     #[arg(
@@ -191,9 +193,10 @@ pub struct LoginArgs {
     /// Do not create an OAuth client at password login (the session then cannot refresh).
     #[arg(long)]
     pub no_create_client: bool,
-    /// Give up a device or browser login after this many seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 900)]
-    pub timeout: u64,
+    /// How long to wait for you to approve a device or browser login: seconds, or 90s, 10m,
+    /// 1h (at most the device code's own lifetime). Not the per-request --timeout.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = positive_duration)]
+    pub wait: i64,
     /// Do not draw the QR code at device login.
     #[arg(long)]
     pub no_qr: bool,
@@ -217,11 +220,20 @@ impl LoginArgs {
     }
 }
 
+/// A duration of at least one second (`--wait`).
+fn positive_duration(text: &str) -> Result<i64, String> {
+    match crate::ui::parse_duration(text)? {
+        n if n > 0 => Ok(n),
+        _ => Err("must be at least 1s".into()),
+    }
+}
+
 /// `tapis-auth token`.
 #[derive(Debug, Args)]
 pub struct TokenArgs {
-    /// The token must stay valid at least this long (60 s are always kept in hand).
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    /// The token must stay valid at least this long: seconds, or 90s, 10m, 1h, 2d (60 s are
+    /// always kept in hand).
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = crate::ui::parse_duration)]
     pub min_valid: i64,
 }
 
@@ -325,8 +337,8 @@ pub struct EnvArgs {
     /// Output syntax.
     #[arg(long, value_enum, default_value = "sh")]
     pub shell: ShellArg,
-    /// The exported token must stay valid at least this long.
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    /// The exported token must stay valid at least this long: seconds, or 90s, 10m, 1h, 2d.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = crate::ui::parse_duration)]
     pub min_valid: i64,
 }
 
@@ -354,4 +366,27 @@ pub struct RepairArgs {
 pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
+}
+
+impl Command {
+    /// The command's name as `--json` reports it (`"clients list"`, `"token"`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Login(_) => "login",
+            Command::Token(_) => "token",
+            Command::Status => "status",
+            Command::Refresh => "refresh",
+            Command::Logout(_) => "logout",
+            Command::Profiles(ProfilesCommand::List) => "profiles list",
+            Command::Profiles(ProfilesCommand::Use { .. }) => "profiles use",
+            Command::Clients(ClientsCommand::Create(_)) => "clients create",
+            Command::Clients(ClientsCommand::List { .. }) => "clients list",
+            Command::Clients(ClientsCommand::Delete { .. }) => "clients delete",
+            Command::Tenants(TenantsCommand::List(_)) => "tenants list",
+            Command::Env(_) => "env",
+            Command::Import(_) => "import",
+            Command::Repair(_) => "repair",
+            Command::Completions(_) => "completions",
+        }
+    }
 }

@@ -17,8 +17,20 @@ use crate::Ctx;
 
 /// `token`: the access token and a newline on stdout, nothing else. The hot path is
 /// restore + access_token: no tenant lookup, no HTTP client unless a refresh is due.
-pub fn token(ctx: &Ctx, a: &TokenArgs) -> Result<(), CliError> {
+/// With `--json`: the token, its expiry and the profile (the one command, with `env`, whose
+/// JSON holds a secret).
+pub fn token(ctx: &Ctx, a: &TokenArgs) -> Result<Value, CliError> {
     let s = ctx.restore()?;
+    if ctx.g.json {
+        let token = s.access_token(a.min_valid)?;
+        let now = SystemClock.now();
+        let expires = token_expiry(&s, &token);
+        return Ok(json!({
+            "profile": s.profile(),
+            "access_token": token.expose(),
+            "expires": time_json(expires, now),
+        }));
+    }
     let written = s.with_access_token(a.min_valid, |t| {
         let mut o = io::stdout().lock();
         o.write_all(t.as_bytes())
@@ -26,7 +38,20 @@ pub fn token(ctx: &Ctx, a: &TokenArgs) -> Result<(), CliError> {
             .and_then(|()| o.flush())
     })?;
     written?;
-    Ok(())
+    Ok(Value::Null)
+}
+
+/// The expiry of `token`, just handed out by `s`: its JWT `exp`, else the session's recorded
+/// expiry when the session still holds that token (another process may have refreshed since).
+fn token_expiry(s: &AuthSession, token: &Secret) -> Option<UnixTime> {
+    if let Some(e) = tapis_auth_core::JwtClaims::decode(token.expose()).and_then(|c| c.expires_at())
+    {
+        return Some(e);
+    }
+    let held = s.session().ok()?.tokens?;
+    (held.access_token == *token)
+        .then_some(held.expires_at)
+        .flatten()
 }
 
 /// Converts a platform flag.
@@ -116,32 +141,25 @@ pub fn whoami_table(ui: &ui::Ui, w: &WhoAmI, now: UnixTime) -> String {
 }
 
 /// `status`: who, where, which client and store, and when the tokens expire. No network.
-pub fn status(ctx: &Ctx) -> Result<(), CliError> {
+pub fn status(ctx: &Ctx) -> Result<Value, CliError> {
     let s = ctx.restore()?;
     let w = s.whoami()?;
     let now = SystemClock.now();
-    if ctx.g.json {
-        out(&format!("{:#}\n", whoami_json(&w, now)))?;
-    } else {
+    if !ctx.g.json {
         // The table goes to stdout; bold only when stdout is a terminal too.
         let mut u = ctx.ui;
         u.color = u.color && io::IsTerminal::is_terminal(&io::stdout());
         out(&whoami_table(&u, &w, now))?;
     }
-    Ok(())
+    Ok(whoami_json(&w, now))
 }
 
 /// `refresh`: refreshes now, whatever the token's remaining validity.
-pub fn refresh(ctx: &Ctx) -> Result<(), CliError> {
+pub fn refresh(ctx: &Ctx) -> Result<Value, CliError> {
     let s = ctx.restore()?;
     let t = s.refresh()?;
     let now = SystemClock.now();
-    if ctx.g.json {
-        out(&format!(
-            "{}\n",
-            json!({"profile": s.profile(), "expires": time_json(t.expires_at, now)})
-        ))?;
-    } else {
+    {
         let when = t
             .expires_at
             .map(|e| format!("{} ({})", absolute(e), relative(e, now)))
@@ -151,7 +169,7 @@ pub fn refresh(ctx: &Ctx) -> Result<(), CliError> {
             s.profile()
         ));
     }
-    Ok(())
+    Ok(json!({"profile": s.profile(), "expires": time_json(t.expires_at, now)}))
 }
 
 fn open_profile(ctx: &Ctx, profile: &str) -> Result<AuthSession, CliError> {
@@ -162,7 +180,7 @@ fn open_profile(ctx: &Ctx, profile: &str) -> Result<AuthSession, CliError> {
 }
 
 /// `logout [--all]`: revoke (best effort) and delete the session(s).
-pub fn logout(ctx: &Ctx, a: &LogoutArgs) -> Result<(), CliError> {
+pub fn logout(ctx: &Ctx, a: &LogoutArgs) -> Result<Value, CliError> {
     if ctx.store_kind() == tapis_auth_storage::StoreKind::Env {
         return Err(CliError::usage(
             "the env store is read-only: unset the TAPIS_* variables instead",
@@ -189,17 +207,14 @@ pub fn logout(ctx: &Ctx, a: &LogoutArgs) -> Result<(), CliError> {
     if a.all && removed.is_empty() {
         ctx.ui.info("No saved sessions; nothing to do");
     }
-    if ctx.g.json {
-        out(&format!("{}\n", json!({ "logged_out": removed })))?;
-    }
-    Ok(())
+    Ok(json!({ "logged_out": removed }))
 }
 
 /// `profiles list | use NAME`.
-pub fn profiles(ctx: &Ctx, c: &ProfilesCommand) -> Result<(), CliError> {
+pub fn profiles(ctx: &Ctx, c: &ProfilesCommand) -> Result<Value, CliError> {
     let store = ctx.open_store()?;
     let current = store.current_profile()?;
-    match c {
+    Ok(match c {
         ProfilesCommand::List => {
             let names = store.list()?;
             let mut rows = Vec::new();
@@ -207,22 +222,20 @@ pub fn profiles(ctx: &Ctx, c: &ProfilesCommand) -> Result<(), CliError> {
                 let s = store.load(n)?;
                 rows.push((n, s));
             }
-            if ctx.g.json {
-                let v: Vec<Value> = rows
-                    .iter()
-                    .map(|(n, s)| {
-                        json!({
-                            "name": n,
-                            "current": current.as_deref() == Some(n.as_str()),
-                            "username": s.as_ref().and_then(|s| s.username.clone()),
-                            "tenant_id": s.as_ref().and_then(|s| s.tenant.id.clone()),
-                            "base_url": s.as_ref().map(|s| s.tenant.base_url.to_string()),
-                            "platform": s.as_ref().map(|s| s.tenant.platform.as_str()),
-                        })
+            let v: Vec<Value> = rows
+                .iter()
+                .map(|(n, s)| {
+                    json!({
+                        "name": n,
+                        "current": current.as_deref() == Some(n.as_str()),
+                        "username": s.as_ref().and_then(|s| s.username.clone()),
+                        "tenant_id": s.as_ref().and_then(|s| s.tenant.id.clone()),
+                        "base_url": s.as_ref().map(|s| s.tenant.base_url.to_string()),
+                        "platform": s.as_ref().map(|s| s.tenant.platform.as_str()),
                     })
-                    .collect();
-                out(&format!("{:#}\n", Value::Array(v)))?;
-            } else {
+                })
+                .collect();
+            if !ctx.g.json {
                 if names.is_empty() {
                     ctx.ui.info("No profiles saved yet: run `tapis-auth login`");
                 }
@@ -249,6 +262,7 @@ pub fn profiles(ctx: &Ctx, c: &ProfilesCommand) -> Result<(), CliError> {
                 }
                 out(&text)?;
             }
+            json!({"current": current, "profiles": v})
         }
         ProfilesCommand::Use { name } => {
             if !store.list()?.iter().any(|n| n == name) {
@@ -257,9 +271,9 @@ pub fn profiles(ctx: &Ctx, c: &ProfilesCommand) -> Result<(), CliError> {
             }
             store.set_current_profile(name)?;
             ctx.ui.success(&format!("Profile {name} is now current"));
+            json!({"current": name})
         }
-    }
-    Ok(())
+    })
 }
 
 fn read_stdin_line(what: &str) -> Result<Secret, CliError> {
@@ -304,7 +318,7 @@ fn client_json(c: &tapis_auth_core::OAuthClient) -> Value {
 }
 
 /// `clients create | list | delete`.
-pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<(), CliError> {
+pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
     let mut o = ctx.options();
     let probe = ctx.restore_session(o.clone())?;
     let session = probe.session()?;
@@ -335,21 +349,18 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<(), CliError> {
     }
     drop(probe);
     let s = ctx.restore_session(o)?;
-    match c {
+    Ok(match c {
         ClientsCommand::List { .. } => {
             let list = s.list_clients()?;
-            if ctx.g.json {
-                out(&format!(
-                    "{:#}\n",
-                    Value::Array(list.iter().map(client_json).collect())
-                ))?;
-            } else {
+            if !ctx.g.json {
                 out(&list.iter().map(client_row).collect::<String>())?;
             }
+            json!({"clients": list.iter().map(client_json).collect::<Vec<_>>()})
         }
         ClientsCommand::Delete { id, .. } => {
             s.delete_client(id)?;
             ctx.ui.success(&format!("Deleted OAuth client {id}"));
+            json!({"deleted": id})
         }
         ClientsCommand::Create(a) => {
             let new = NewClient {
@@ -385,18 +396,16 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<(), CliError> {
                     created.id
                 ));
             }
-            if ctx.g.json {
-                out(&format!("{}\n", client_json(&created)))?;
-            } else {
+            if !ctx.g.json {
                 out(&format!("{}\n", created.id))?;
             }
+            json!({"client": client_json(&created), "used": a.use_it})
         }
-    }
-    Ok(())
+    })
 }
 
 /// `tenants list`.
-pub fn tenants(ctx: &Ctx, c: &TenantsCommand) -> Result<(), CliError> {
+pub fn tenants(ctx: &Ctx, c: &TenantsCommand) -> Result<Value, CliError> {
     let TenantsCommand::List(a) = c;
     let current = ctx
         .restore_session(ctx.options())
@@ -421,8 +430,7 @@ pub fn tenants(ctx: &Ctx, c: &TenantsCommand) -> Result<(), CliError> {
             a.platform.map(platform).unwrap_or(Platform::TapisV3),
         ),
     };
-    ctx.ui
-        .debug(1, &format!("listing {plat} tenants at {base}"));
+    tracing::debug!("listing {plat} tenants at {base}");
     let transport = HttpTransport::new(ctx.options().transport);
     let list = tapis_auth_http::session::list_tenants(
         &transport,
@@ -431,13 +439,11 @@ pub fn tenants(ctx: &Ctx, c: &TenantsCommand) -> Result<(), CliError> {
         plat,
         a.tenants_url.as_deref(),
     )?;
-    if ctx.g.json {
-        let v: Vec<Value> = list
-            .iter()
-            .map(|t| json!({"id": t.id, "base_url": t.base_url.to_string(), "platform": t.platform.as_str(), "name": t.name, "status": t.status}))
-            .collect();
-        out(&format!("{:#}\n", Value::Array(v)))?;
-    } else {
+    let v: Vec<Value> = list
+        .iter()
+        .map(|t| json!({"id": t.id, "base_url": t.base_url.to_string(), "platform": t.platform.as_str(), "name": t.name, "status": t.status}))
+        .collect();
+    if !ctx.g.json {
         let mut text = String::new();
         for t in &list {
             text.push_str(&format!(
@@ -449,7 +455,7 @@ pub fn tenants(ctx: &Ctx, c: &TenantsCommand) -> Result<(), CliError> {
         }
         out(&text)?;
     }
-    Ok(())
+    Ok(json!({"tenants": v}))
 }
 
 /// Quotes `v` for `shell` so that any byte sequence survives.
@@ -468,10 +474,27 @@ pub fn quote(shell: ShellArg, v: &str) -> String {
 }
 
 /// `env`: export lines for a batch job.
-pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<(), CliError> {
+pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Value, CliError> {
     let s = ctx.restore()?;
     let token = s.access_token(a.min_valid)?;
     let w = s.whoami()?;
+    if ctx.g.json {
+        let expires = token_expiry(&s, &token);
+        let mut vars = serde_json::Map::new();
+        vars.insert("TAPIS_BASE_URL".into(), json!(w.base_url));
+        vars.insert("TAPIS_TOKEN".into(), json!(token.expose()));
+        if let Some(t) = &w.tenant_id {
+            vars.insert("TAPIS_TENANT_ID".into(), json!(t));
+        }
+        if let Some(u) = &w.username {
+            vars.insert("TAPIS_USERNAME".into(), json!(u));
+        }
+        return Ok(json!({
+            "profile": w.profile,
+            "variables": vars,
+            "expires": time_json(expires, SystemClock.now()),
+        }));
+    }
     let mut vars: Vec<(&str, String)> = vec![("TAPIS_BASE_URL", w.base_url.clone())];
     vars.push(("TAPIS_TOKEN", token.expose().to_owned()));
     if let Some(t) = &w.tenant_id {
@@ -493,11 +516,11 @@ pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<(), CliError> {
     // Do not leave a copy of the token in freed memory.
     drop(Secret::new(text));
     r?;
-    Ok(())
+    Ok(Value::Null)
 }
 
 /// `import --from DIR`: copy sessions from an agavepy JSON cache into the chosen store.
-pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
+pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<Value, CliError> {
     let from = match &a.from {
         Some(d) => d.clone(),
         None => tapis_auth_storage::default_cache_dir(&|k: &str| std::env::var(k).ok())?,
@@ -548,13 +571,7 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
         ctx.ui
             .info(&format!("No sessions found in {}", src.describe()));
     }
-    if ctx.g.json {
-        out(&format!(
-            "{}\n",
-            json!({"imported": imported, "skipped": skipped})
-        ))?;
-    }
-    Ok(())
+    Ok(json!({"imported": imported, "skipped": skipped}))
 }
 
 /// Runs every read the store offers and returns the first error.
@@ -567,7 +584,7 @@ fn check_store(store: &dyn Store) -> Result<(), StoreError> {
 }
 
 /// `repair`: show what is wrong with the cache and move corrupt files aside.
-pub fn repair(ctx: &Ctx, a: &RepairArgs) -> Result<(), CliError> {
+pub fn repair(ctx: &Ctx, a: &RepairArgs) -> Result<Value, CliError> {
     let mut moved = Vec::new();
     for _ in 0..8 {
         let err =
@@ -606,17 +623,17 @@ pub fn repair(ctx: &Ctx, a: &RepairArgs) -> Result<(), CliError> {
         ctx.ui
             .info("Log in again if a session was lost: `tapis-auth login`");
     }
-    if ctx.g.json {
-        out(&format!("{}\n", json!({"moved": moved})))?;
-    }
-    Ok(())
+    Ok(json!({"moved": moved}))
 }
 
 /// `completions SHELL`.
-pub fn completions(a: &CompletionsArgs) -> Result<(), CliError> {
+pub fn completions(ctx: &Ctx, a: &CompletionsArgs) -> Result<Value, CliError> {
     let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
     let mut buf = Vec::new();
     clap_complete::generate(a.shell, &mut cmd, "tapis-auth", &mut buf);
-    out(&String::from_utf8_lossy(&buf))?;
-    Ok(())
+    let script = String::from_utf8_lossy(&buf);
+    if !ctx.g.json {
+        out(&script)?;
+    }
+    Ok(json!({"shell": a.shell.to_string(), "script": script}))
 }

@@ -42,11 +42,29 @@ Exit codes:
          (a corrupt cache can be moved aside with `tapis-auth repair`)
   130    cancelled (Ctrl-C)";
 
+/// The stable name of an exit code's class, as `--json` reports it in `error.name`.
+pub fn name_of(code: u8) -> &'static str {
+    match code {
+        OK => "ok",
+        USAGE => "usage",
+        LOGIN_REQUIRED => "login_required",
+        AUTH_FAILED => "login_failed",
+        NETWORK => "network",
+        SERVER => "server",
+        STORAGE => "storage",
+        CANCELLED => "cancelled",
+        _ => "internal",
+    }
+}
+
 /// A failure of a command: an exit code, a message and what to do next.
 #[derive(Debug)]
 pub struct CliError {
     /// The process exit code.
     pub code: u8,
+    /// The specific cause, a stable snake_case name (`refresh_rejected`, `lock_timeout`,
+    /// `login_wait_timeout`, ...): `error.reason` in `--json` output.
+    pub reason: &'static str,
     /// What went wrong (never a secret).
     pub message: String,
     /// What to do next, when there is a useful suggestion.
@@ -54,13 +72,21 @@ pub struct CliError {
 }
 
 impl CliError {
-    /// A failure with an explicit code.
+    /// A failure with an explicit code; its reason is the code's class name until
+    /// [`with_reason`](Self::with_reason) names a more specific one.
     pub fn new(code: u8, message: impl Into<String>) -> Self {
         Self {
             code,
+            reason: name_of(code),
             message: message.into(),
             hint: None,
         }
+    }
+
+    /// Names the specific cause (`error.reason` in `--json` output).
+    pub fn with_reason(mut self, reason: &'static str) -> Self {
+        self.reason = reason;
+        self
     }
 
     /// A usage error (exit code 2).
@@ -104,6 +130,43 @@ pub fn code_for(e: &Error) -> u8 {
     }
 }
 
+/// The specific cause of a library error, as `--json` reports it in `error.reason`: the C
+/// ABI's status name without its `TAPIS_AUTH_ERR_` prefix, in lower case.
+pub fn reason_for(e: &Error) -> &'static str {
+    match e {
+        Error::Config(_) => "config",
+        Error::LoginRequired { .. } => "login_required",
+        Error::RefreshRejected { .. } => "refresh_rejected",
+        Error::InvalidClient { .. } => "invalid_client",
+        Error::InvalidCredentials { .. } => "invalid_credentials",
+        Error::LoginFailed { .. } => "login_failed",
+        Error::DeviceCodeExpired => "device_code_expired",
+        Error::AuthorizationPending => "pending",
+        Error::Transport(t) => match t.kind {
+            TransportErrorKind::Connect => "connect",
+            TransportErrorKind::Timeout => "timeout",
+            TransportErrorKind::Tls => "tls",
+            TransportErrorKind::Insecure => "insecure_http",
+            TransportErrorKind::Cancelled => "cancelled",
+            TransportErrorKind::Other => "network",
+        },
+        Error::Server { .. } => "server",
+        Error::Malformed { .. } => "malformed_response",
+        Error::TokenExpired { .. } => "token_rejected",
+        Error::Store(s) => match s {
+            StoreError::Corrupt { .. } => "corrupt_cache",
+            StoreError::LockTimeout { .. } => "lock_timeout",
+            StoreError::Unavailable(_) => "store_unavailable",
+            StoreError::ReadOnly(_) => "store_read_only",
+            StoreError::Invalid(_) => "invalid_record",
+            _ => "storage",
+        },
+        Error::Cancelled => "cancelled",
+        Error::ApiMisuse(_) => "api_misuse",
+        _ => "other",
+    }
+}
+
 fn hint_for(e: &Error) -> Option<&'static str> {
     match e {
         // These messages already say "run `tapis-auth login`".
@@ -140,6 +203,7 @@ impl From<Error> for CliError {
     fn from(e: Error) -> Self {
         CliError {
             code: code_for(&e),
+            reason: reason_for(&e),
             message: e.to_string(),
             hint: hint_for(&e).map(str::to_owned),
         }
@@ -158,7 +222,7 @@ impl From<std::io::Error> for CliError {
             // The reader went away: exit quietly with success.
             CliError::new(OK, String::new())
         } else {
-            CliError::new(FAILURE, format!("cannot write output: {e}"))
+            CliError::new(FAILURE, format!("cannot write output: {e}")).with_reason("output")
         }
     }
 }

@@ -5,13 +5,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tapis_auth_core::{BaseUrl, Clock, DevicePrompt, Error, Platform, Secret, Session};
+use serde_json::Value;
+
+use tapis_auth_core::{BaseUrl, Clock, Error, Platform, Secret, Session, UnixTime};
 use tapis_auth_http::{AuthSession, DevicePoll, Options, SystemClock};
 
 use crate::cli::{LoginArgs, Method};
 use crate::commands::{get_password, platform, whoami_json};
-use crate::exit::CliError;
-use crate::ui::{duration, out, relative, Ui};
+use crate::device_screen;
+use crate::exit::{self, CliError};
+use crate::ui::{duration, relative};
 use crate::Ctx;
 
 /// True when a browser can probably be opened here (a display, and not over SSH).
@@ -58,7 +61,7 @@ fn prompt_username(tenant: &str) -> Result<String, CliError> {
 }
 
 /// `login`.
-pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
+pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<Value, CliError> {
     if ctx.store_kind() == tapis_auth_storage::StoreKind::Env {
         return Err(CliError::usage("the env store is read-only: a login cannot be saved there")
             .hint("log in with --store json, sqlite or keyring, then `eval \"$(tapis-auth env)\"` in the job"));
@@ -82,12 +85,9 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
         o.base_url = a.base_url.clone();
         o.tenant_id = a.tenant.clone();
     } else if let Some(s) = &existing {
-        ctx.ui.debug(
-            1,
-            &format!(
-                "re-using the tenant of profile {profile}: {}",
-                s.tenant.base_url
-            ),
+        tracing::debug!(
+            "re-using the tenant of profile {profile}: {}",
+            s.tenant.base_url
         );
         o.base_url = Some(s.tenant.base_url.to_string());
         o.tenant_id = s.tenant.id.clone();
@@ -105,10 +105,7 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
         o.client_id = Some(id.clone());
         o.client_key = a.client_key.clone().map(Secret::new);
     } else if let Some(c) = same.and_then(|s| s.client.clone()) {
-        ctx.ui.debug(
-            1,
-            &format!("re-using OAuth client {} of profile {profile}", c.id),
-        );
+        tracing::debug!("re-using OAuth client {} of profile {profile}", c.id);
         o.client_id = Some(c.id);
         o.client_key = c.key;
     }
@@ -123,8 +120,7 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
             if o.platform.is_none() {
                 // Detect the platform first: Agave v2 has no device or browser login.
                 let t = ctx.open_session(o.clone())?.resolve_tenant()?;
-                ctx.ui
-                    .debug(1, &format!("{} speaks {}", t.base_url, t.platform));
+                tracing::debug!("{} speaks {}", t.base_url, t.platform);
                 o.platform = Some(t.platform);
             }
             if o.platform == Some(Platform::AgaveV2) || o.client_id.is_none() {
@@ -189,7 +185,7 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<(), CliError> {
     }
 }
 
-fn finish(ctx: &Ctx, s: &AuthSession) -> Result<(), CliError> {
+fn finish(ctx: &Ctx, s: &AuthSession) -> Result<Value, CliError> {
     let w = s.whoami()?;
     let now = SystemClock.now();
     let expiry = w
@@ -204,41 +200,53 @@ fn finish(ctx: &Ctx, s: &AuthSession) -> Result<(), CliError> {
         w.profile,
         s.manager().store().describe(),
     ));
-    if ctx.g.json {
-        out(&format!("{:#}\n", whoami_json(&w, now)))?;
+    if w.expires_at.is_some_and(|e| e.since(now) > 86_400) {
+        // A Tapis v3 device login: the approval page picks the access token's lifetime in days
+        // (30 by default), instead of the tenant's usual 4 hours.
+        ctx.ui.info(
+            "  This access token lasts as many days as were chosen on the approval page (30 by \
+             default); anyone holding it can use it that long. `tapis-auth logout` revokes it.",
+        );
     }
-    Ok(())
+    Ok(whoami_json(&w, now))
 }
 
-/// Draws the QR code of `url` with half-block characters (two rows per line).
-pub fn qr_text(url: &str) -> Option<String> {
-    use qrcode::render::unicode::Dense1x2;
-    let code = qrcode::QrCode::new(url.as_bytes()).ok()?;
-    Some(
-        code.render::<Dense1x2>()
-            .dark_color(Dense1x2::Light)
-            .light_color(Dense1x2::Dark)
-            .quiet_zone(true)
-            .build(),
-    )
-}
-
-fn show_prompt(ui: &Ui, p: &DevicePrompt, qr: bool) {
-    let mut e = io::stderr().lock();
-    let _ = writeln!(
-        e,
-        "To log in, open this URL in a browser:\n\n    {}\n",
-        ui.bold(&p.verification_uri)
-    );
-    let _ = writeln!(e, "and enter the code:  {}\n", ui.bold(&p.user_code));
-    if qr {
-        if let Some(q) = qr_text(&p.verification_uri) {
-            let _ = writeln!(e, "Or scan this QR code with a phone:\n{q}");
-        }
+/// Why the device login stopped waiting: the code expired, or `--wait` ran out first.
+fn wait_over(
+    now: UnixTime,
+    started: UnixTime,
+    code_expires: UnixTime,
+    give_up: UnixTime,
+) -> Option<CliError> {
+    if now >= code_expires {
+        return Some(
+            CliError::new(
+                exit::AUTH_FAILED,
+                format!(
+                    "the device code expired before it was approved (it was valid for {})",
+                    duration(code_expires.since(started).max(0).unsigned_abs())
+                ),
+            )
+            .with_reason("device_code_expired")
+            .hint("run `tapis-auth login --device` again and approve the code sooner"),
+        );
     }
+    if now >= give_up {
+        return Some(
+            CliError::new(
+                exit::AUTH_FAILED,
+                format!(
+                    "stopped waiting for approval after {} (--wait); the device code was still valid for {}",
+                    duration(give_up.since(started).max(0).unsigned_abs()),
+                    duration(code_expires.since(now).max(0).unsigned_abs())
+                ),
+            )
+            .with_reason("login_wait_timeout")
+            .hint("run `tapis-auth login --device` again with a longer --wait (e.g. --wait 10m)"),
+        );
+    }
+    None
 }
-
-const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 fn device(ctx: &Ctx, s: &AuthSession, a: &LoginArgs) -> Result<(), CliError> {
     let ui = ctx.ui;
@@ -247,21 +255,39 @@ fn device(ctx: &Ctx, s: &AuthSession, a: &LoginArgs) -> Result<(), CliError> {
         let c = Arc::clone(&cancel);
         // Ctrl-C sets the flag; the loop below stops cleanly (and restores the cursor line).
         if let Err(e) = ctrlc::set_handler(move || c.store(true, Ordering::SeqCst)) {
-            ui.debug(1, &format!("cannot install the Ctrl-C handler: {e}"));
+            tracing::debug!("cannot install the Ctrl-C handler: {e}");
         }
     }
     let mut login = s.device_start()?;
-    if !ui.quiet {
-        show_prompt(&ui, login.prompt(), !a.no_qr);
-    }
+    let terminal = device_screen::stderr_terminal();
+    // The URL and code are shown even with --quiet: without them the login cannot succeed.
+    let _ = write!(
+        io::stderr().lock(),
+        "{}",
+        device_screen::screen(&ui, login.prompt(), terminal, !a.no_qr)
+    );
     let clock = SystemClock;
-    let timeout = i64::try_from(a.timeout).unwrap_or(i64::MAX);
-    let deadline = login.prompt().expires_at.min(clock.now().plus(timeout));
-    let spin = ui.stderr_tty && !ui.quiet;
+    let started = clock.now();
+    let code_expires = login.prompt().expires_at;
+    let give_up = started.plus(a.wait);
+    let (deadline, what) = if give_up < code_expires {
+        (give_up, "left (--wait)")
+    } else {
+        (code_expires, "until the code expires")
+    };
+    let spin = terminal.is_some() && !ui.quiet;
     if !spin && !ui.quiet {
+        let wait = if give_up < code_expires {
+            format!(
+                "; giving up in {} (--wait)",
+                duration(give_up.since(started).max(0).unsigned_abs())
+            )
+        } else {
+            String::new()
+        };
         ui.info(&format!(
-            "Waiting for approval (the code expires in {})…",
-            duration(deadline.since(clock.now()).max(0).unsigned_abs())
+            "Waiting for approval (the code expires in {}{wait})…",
+            duration(code_expires.since(started).max(0).unsigned_abs())
         ));
     }
     let clear = || {
@@ -278,9 +304,9 @@ fn device(ctx: &Ctx, s: &AuthSession, a: &LoginArgs) -> Result<(), CliError> {
             return Err(Error::Cancelled.into());
         }
         let now = clock.now();
-        if now >= deadline {
+        if let Some(e) = wait_over(now, started, code_expires, give_up) {
             clear();
-            return Err(Error::DeviceCodeExpired.into());
+            return Err(e);
         }
         match login.poll() {
             Ok(DevicePoll::Complete) => {
@@ -288,20 +314,27 @@ fn device(ctx: &Ctx, s: &AuthSession, a: &LoginArgs) -> Result<(), CliError> {
                 return Ok(());
             }
             Ok(DevicePoll::Pending(_)) => {}
+            Err(Error::DeviceCodeExpired) => {
+                clear();
+                // The server says so; tell how long the code was valid.
+                return Err(
+                    wait_over(code_expires.max(now), started, code_expires, give_up)
+                        .unwrap_or_else(|| Error::DeviceCodeExpired.into()),
+                );
+            }
             Err(e) => {
                 clear();
                 return Err(e.into());
             }
         }
         if spin {
-            let left = deadline.since(now).max(0);
+            // The width is read every frame: the window may be resized while waiting.
+            let cols = device_screen::stderr_terminal().map_or(80, |t| t.0);
             let mut e = io::stderr().lock();
             let _ = write!(
                 e,
-                "\r{} Waiting for approval… {}:{:02} left (Ctrl-C to cancel)\x1b[K",
-                SPINNER[frame % SPINNER.len()],
-                left / 60,
-                left % 60
+                "\r{}\x1b[K",
+                device_screen::spinner_line(frame, deadline.since(now), what, cols)
             );
             let _ = e.flush();
             frame += 1;
@@ -324,9 +357,28 @@ fn browser(ctx: &Ctx, s: &AuthSession, a: &LoginArgs) -> Result<(), CliError> {
         ));
     }
     if login.is_listening() {
-        ctx.ui
-            .info(&format!("Waiting for the redirect to {}…", a.redirect_uri));
-        login.wait(Duration::from_secs(a.timeout))?;
+        ctx.ui.info(&format!(
+            "Waiting for the redirect to {} (giving up in {}: --wait)…",
+            a.redirect_uri,
+            duration(a.wait.unsigned_abs())
+        ));
+        let wait = Duration::from_secs(a.wait.unsigned_abs());
+        let started = std::time::Instant::now();
+        match login.wait(wait) {
+            Ok(_) => {}
+            Err(Error::LoginFailed { .. }) if started.elapsed() >= wait => {
+                return Err(CliError::new(
+                    exit::AUTH_FAILED,
+                    format!(
+                        "stopped waiting for the browser's redirect after {} (--wait)",
+                        duration(a.wait.unsigned_abs())
+                    ),
+                )
+                .with_reason("login_wait_timeout")
+                .hint("run `tapis-auth login --browser` again with a longer --wait"));
+            }
+            Err(e) => return Err(e.into()),
+        }
     } else {
         let mut e = io::stderr().lock();
         let _ = write!(e, "Paste the URL the browser was redirected to: ");

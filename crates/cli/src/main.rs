@@ -10,8 +10,10 @@
 
 mod cli;
 mod commands;
+mod device_screen;
 mod exit;
 mod login;
+mod output;
 mod ui;
 
 use std::cell::RefCell;
@@ -54,13 +56,16 @@ impl Ctx {
         self.stores.borrow_mut().push(store.clone());
     }
 
-    /// Prints (once each) the warnings of every store the command opened.
-    pub fn show_warnings(&self) {
+    /// Prints (once each) the warnings of every store the command opened, and returns them.
+    pub fn show_warnings(&self) -> Vec<String> {
+        let mut all = Vec::new();
         for store in self.stores.borrow().iter() {
             for w in store.take_warnings() {
                 self.ui.warn(&w);
+                all.push(w);
             }
         }
+        all
     }
 
     /// [`AuthSession::open`], remembering the store for its warnings.
@@ -125,7 +130,7 @@ impl Ctx {
         let store =
             tapis_auth_storage::open_store(self.store_kind(), self.store_path().as_deref())?;
         self.watch(&store);
-        self.ui.debug(1, &format!("store: {}", store.describe()));
+        tracing::debug!("store: {}", store.describe());
         Ok(store)
     }
 
@@ -141,14 +146,12 @@ impl Ctx {
 
     /// Restores the session (explicit > environment > store); exit code 3 when there is none.
     pub fn restore(&self) -> Result<AuthSession, CliError> {
-        let s = self.restore_session(self.options())?;
-        self.ui
-            .debug(1, &format!("profile {} from {}", s.profile(), s.source()));
-        Ok(s)
+        Ok(self.restore_session(self.options())?)
     }
 }
 
-fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
+/// Runs `command`; returns its `--json` fields (printed only with `--json`).
+fn dispatch(ctx: &Ctx, command: Command) -> Result<serde_json::Value, CliError> {
     match command {
         Command::Token(a) => commands::token(ctx, &a),
         Command::Login(a) => login::login(ctx, a),
@@ -161,7 +164,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Env(a) => commands::env(ctx, &a),
         Command::Import(a) => commands::import(ctx, &a),
         Command::Repair(a) => commands::repair(ctx, &a),
-        Command::Completions(a) => commands::completions(&a),
+        Command::Completions(a) => commands::completions(ctx, &a),
     }
 }
 
@@ -207,7 +210,7 @@ fn fast_token_from(
         let once = |seen: &mut bool| (!std::mem::replace(seen, true)).then_some(());
         match flag.as_str() {
             "--min-valid" if seen_token && min_valid.is_none() => {
-                min_valid = Some(value()?.parse().ok()?);
+                min_valid = Some(crate::ui::parse_duration(&value()?).ok()?);
             }
             "--cache-dir" => {
                 once(&mut seen_dir)?;
@@ -240,6 +243,7 @@ fn fast_global(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<Globa
         "TAPIS_AUTH_INSECURE_HTTP",
         "TAPIS_AUTH_TIMEOUT",
         "TAPIS_AUTH_CONNECT_TIMEOUT",
+        "TAPIS_AUTH_JSON",
     ] {
         if var(k) != Ok(None) {
             return None;
@@ -266,16 +270,80 @@ fn fast_global(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<Globa
     })
 }
 
-fn exit_with(result: Result<(), CliError>, ui: Ui) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+/// Reports the result: the JSON object (with `--json`), the error on stderr, the exit code.
+fn exit_with(
+    result: Result<serde_json::Value, CliError>,
+    command: Option<&str>,
+    warnings: &[String],
+    ui: Ui,
+) -> ExitCode {
+    let printed = match (&result, ui.json) {
+        (Ok(v), true) => {
+            output::print(&output::success(command.unwrap_or(""), v.clone(), warnings))
+        }
+        (Err(e), true) if e.code != exit::OK => {
+            output::print(&output::failure(command, e, warnings))
+        }
+        _ => Ok(()),
+    };
+    match (result, printed) {
         // A closed pipe (`tapis-auth profiles list | head -1`) is not an error.
-        Err(e) if e.code == exit::OK => ExitCode::SUCCESS,
-        Err(e) => {
+        (Ok(_), Ok(())) => ExitCode::SUCCESS,
+        (Err(e), _) if e.code == exit::OK => ExitCode::SUCCESS,
+        (Ok(_), Err(e)) => {
+            let e = CliError::from(e);
+            if e.code != exit::OK {
+                ui.error(&e.message, e.hint.as_deref());
+            }
+            ExitCode::from(e.code)
+        }
+        (Err(e), _) => {
             ui.error(&e.message, e.hint.as_deref());
             ExitCode::from(e.code)
         }
     }
+}
+
+/// Parses the command line. With `--json`, a command line clap rejects still prints one JSON
+/// object (`error.name` `usage`); `--help` and `--version` print their text.
+fn parse() -> Result<Cli, ExitCode> {
+    let e = match Cli::try_parse() {
+        Ok(c) => return Ok(c),
+        Err(e) => e,
+    };
+    use clap::error::ErrorKind;
+    let display = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if display || !json_requested() {
+        e.exit();
+    }
+    let _ = e.print();
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    let message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    let err = CliError::usage(message).with_reason("invalid_arguments");
+    let _ = output::print(&output::failure(None, &err, &[]));
+    Err(ExitCode::from(exit::USAGE))
+}
+
+/// Whether `--json` was asked for, read from the raw arguments and `TAPIS_AUTH_JSON` as clap
+/// would (for reporting a command line clap rejected).
+fn json_requested() -> bool {
+    let flag = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json" || a.to_str().is_some_and(|s| s.starts_with("--json=")));
+    let env = std::env::var("TAPIS_AUTH_JSON").is_ok_and(|v| {
+        !matches!(
+            v.to_ascii_lowercase().as_str(),
+            "" | "0" | "false" | "no" | "off" | "n" | "f"
+        )
+    });
+    flag || env
 }
 
 /// What a panic prints: where it happened, never its message (a message formatted from data
@@ -301,15 +369,26 @@ fn main() -> ExitCode {
     }));
     let (g, command) = match fast_token() {
         Some((min_valid, g)) => (g, Command::Token(cli::TokenArgs { min_valid })),
-        None => {
-            let cli = Cli::parse();
-            (cli.global, cli.command)
-        }
+        None => match parse() {
+            Ok(cli) => (cli.global, cli.command),
+            Err(code) => return code,
+        },
     };
+    let name = command.name();
+    // -v: decisions; -vv: also HTTP requests, retries and lock waits (see the README).
+    match g.verbose {
+        0 => {}
+        1 => {
+            tapis_auth_http::log::to_stderr(tapis_auth_http::log::Level::Debug);
+        }
+        _ => {
+            tapis_auth_http::log::to_stderr(tapis_auth_http::log::Level::Trace);
+        }
+    }
     let ctx = Ctx::new(g);
     let r = dispatch(&ctx, command);
-    ctx.show_warnings();
-    exit_with(r, ctx.ui)
+    let warnings = ctx.show_warnings();
+    exit_with(r, Some(name), &warnings, ctx.ui)
 }
 
 #[cfg(test)]
@@ -358,6 +437,9 @@ mod tests {
             &["token"],
             &["token", "--min-valid", "300"],
             &["token", "--min-valid=+7"],
+            &["token", "--min-valid", "10m"],
+            &["token", "--min-valid=1h"],
+            &["token", "--min-valid", "1x"],
             &["token", "--min-valid=-5"],
             &["token", "--min-valid", "-5"],
             &["--profile", "token", "token"],
@@ -417,7 +499,11 @@ mod tests {
         ] {
             assert!(with(k, "").is_none(), "{k} empty took the fast path");
         }
-        for k in ["TAPIS_AUTH_TIMEOUT", "TAPIS_AUTH_INSECURE_HTTP"] {
+        for k in [
+            "TAPIS_AUTH_TIMEOUT",
+            "TAPIS_AUTH_INSECURE_HTTP",
+            "TAPIS_AUTH_JSON",
+        ] {
             assert!(with(k, "1").is_none(), "{k} took the fast path");
         }
         assert!(with("TAPIS_AUTH_STORE", "bogus").is_none());

@@ -79,13 +79,6 @@ impl Ui {
         let _ = writeln!(io::stderr().lock(), "tapis-auth: {w} {text}");
     }
 
-    /// A diagnostic on stderr, shown at `-v` (level 1) or `-vv` (level 2). Never pass secrets.
-    pub fn debug(&self, level: u8, text: &str) {
-        if self.verbose >= level {
-            let _ = writeln!(io::stderr().lock(), "tapis-auth: debug: {text}");
-        }
-    }
-
     /// An error with an optional hint, on stderr.
     pub fn error(&self, message: &str, hint: Option<&str>) {
         let mut e = io::stderr().lock();
@@ -149,6 +142,33 @@ pub fn duration(secs: u64) -> String {
     }
 }
 
+/// Parses a duration given on the command line: seconds (`90`), or a number with a unit —
+/// `s`, `m`, `h` or `d` (`90s`, `10m`, `1h`, `2d`). A sign is accepted on plain seconds
+/// (`--min-valid -5` is 0: any token will do). Returns seconds.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], Some(c.to_ascii_lowercase())),
+        _ => (t, None),
+    };
+    let bad = || {
+        format!("invalid duration {text:?}: give seconds (90) or a number with s, m, h or d (90s, 10m, 1h, 2d)")
+    };
+    let mult = match unit {
+        None | Some('s') => 1,
+        Some('m') => 60,
+        Some('h') => 3600,
+        Some('d') => 86_400,
+        Some(_) => return Err(bad()),
+    };
+    if digits.is_empty() || (unit.is_some() && !digits.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(bad());
+    }
+    let n: i64 = digits.parse().map_err(|_| bad())?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("duration {text:?} is too long"))
+}
+
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
 /// (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -175,5 +195,35 @@ mod tests {
         assert_eq!(relative(UnixTime(100), UnixTime(0)), "in 1m 40s");
         assert_eq!(relative(UnixTime(0), UnixTime(7300)), "2h 1m ago");
         assert_eq!(duration(86_400 * 364 + 3600 * 23), "364d 23h");
+    }
+
+    #[test]
+    fn parses_durations() {
+        for (t, s) in [
+            ("90", 90),
+            ("90s", 90),
+            ("10m", 600),
+            ("1h", 3600),
+            ("2d", 172_800),
+            ("1H", 3600),
+            ("-5", -5),
+            ("+7", 7),
+            ("0", 0),
+        ] {
+            assert_eq!(parse_duration(t), Ok(s), "{t}");
+        }
+        for t in [
+            "",
+            "soon",
+            "m",
+            "1x",
+            "-1m",
+            "1.5h",
+            "1 h",
+            "10mm",
+            "99999999999999999d",
+        ] {
+            assert!(parse_duration(t).is_err(), "{t}");
+        }
     }
 }

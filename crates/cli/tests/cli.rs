@@ -263,7 +263,7 @@ fn profiles_logout_and_all() {
     assert!(out.contains("one") && out.contains("* two"), "{out}");
     let j: Value =
         serde_json::from_str(w.run("json", &["profiles", "list", "--json"], None).ok()).unwrap();
-    assert_eq!(j.as_array().unwrap().len(), 2);
+    assert_eq!(j["profiles"].as_array().unwrap().len(), 2);
     w.run("json", &["profiles", "use", "one"], None).ok();
     let st = w.run("json", &["status", "--json"], None);
     let v: Value = serde_json::from_str(st.ok()).unwrap();
@@ -388,7 +388,11 @@ fn tenants_list_both_platforms() {
     );
     let v: Value = serde_json::from_str(r.ok()).unwrap();
     assert!(
-        v.as_array().unwrap().iter().any(|t| t["id"] == "test.v2"),
+        v["tenants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == "test.v2"),
         "{v}"
     );
 }

@@ -381,13 +381,17 @@ fn file_store_cell(platform: &str, store: &str) {
             step(&["profiles", "list"], 0).out("  main").out("* other"),
             step(&["profiles", "list", "--json"], 0),
             step(&["profiles", "use", "main"], 0).err("Profile main is now current"),
-            step(&["status", "--json"], 0).out("\"profile\": \"main\""),
+            step(&["status", "--json"], 0).out("\"profile\":\"main\""),
             step(&["profiles", "use", "nope"], 2).err("profiles list"),
-            step(&["--profile", "other", "status", "--json"], 0).out("\"profile\": \"other\""),
+            step(&["--profile", "other", "status", "--json"], 0).out("\"profile\":\"other\""),
         ],
     );
     let list: Value = serde_json::from_str(&runs[3].stdout).unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 2, "[{cell}] {list}");
+    assert_eq!(
+        list["profiles"].as_array().unwrap().len(),
+        2,
+        "[{cell}] {list}"
+    );
 
     // OAuth clients.
     let name = format!("mx-{platform}-{store}");
@@ -757,7 +761,7 @@ fn login_by_tenant_id_and_platform_detection() {
             .input("testpass\n")
             .err("Logged in as testuser on test.v2 (agave-v2)"),
             step(&["status", "--json"], 0)
-                .out("\"tenant_id\": \"test.v2\"")
+                .out("\"tenant_id\":\"test.v2\"")
                 .out("agave-v2")
                 .out(w.url()),
             step(&["token"], 0),
@@ -834,7 +838,7 @@ fn login_by_tenant_id_and_platform_detection() {
             .input("testpass\n")
             .err("on test (tapis-v3)"),
             step(&["--profile", "v3id", "status", "--json"], 0)
-                .out("\"tenant_id\": \"test\"")
+                .out("\"tenant_id\":\"test\"")
                 .out("tapis-v3"),
             // Detection: /v3/tenants answers, so the server speaks v3.
             step(

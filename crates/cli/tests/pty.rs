@@ -73,9 +73,9 @@ fn device_code_screen_approved_while_polling() {
         wait_code(&w)
     };
     s.expect(code.as_str()).unwrap();
-    // The QR code (half blocks) and the spinner with the time left.
+    // The QR code (or why there is none: the pty is small) and the spinner with the time left.
     s.expect("QR code").unwrap();
-    s.expect("left (Ctrl-C to cancel)").unwrap();
+    s.expect("(Ctrl-C to cancel)").unwrap();
     w.server.approve_device(&code, "testuser").unwrap();
     s.expect("Logged in as testuser").unwrap();
     s.expect(Eof).unwrap();
@@ -98,7 +98,7 @@ fn ctrl_c_cancels_the_device_login_cleanly() {
             "--no-qr",
         ],
     );
-    s.expect("left (Ctrl-C to cancel)").unwrap();
+    s.expect("(Ctrl-C to cancel)").unwrap();
     s.send(ControlCode::EndOfText).unwrap();
     let rest = s.expect(Eof).unwrap();
     let text = String::from_utf8_lossy(rest.as_bytes()).into_owned();
