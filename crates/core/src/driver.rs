@@ -17,10 +17,6 @@
 //! the next refresh starts from the tokens held in memory (the store's refresh token may be
 //! spent) and tries the save again.
 //!
-//! Every decision is reported as a `tracing` event at `debug` level (target
-//! `tapis_auth_core::driver`): served from memory, adopted from the store, refreshed (and why),
-//! or failed. Events never hold a secret. Without a subscriber they cost one relaxed load.
-//!
 //! A token whose expiry is unknown (an opaque Agave v2 token from the environment) is handed out
 //! as it is when nothing could renew it or the store is read-only (processes sharing an
 //! environment must not each spend its single-use refresh token); the service's 401 then
@@ -32,9 +28,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use arc_swap::ArcSwapOption;
 
 use crate::flow::{drive, password, refresh};
+use crate::store::{ClaimState, RefreshClaim, RefreshOutcome, RefreshTicket, RefreshWatch};
 use crate::{
-    Clock, Error, Secret, Session, Store, TokenSet, Transport, UnixTime, DEFAULT_MARGIN_SECS,
-    DEFAULT_PROFILE,
+    Clock, Error, Secret, Session, Store, StoreError, TokenSet, Transport, UnixTime,
+    DEFAULT_MARGIN_SECS, DEFAULT_PROFILE,
 };
 
 /// Settings of a [`TokenManager`].
@@ -373,7 +370,7 @@ impl TokenManager {
         let mut state = self.lock_state();
         let now = self.clock.now();
 
-        // Another thread may have refreshed while this one waited for the lock.
+        // Step 2: another thread may have refreshed while this one waited for the lock.
         if let Some(s) = state.as_ref() {
             if self.satisfies(s, now, need, rejected) {
                 tracing::debug!(
@@ -384,72 +381,209 @@ impl TokenManager {
             }
         }
 
-        // Another process may have refreshed: a cheap read before taking the file lock.
-        if self.store.is_writable() {
-            if let Some(s) = self.load(&state)? {
-                if self.satisfies(&s, now, need, rejected) {
-                    let t = s.tokens.clone().expect("satisfies() checked tokens");
+        // Each round ends in an answer or follows a change: the store moved on, or a claim was
+        // given back. The bound only stops a store that changes under us forever.
+        for _ in 0..MAX_ROUNDS {
+            // Step 3: read the store: another process may have refreshed.
+            let session = self.read_for_refresh(&state)?;
+            let now = self.clock.now();
+            if self.satisfies(&session, now, need, rejected) {
+                let t = session.tokens.clone().expect("satisfies() checked tokens");
+                tracing::debug!(
+                    "profile {}: adopted the access token in {} (valid {} s more)",
+                    self.config.profile,
+                    self.store.describe(),
+                    describe_validity(&t, now)
+                );
+                self.adopt(&mut state, session);
+                return Ok(t);
+            }
+            // Step 4: a request no refresh can serve spends no grant.
+            check_possible(&session, asked)?;
+            if !Self::can_refresh(&session, now) {
+                return self.renew_without_refresh_token(&mut state, need, asked);
+            }
+            let generation = session.tokens.as_ref().map(TokenSet::generation);
+            let generation = generation.expect("can_refresh() checked tokens");
+            if !self.store.is_writable() {
+                // Tokens refreshed from a read-only store stay in this process.
+                return self.refresh_and_keep(&mut state, session, None, need, asked);
+            }
+            // Step 5: exactly one process spends this credential state.
+            tracing::debug!(
+                "profile {}: {}; claiming the refresh in {}",
+                self.config.profile,
+                why_refresh(Some(&session), now, need, rejected),
+                self.store.describe()
+            );
+            match self
+                .store
+                .claim_refresh(&self.config.profile, &generation)?
+            {
+                RefreshClaim::Won(ticket) => {
+                    // The decisive read: the store may have moved on before the claim.
+                    let session = self.read_for_refresh(&state)?;
+                    if generation_of(&session).as_deref() != Some(generation.as_str()) {
+                        tracing::debug!(
+                            "profile {}: the store changed before the claim; reading it again",
+                            self.config.profile
+                        );
+                        drop(ticket);
+                        continue;
+                    }
+                    return self.refresh_and_keep(&mut state, session, Some(ticket), need, asked);
+                }
+                RefreshClaim::Taken(mut watch) => {
+                    // Step 6: watch the winner instead of queueing behind it.
                     tracing::debug!(
-                        "profile {}: adopted the access token in {} (valid {} s more)",
+                        "profile {}: {} is refreshing; watching its claim",
                         self.config.profile,
-                        self.store.describe(),
-                        describe_validity(&t, now)
+                        watch.holder()
                     );
-                    self.adopt(&mut state, s);
-                    return Ok(t);
+                    if let Some(t) =
+                        self.await_claim(&mut state, &mut watch, &generation, need, asked)?
+                    {
+                        return Ok(t);
+                    }
                 }
             }
         }
-
-        tracing::debug!(
-            "profile {}: {}; locking {} to refresh",
-            self.config.profile,
-            why_refresh(state.as_ref(), now, need, rejected),
+        Err(Error::Store(StoreError::Unavailable(format!(
+            "the session in {} kept changing while a refresh was coordinated; try again",
             self.store.describe()
-        );
-        let _lock = self.store.lock(&self.config.profile)?;
-        // The decisive read, under the cross-process lock.
-        let mut session = if self.store.is_writable() {
-            match self.load(&state)? {
-                // The store lags behind memory after a failed save: its refresh token may
-                // already be spent, so refresh from memory unless the store has since been
-                // given tokens good enough to use.
-                Some(s)
-                    if self.holds_spent_token(&s)
-                        && !self.satisfies(&s, self.clock.now(), need, rejected) =>
-                {
-                    state.clone().unwrap_or(s)
-                }
-                Some(s) => s,
-                None => state.clone().ok_or_else(|| self.no_session())?,
-            }
-        } else {
-            match state.clone() {
-                Some(s) => s,
+        ))))
+    }
+
+    /// The session to refresh from: the store's (another process may have refreshed), unless
+    /// the store lags behind memory after a failed save (its refresh token is then spent, so
+    /// memory is refreshed from, until the store holds something else). A read-only store's
+    /// session is the one held in memory.
+    fn read_for_refresh(&self, state: &Option<Session>) -> Result<Session, Error> {
+        if !self.store.is_writable() {
+            return match state.clone() {
+                Some(s) => Ok(s),
                 None => self
                     .store
                     .load(&self.config.profile)?
-                    .ok_or_else(|| self.no_session())?,
+                    .ok_or_else(|| self.no_session()),
+            };
+        }
+        match self.load(state)? {
+            Some(s) if self.holds_spent_token(&s) => Ok(state.clone().unwrap_or(s)),
+            Some(s) => Ok(s),
+            None => state.clone().ok_or_else(|| self.no_session()),
+        }
+    }
+
+    /// Waits for the process that claimed `generation` to settle. `Some(tokens)` when the
+    /// store then serves the request; `None` to go round again (the store moved on, or the
+    /// claim was given back).
+    fn await_claim(
+        &self,
+        state: &mut Option<Session>,
+        watch: &mut RefreshWatch,
+        generation: &str,
+        need: i64,
+        asked: i64,
+    ) -> Result<Option<TokenSet>, Error> {
+        loop {
+            let outcome = match watch.wait()? {
+                ClaimState::Released => {
+                    tracing::debug!(
+                        "profile {}: the claim was given back; claiming again",
+                        self.config.profile
+                    );
+                    return Ok(None);
+                }
+                ClaimState::Settled(o) => o,
+            };
+            let session = self.read_for_refresh(state)?;
+            if generation_of(&session).as_deref() != Some(generation) {
+                // Adoption by identity: the store holds another credential state than the one
+                // claimed, so it was written after the claim, whatever its timestamps say.
+                let now = self.clock.now();
+                if self.satisfies(&session, now, need, None) {
+                    let t = session.tokens.clone().expect("satisfies() checked tokens");
+                    tracing::debug!(
+                        "profile {}: {} refreshed; adopted its token (valid {} s more)",
+                        self.config.profile,
+                        watch.holder(),
+                        describe_validity(&t, now)
+                    );
+                    self.adopt(state, session);
+                    return Ok(Some(t));
+                }
+                return Ok(None);
+            }
+            match outcome {
+                // A file system with a stale cache may still show the old state: wait() paces
+                // the re-reads until the store's wait limit.
+                RefreshOutcome::Saved => continue,
+                RefreshOutcome::Rejected => {
+                    let mut session = session;
+                    if let Some(t) = session.tokens.as_mut() {
+                        t.refresh_rejected_at.get_or_insert(self.clock.now());
+                    }
+                    self.adopt(state, session);
+                    return self
+                        .renew_without_refresh_token(state, need, asked)
+                        .map(Some);
+                }
+                RefreshOutcome::Unsaved => {
+                    return Err(Error::LoginRequired {
+                        reason: format!(
+                            "{} refreshed the tokens but could not save them in {}, so the refresh token stored there is spent",
+                            watch.holder(),
+                            self.store.describe()
+                        ),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Refreshes `session` (the claimed state, or the memory of a read-only store), saves the
+    /// rotated tokens before handing them out and settles the claim.
+    fn refresh_and_keep(
+        &self,
+        state: &mut Option<Session>,
+        mut session: Session,
+        ticket: Option<RefreshTicket>,
+        need: i64,
+        asked: i64,
+    ) -> Result<TokenSet, Error> {
+        let now = self.clock.now();
+        tracing::debug!("profile {}: refresh-token grant", self.config.profile);
+        let new_tokens = match drive(
+            &mut refresh::refresh(&session)?,
+            &*self.clock,
+            &*self.transport,
+        ) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::debug!(
+                    "profile {}: the refresh failed; the stored credentials are kept: {e}",
+                    self.config.profile
+                );
+                let dead = matches!(
+                    e,
+                    Error::RefreshRejected { .. } | Error::InvalidClient { .. }
+                );
+                if matches!(e, Error::RefreshRejected { .. }) {
+                    self.record_rejection(state, &session, now);
+                }
+                match ticket {
+                    // The watchers fail at once instead of sending it again.
+                    Some(t) if dead => t.settle(RefreshOutcome::Rejected),
+                    // Not spent as far as is known: another process may try it.
+                    other => drop(other),
+                }
+                if e.is_login_required() && self.can_password(&session) {
+                    return self.renew_without_refresh_token(state, need, asked);
+                }
+                return Err(e);
             }
         };
-        let now = self.clock.now();
-        if self.satisfies(&session, now, need, rejected) {
-            let t = session.tokens.clone().expect("satisfies() checked tokens");
-            tracing::debug!(
-                "profile {}: another process refreshed while this one waited for the lock; adopted its token (valid {} s more)",
-                self.config.profile,
-                describe_validity(&t, now)
-            );
-            self.adopt(&mut state, session);
-            return Ok(t);
-        }
-
-        let new_tokens = self.obtain(&session, now).inspect_err(|e| {
-            tracing::debug!(
-                "profile {}: getting new tokens failed; the stored credentials are unchanged: {e}",
-                self.config.profile
-            );
-        })?;
         let spent = session
             .tokens
             .as_ref()
@@ -463,29 +597,12 @@ impl TokenManager {
             }
         }
         session.tokens = Some(merged.clone());
-        let saved = if self.store.is_writable() {
-            self.store.save(&session)
-        } else {
-            Ok(())
-        };
-        // Even if saving failed, the rotated tokens are kept in memory so they are not lost,
-        // and the next refresh starts from them (and tries the save again).
-        self.adopt(&mut state, session);
-        {
-            let mut in_store = self.spent_in_store();
-            if saved.is_ok() {
-                *in_store = None;
-            } else if in_store.is_none() {
-                // The store still holds the token this refresh spent (a second failed save in
-                // a row leaves the first one recorded: the store has not moved since).
-                *in_store = spent;
-            }
-        }
+        let saved = self.keep(state, session, spent);
         match &saved {
             Ok(()) => tracing::debug!(
                 "profile {}: refreshed (valid {} s more) and saved to {}",
                 self.config.profile,
-                describe_validity(&merged, now),
+                describe_validity(&merged, self.clock.now()),
                 self.store.describe()
             ),
             Err(e) => tracing::debug!(
@@ -493,55 +610,116 @@ impl TokenManager {
                 self.config.profile
             ),
         }
-        saved?;
-        let now = self.clock.now();
-        if !merged.is_valid_for(now, asked) {
-            return Err(Error::Config(format!(
-                "a freshly issued access token is valid for only {} s, less than the {} s asked for",
-                merged.remaining(now).unwrap_or(0),
-                asked
-            )));
+        if let Some(t) = ticket {
+            t.settle(if saved.is_ok() {
+                RefreshOutcome::Saved
+            } else {
+                RefreshOutcome::Unsaved
+            });
         }
+        saved?;
+        check_fresh(&merged, self.clock.now(), asked)?;
         Ok(merged)
     }
 
-    /// Gets new tokens for `session`: the refresh grant when possible, else the password grant
-    /// when a password is held in memory, else a login-required error.
-    fn obtain(&self, session: &Session, now: UnixTime) -> Result<TokenSet, Error> {
-        let can_refresh = Self::can_refresh(session, now);
-        let can_password = self.can_password(session);
-        if can_refresh {
-            tracing::debug!("profile {}: refresh-token grant", self.config.profile);
-            let result = drive(
-                &mut refresh::refresh(session)?,
-                &*self.clock,
-                &*self.transport,
-            );
-            match result {
-                Ok(t) => return Ok(t),
-                Err(e) if e.is_login_required() && can_password => {
-                    tracing::debug!(
-                        "profile {}: the refresh was refused ({e}); trying the password grant",
-                        self.config.profile
-                    );
+    /// Saves `session` (when the store is writable) and serves it. Even if saving failed, the
+    /// new tokens are kept in memory so they are not lost, and the next refresh starts from them
+    /// (`spent`: the refresh token the store still holds, which they replaced) and tries the
+    /// save again.
+    fn keep(
+        &self,
+        state: &mut Option<Session>,
+        session: Session,
+        spent: Option<Secret>,
+    ) -> Result<(), Error> {
+        let saved = if self.store.is_writable() {
+            self.store.save(&session)
+        } else {
+            Ok(())
+        };
+        self.adopt(state, session);
+        let mut in_store = self.spent_in_store();
+        if saved.is_ok() {
+            *in_store = None;
+        } else if in_store.is_none() {
+            // The store still holds the token this refresh spent (a second failed save in a
+            // row leaves the first one recorded: the store has not moved since).
+            *in_store = spent;
+        }
+        Ok(saved?)
+    }
+
+    /// Records in the store that the server rejected `session`'s refresh token, unless the
+    /// store has moved on meanwhile (a login, another tool's refresh). Best effort: the claim
+    /// records it too.
+    fn record_rejection(&self, state: &mut Option<Session>, session: &Session, now: UnixTime) {
+        let mut rejected = session.clone();
+        if let Some(t) = rejected.tokens.as_mut() {
+            t.refresh_rejected_at = Some(now);
+        }
+        if self.store.is_writable() {
+            let generation = generation_of(session);
+            let recorded = self.store.lock(&self.config.profile).and_then(|_lock| {
+                match self.store.load(&self.config.profile)? {
+                    Some(s) if generation_of(&s) == generation => self.store.save(&rejected),
+                    _ => Ok(()),
                 }
-                Err(e) => return Err(e),
-            }
+            });
+            drop(recorded);
         }
-        if can_password {
-            tracing::debug!("profile {}: password grant", self.config.profile);
-            return drive(
-                &mut password::password_grant(session)?,
-                &*self.clock,
-                &*self.transport,
-            );
+        self.adopt(state, rejected);
+    }
+
+    /// Without a usable refresh token: the password grant when a password is held in memory
+    /// (serialised by the store's lock, re-reading the store under it), else a login-required
+    /// error saying why.
+    fn renew_without_refresh_token(
+        &self,
+        state: &mut Option<Session>,
+        need: i64,
+        asked: i64,
+    ) -> Result<TokenSet, Error> {
+        let session = self.read_for_refresh(state)?;
+        if !self.can_password(&session) {
+            return Err(Error::LoginRequired {
+                reason: Self::why_login(&session, self.clock.now()),
+            });
         }
-        let reason = match (&session.tokens, &session.client) {
+        let _lock = self.store.lock(&self.config.profile)?;
+        let mut session = self.read_for_refresh(state)?;
+        let now = self.clock.now();
+        if self.satisfies(&session, now, need, None) {
+            let t = session.tokens.clone().expect("satisfies() checked tokens");
+            self.adopt(state, session);
+            return Ok(t);
+        }
+        tracing::debug!("profile {}: password grant", self.config.profile);
+        let tokens = drive(
+            &mut password::password_grant(&session)?,
+            &*self.clock,
+            &*self.transport,
+        )?;
+        session.tokens = Some(tokens.clone());
+        self.keep(state, session, None)?;
+        check_fresh(&tokens, self.clock.now(), asked)?;
+        Ok(tokens)
+    }
+
+    /// Why `session` cannot be renewed without a person.
+    fn why_login(session: &Session, now: UnixTime) -> String {
+        match (&session.tokens, &session.client) {
             (None, _) => "the session has no tokens".to_owned(),
+            (Some(t), _) if t.refresh_rejected_at.is_some() => {
+                format!(
+                "the server rejected the refresh token (spent, revoked or expired; recorded {})",
+                t.refresh_rejected_at.map(UnixTime::to_rfc3339).unwrap_or_default()
+            )
+            }
             (Some(t), _) if t.refresh_token.is_none() => {
                 "the access token has expired (or is about to) and there is no refresh token"
                     .to_owned()
             }
+            (Some(t), _) if !t.can_refresh(now) => "the refresh token has expired".to_owned(),
             (Some(_), Some(c)) if !c.is_confidential() => {
                 "refreshing needs the OAuth client's key, which this session does not have"
                     .to_owned()
@@ -550,8 +728,7 @@ impl TokenManager {
                 "refreshing needs an OAuth client, which this session does not have".to_owned()
             }
             _ => "the refresh token has expired".to_owned(),
-        };
-        Err(Error::LoginRequired { reason })
+        }
     }
 }
 
@@ -589,6 +766,37 @@ fn why_refresh(
             None => "the access token's expiry is unknown and it can be renewed".to_owned(),
         },
     }
+}
+
+/// Rounds of [`TokenManager`]'s slow path before giving up on a store that keeps changing.
+const MAX_ROUNDS: usize = 16;
+
+/// The credential state of `session` (see [`TokenSet::generation`]).
+fn generation_of(session: &Session) -> Option<String> {
+    session.tokens.as_ref().map(TokenSet::generation)
+}
+
+/// Fails at once, without a grant, when the caller asks for more validity than the server has
+/// ever issued for this session (the lifetime of the last token it issued).
+fn check_possible(session: &Session, asked: i64) -> Result<(), Error> {
+    match session.tokens.as_ref().and_then(TokenSet::lifetime) {
+        Some(life) if asked > life => Err(too_long(life, asked)),
+        _ => Ok(()),
+    }
+}
+
+/// A freshly issued token must be valid for what the caller asked (not the margin).
+fn check_fresh(tokens: &TokenSet, now: UnixTime, asked: i64) -> Result<(), Error> {
+    if tokens.is_valid_for(now, asked) {
+        return Ok(());
+    }
+    Err(too_long(tokens.remaining(now).unwrap_or(0), asked))
+}
+
+fn too_long(valid: i64, asked: i64) -> Error {
+    Error::Config(format!(
+        "a freshly issued access token is valid for only {valid} s, less than the {asked} s asked for"
+    ))
 }
 
 #[cfg(test)]

@@ -37,6 +37,29 @@ impl Secret {
     pub fn len(&self) -> usize {
         self.0.len()
     }
+
+    /// A short, one-way name for the value: the first 16 bytes of its SHA-256, in hex. Safe to
+    /// write where the secret itself must not go (file names, a cache's history of refresh
+    /// tokens it has replaced): tokens are long random strings, so the hash reveals nothing
+    /// usable about them.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&[self.expose().as_bytes()])
+    }
+}
+
+/// The first 16 bytes of the SHA-256 of `parts`, each prefixed by its length (so that no two
+/// different lists hash alike), in lower-case hex.
+pub(crate) fn fingerprint(parts: &[&[u8]]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Drop for Secret {
@@ -145,6 +168,18 @@ mod tests {
             drop(s);
             assert_eq!(c.expose(), "k".repeat(len));
         }
+    }
+
+    #[test]
+    fn fingerprints_are_short_stable_and_distinct() {
+        let a = Secret::new("refresh-token-a").fingerprint();
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(a, Secret::new("refresh-token-a").fingerprint());
+        assert_ne!(a, Secret::new("refresh-token-b").fingerprint());
+        assert!(!a.contains("refresh"));
+        // Length prefixes: ("ab", "c") and ("a", "bc") differ.
+        assert_ne!(fingerprint(&[b"ab", b"c"]), fingerprint(&[b"a", b"bc"]));
     }
 
     #[test]

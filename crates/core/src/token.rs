@@ -44,6 +44,11 @@ pub struct TokenSet {
     /// Scope, when the server sent one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// When the server rejected this set's refresh token (`invalid_grant`: spent, revoked or
+    /// expired), as recorded in the shared cache by the first process that saw it. A rejected
+    /// refresh token is never sent again: every process then asks for a login at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_rejected_at: Option<UnixTime>,
 }
 
 impl TokenSet {
@@ -69,7 +74,36 @@ impl TokenSet {
             issued_at: Some(now),
             token_type: None,
             scope: None,
+            refresh_rejected_at: None,
         }
+    }
+
+    /// The lifetime the server gave this access token, in seconds (`expires_at - issued_at`),
+    /// when both are known. A caller asking for more validity than this can never be served by
+    /// a refresh, so the token manager refuses such a request without spending a grant.
+    pub fn lifetime(&self) -> Option<i64> {
+        match (self.issued_at, self.expires_at) {
+            (Some(i), Some(e)) if e > i => Some(e.since(i)),
+            _ => None,
+        }
+    }
+
+    /// The name of this credential state for coordinating its refresh between processes: a
+    /// fingerprint (see [`Secret::fingerprint`]) of the refresh token *and* the access token.
+    /// Every refresh replaces the access token, so the name changes with each refresh even on a
+    /// server that does not rotate refresh tokens; two processes holding the same state get the
+    /// same name, and only one of them spends it.
+    pub fn generation(&self) -> String {
+        let rt = self
+            .refresh_token
+            .as_ref()
+            .map(Secret::expose)
+            .unwrap_or("");
+        crate::secret::fingerprint(&[
+            b"tapis-auth/refresh-generation/1",
+            rt.as_bytes(),
+            self.access_token.expose().as_bytes(),
+        ])
     }
 
     /// Seconds of validity left at `now`; `None` when the expiry is unknown.
@@ -88,8 +122,12 @@ impl TokenSet {
         !self.is_valid_for(now, min_valid.max(DEFAULT_MARGIN_SECS))
     }
 
-    /// True when a refresh token is present and, as far as is known, not expired.
+    /// True when a refresh token is present and, as far as is known, not expired, and the
+    /// server has not rejected it ([`refresh_rejected_at`](Self::refresh_rejected_at)).
     pub fn can_refresh(&self, now: UnixTime) -> bool {
+        if self.refresh_rejected_at.is_some() {
+            return false;
+        }
         match (&self.refresh_token, self.refresh_expires_at) {
             (Some(r), Some(exp)) => !r.is_empty() && exp > now,
             (Some(r), None) => !r.is_empty(),

@@ -22,6 +22,13 @@ pub(crate) mod keys {
     pub const TENANT: &str = "tapis_tenant";
     pub const TOKEN: &str = "tapis_token";
     pub const CLIENT: &str = "tapis_client";
+    /// When the server rejected the slot's refresh token (Unix seconds), recorded by the first
+    /// process that saw it.
+    pub const REFRESH_REJECTED_AT: &str = "tapis_refresh_rejected_at";
+    /// Fingerprints ([`tapis_auth_core::Secret::fingerprint`]) of the refresh tokens this
+    /// library has written to the slot, newest first: a refresh token in `current` that is
+    /// not among them was written by another tool, after ours.
+    pub const REFRESH_HISTORY: &str = "tapis_refresh_history";
 }
 
 /// agavepy keyword names that duplicate CLI names; removed on write (the CLI names are written).
@@ -126,6 +133,7 @@ pub(crate) fn context_to_session(
             token_type,
             jti,
             scope,
+            refresh_rejected_at: int(m.get(keys::REFRESH_REJECTED_AT)).map(UnixTime),
         });
     }
     Ok(Some(s))
@@ -221,6 +229,12 @@ pub(crate) fn session_into_context(s: &Session, m: &mut Map<String, Value>, with
             m,
             keys::REFRESH_EXPIRES_AT,
             t.and_then(|t| t.refresh_expires_at)
+                .map(|e| Value::from(e.0)),
+        );
+        set_opt(
+            m,
+            keys::REFRESH_REJECTED_AT,
+            t.and_then(|t| t.refresh_rejected_at)
                 .map(|e| Value::from(e.0)),
         );
         let tn = &s.tenant;

@@ -10,7 +10,8 @@
 //! |---|---|
 //! | `config.json` | every profile (the agavepy 1.0 "sessions sidecar" layout) |
 //! | `current` | the current **Agave v2** session, in the bash-CLI format, for v2 tools |
-//! | `.tapis-auth.lock` | the cross-process lock file (never the data files) |
+//! | `.tapis-auth.lock`, `.tapis-auth.lock.excl` | the write lock (never the data files; see [`crate::lock`]) |
+//! | `.tapis-auth.claims/` | refresh claims, one small file per credential state refreshed (see [`crate::claim`]) |
 //!
 //! ## `config.json`
 //! ```json
@@ -34,7 +35,9 @@
 //!   updated in place, as agavepy itself would.
 //! - The CLI fields (all strings) are authoritative; the `tapis_*` keys, `client_name`,
 //!   `access_expires_at` and `refresh_expires_at` carry what the old formats cannot (platform,
-//!   Tapis v3 tenant fields, refresh expiry, token id). Old readers ignore them.
+//!   Tapis v3 tenant fields, refresh expiry, token id, `tapis_refresh_rejected_at`: when the
+//!   server rejected the slot's refresh token, `tapis_refresh_history`: see `current` below).
+//!   Old readers ignore them.
 //! - Every other top-level key (agavepy 0.9.5's `current`), every other slot and every unknown key
 //!   inside a slot is kept on write. Writes are compact one-line JSON with sorted keys.
 //! - Expiry on read: `int(created_at) + int(expires_in)` when both parse, else
@@ -50,8 +53,13 @@
 //! Reading: if `current` holds a session whose profile is not in `config.json` (a user with only
 //! an agavepy / bash CLI cache), it is listed as `tapis_auth.current_file_profile`, else as
 //! [`DEFAULT_PROFILE`]. When the profile mirrored into `current` is loaded and `current` holds
-//! the same client and user with a newer `created_at` (agavepy refreshed the tokens and wrote
-//! only `current`), the tokens from `current` are used, so a rotated refresh token is never lost.
+//! the same client and user with a refresh token that was written after the slot's (agavepy or
+//! the bash CLI refreshed the tokens and wrote only `current`), the tokens from `current` are
+//! used, so a rotated refresh token is never lost. "Written after" is decided by identity, not
+//! by `created_at` (whole seconds, so a co-writer in the same second would tie): a refresh token
+//! in `current` that differs from the slot's and is not in the slot's `tapis_refresh_history`
+//! (fingerprints of the refresh tokens this library wrote or replaced there, newest first, at
+//! most 8) came from another tool.
 //!
 //! # Atomicity, durability, permissions
 //! Every write goes to a temp file in the same directory (`O_EXCL`, 0600), is fsynced, renamed
@@ -64,19 +72,27 @@
 //! token manager's `lock()` → `load()` → `save()` works). See [`crate::lock`] for the Lustre
 //! `flock` mount caveat, NFS behaviour and the `O_EXCL` fallback.
 //!
-//! # Corruption
-//! A file that does not parse gives [`StoreError::Corrupt`] with its path, line and column; the
-//! store never overwrites or deletes it (saves fail too) until [`crate::move_aside`] is called.
+//! # Corruption and torn reads
+//! A read that does not parse is retried for a short while first (see
+//! [`LockOptions::torn_read_patience`]): on a cluster file system a reader on another node may
+//! see the file mid-replacement. A file that still does not parse gives
+//! [`StoreError::Corrupt`] with its path, line and column; the store never overwrites or deletes
+//! it (saves fail too) until [`crate::move_aside`] is called.
+//!
+//! # Refresh claims
+//! [`Store::claim_refresh`] uses [`crate::claim`] in `.tapis-auth.claims/` beside the files.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use tapis_auth_core::{Platform, Session, Store, StoreError, StoreLock, DEFAULT_PROFILE};
+use tapis_auth_core::store::RefreshClaim;
+use tapis_auth_core::{Platform, Secret, Session, Store, StoreError, StoreLock, DEFAULT_PROFILE};
 
 use crate::agave::{self, keys};
+use crate::claim::Claims;
 use crate::fsutil::{self, Warnings};
-use crate::lock::{LockOptions, ProcessLock};
+use crate::lock::{Backoff, LockOptions, ProcessLock};
 
 /// File name of the all-profiles file.
 pub const CONFIG_FILE: &str = "config.json";
@@ -254,6 +270,58 @@ fn same_login(a: &Session, b: &Session) -> bool {
         && a.client.as_ref().map(|c| &c.id) == b.client.as_ref().map(|c| &c.id)
 }
 
+/// Device, inode, size and modification time of the file at `path`.
+type FileIdentity = (u64, u64, u64, i64, i64);
+
+fn file_identity(path: &Path) -> Option<FileIdentity> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(path).ok()?;
+    Some((m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
+}
+
+/// Files found corrupt after the torn-read patience, in this process: reading one again while
+/// it is unchanged fails at once (a corrupt cache makes every command wait only once).
+fn known_corrupt() -> &'static std::sync::Mutex<std::collections::HashSet<FileIdentity>> {
+    static K: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<FileIdentity>>> =
+        std::sync::OnceLock::new();
+    K.get_or_init(Default::default)
+}
+
+/// How many refresh-token fingerprints a slot remembers.
+const HISTORY_LEN: usize = 8;
+
+/// The fingerprints of refresh tokens this library wrote to (or replaced in) a slot.
+fn refresh_history(ctx: &Map<String, Value>) -> Vec<String> {
+    ctx.get(keys::REFRESH_HISTORY)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether `theirs` (read from `current`) was written after `ours` (the slot): by identity,
+/// not by timestamp. Refresh tokens rotate, so a refresh token in `current` that is not the
+/// slot's and that this library never wrote nor replaced (`history`) was written by another
+/// tool, later — even within the same second as ours (agavepy and the bash CLI stamp whole
+/// seconds).
+fn written_after(theirs: &Session, ours: &Session, history: &[String]) -> bool {
+    let rt = |s: &Session| {
+        s.tokens
+            .as_ref()
+            .and_then(|t| t.refresh_token.clone())
+            .filter(|r| !r.is_empty())
+    };
+    match (rt(theirs), rt(ours)) {
+        (Some(t), Some(o)) => t != o && !history.contains(&t.fingerprint()),
+        (Some(t), None) => !history.contains(&t.fingerprint()),
+        (None, _) => false,
+    }
+}
+
 fn slot_key(v: Option<&str>) -> String {
     match v {
         Some(s) if !s.is_empty() => s.to_string(),
@@ -330,11 +398,9 @@ impl JsonStore {
     }
 
     fn read_config(&self) -> Result<Config, StoreError> {
-        let Some(bytes) = fsutil::read_private(&self.config, &self.warnings)? else {
+        let Some(v) = self.read_json(&self.config)? else {
             return Ok(Config { root: Map::new() });
         };
-        let v: Value =
-            serde_json::from_slice(&bytes).map_err(|e| fsutil::corrupt(&self.config, &e))?;
         match v {
             Value::Object(root) => {
                 if let Some(reason) = shape_error(&root) {
@@ -343,6 +409,47 @@ impl JsonStore {
                 Ok(Config { root })
             }
             _ => Err(self.corrupt_shape(&self.config, "the top level is not a JSON object")),
+        }
+    }
+
+    /// Reads and parses a cache file (`None` when it does not exist). A read that does not
+    /// parse, or fails with `ESTALE`, is retried with back-off for the torn-read patience
+    /// ([`LockOptions::torn_read_patience`]) before it is reported: on a cluster file system a
+    /// reader may see the file mid-replacement by a writer on another node (a stale cached
+    /// size, a stale file handle). A file that stays unparsable is reported corrupt, and kept.
+    fn read_json(&self, path: &Path) -> Result<Option<Value>, StoreError> {
+        let start = std::time::Instant::now();
+        let patience = self.lock_options.torn_read_patience;
+        let mut backoff = Backoff::new(
+            std::time::Duration::from_millis(20),
+            std::time::Duration::from_millis(400),
+        );
+        loop {
+            let err = match fsutil::read_private(path, &self.warnings) {
+                Ok(None) => return Ok(None),
+                Ok(Some(bytes)) => match serde_json::from_slice(&bytes) {
+                    Ok(v) => return Ok(Some(v)),
+                    Err(e) => fsutil::corrupt(path, &e),
+                },
+                Err(StoreError::Io { source, .. })
+                    if source.raw_os_error() == Some(rustix::io::Errno::STALE.raw_os_error()) =>
+                {
+                    fsutil::io("read", path, source)
+                }
+                Err(e) => return Err(e),
+            };
+            // A file this process already waited for, unchanged since, is not waited for again.
+            let id = file_identity(path);
+            let mut known = known_corrupt().lock().unwrap_or_else(|p| p.into_inner());
+            if id.is_some_and(|id| known.contains(&id)) {
+                return Err(err);
+            }
+            if start.elapsed() >= patience {
+                known.extend(id);
+                return Err(err);
+            }
+            drop(known);
+            backoff.sleep();
         }
     }
 
@@ -357,11 +464,9 @@ impl JsonStore {
 
     /// Reads `current`: `None` when missing; the object (first element of a list).
     fn read_current(&self) -> Result<Option<Map<String, Value>>, StoreError> {
-        let Some(bytes) = fsutil::read_private(&self.current, &self.warnings)? else {
+        let Some(v) = self.read_json(&self.current)? else {
             return Ok(None);
         };
-        let v: Value =
-            serde_json::from_slice(&bytes).map_err(|e| fsutil::corrupt(&self.current, &e))?;
         match v {
             Value::Object(m) => Ok(Some(m)),
             Value::Array(mut a) if !a.is_empty() => {
@@ -481,13 +586,15 @@ impl JsonStore {
     /// as its own profile) is put into `cfg` first, so that it is not lost.
     fn keep_current_login(&self, cfg: &mut Config, profile: &str) -> Result<(), StoreError> {
         if let Some(old) = self.current_session(cfg)?.filter(|s| s.profile != profile) {
-            Self::place(cfg, &old);
+            Self::place(cfg, &old, None);
         }
         Ok(())
     }
 
-    /// Puts `s` into `cfg` (removing its old slot).
-    fn place(cfg: &mut Config, s: &Session) {
+    /// Puts `s` into `cfg` (removing its old slot). `superseded`: a refresh token this write
+    /// replaces elsewhere (the one in `current`), added to the slot's refresh history with the
+    /// slot's own old one.
+    fn place(cfg: &mut Config, s: &Session, superseded: Option<&str>) {
         let old = cfg.remove(&s.profile);
         let tk = slot_key(s.tenant.id.as_deref());
         let uk = slot_key(s.username.as_deref());
@@ -526,7 +633,26 @@ impl JsonStore {
             Some(Value::Object(m)) => m,
             _ => old.into_iter().next().map(|x| x.3).unwrap_or_default(),
         };
+        let mut history: Vec<String> = s
+            .tokens
+            .as_ref()
+            .and_then(|t| t.refresh_token.as_ref())
+            .map(Secret::fingerprint)
+            .into_iter()
+            .collect();
+        history.extend(refresh_history(&ctx));
+        let replaced = agave::text(&ctx, &["refresh_token"]);
+        for rt in replaced.iter().map(String::as_str).chain(superseded) {
+            history.push(Secret::new(rt).fingerprint());
+        }
+        let mut seen = std::collections::HashSet::new();
+        history.retain(|h| seen.insert(h.clone()));
+        history.truncate(HISTORY_LEN);
         agave::session_into_context(s, &mut ctx, true);
+        ctx.insert(
+            keys::REFRESH_HISTORY.into(),
+            Value::Array(history.into_iter().map(Value::String).collect()),
+        );
         clients.insert(ck, Value::Object(ctx));
     }
 }
@@ -584,9 +710,8 @@ impl Store for JsonStore {
         };
         if let Some(m) = current.filter(|_| s.tenant.platform == Platform::AgaveV2) {
             if let Ok(Some(c)) = agave::context_to_session(profile, &m) {
-                let newer = c.tokens.as_ref().and_then(|t| t.issued_at)
-                    > s.tokens.as_ref().and_then(|t| t.issued_at);
-                if same_login(&c, &s) && newer {
+                let history = cfg.find(profile).map(refresh_history).unwrap_or_default();
+                if same_login(&c, &s) && written_after(&c, &s, &history) {
                     s.tokens = c.tokens;
                 }
             }
@@ -599,7 +724,7 @@ impl Store for JsonStore {
         let _g = self.guard()?;
         let mut cfg = self.read_config()?;
         // Refuse while `current` is corrupt, whether or not it is rewritten below.
-        self.read_current()?;
+        let current_file = self.read_current()?;
         let current = cfg.meta_str("current_profile");
         let is_current = match &current {
             Some(c) => c == &session.profile,
@@ -609,7 +734,11 @@ impl Store for JsonStore {
         if is_current && v2 {
             self.keep_current_login(&mut cfg, &session.profile)?;
         }
-        Self::place(&mut cfg, session);
+        // The refresh token `current` holds is replaced too, when `current` is rewritten.
+        let superseded = current_file
+            .filter(|_| is_current && v2)
+            .and_then(|m| agave::text(&m, &["refresh_token"]));
+        Self::place(&mut cfg, session, superseded.as_deref());
         if current.is_none() {
             cfg.set_meta("current_profile", Some(&session.profile));
         }
@@ -683,6 +812,11 @@ impl Store for JsonStore {
 
     fn lock(&self, _profile: &str) -> Result<StoreLock, StoreError> {
         Ok(self.guard()?.into_store_lock())
+    }
+
+    fn claim_refresh(&self, _profile: &str, generation: &str) -> Result<RefreshClaim, StoreError> {
+        fsutil::ensure_dir(&self.dir, &self.warnings)?;
+        Claims::new(&self.dir, self.lock_options.clone()).claim(generation)
     }
 
     fn current_profile(&self) -> Result<Option<String>, StoreError> {

@@ -31,9 +31,11 @@ use tapis_auth_core::{Store, StoreError};
 
 #[cfg(feature = "json")]
 mod agave;
+pub mod claim;
 mod fsutil;
 pub mod lock;
 mod memory;
+mod owner;
 
 #[cfg(feature = "env")]
 pub mod env;

@@ -1,34 +1,53 @@
-//! Locking shared by the stores: a re-entrant in-process lock (so `lock()` → `load()` →
-//! `save()` on one thread never deadlocks) joined to a cross-process advisory lock on a lock
-//! file beside the data (never on the data file itself, which is replaced by rename).
+//! The cross-process protocol of the stores on disk, in one place: the **write lock** that
+//! serialises read-modify-write of the cache files (this file), and the **refresh claims** that
+//! elect the one process that spends a refresh token ([`crate::claim`]). Both hold on every
+//! file system a credential cache lives on — a local disk, or a cluster file system whose
+//! `flock` is node-local (Lustre `-o localflock`, NFS `local_lock=flock|all`, most FUSE file
+//! systems) or global, with coherent attribute caches or not — with no setting to choose.
 //!
-//! # Cross-process lock
-//! The lock is `flock(LOCK_EX)` on the lock file, polled with back-off until the timeout
-//! (default [`DEFAULT_LOCK_TIMEOUT`]); on timeout the error is
+//! # What the file systems give
+//! - `open(O_CREAT|O_EXCL)` and `link(2)` are atomic on every one of them, across nodes (NFSv3+,
+//!   Lustre, GPFS, FUSE pass-through): exactly one creator wins a name.
+//! - `rename(2)` within a directory is atomic: a reader opens the old file or the new one.
+//! - `flock(2)` may exclude only processes on the same node, or fail (`ENOSYS`, Lustre without
+//!   `-o flock`). It is used for speed (waking waiters on the same node), never for safety.
+//! - Attribute caches may be stale (FUSE's default 1 s, NFS without close-to-open): a reader may
+//!   see a file whose cached size is wrong, i.e. a torn read. Readers retry a read that does not
+//!   parse for a bounded time before they report the file as corrupt (see `crate::json`).
+//!
+//! # The write lock (`<cache>/.tapis-auth.lock` and `.tapis-auth.lock.excl`)
+//! Held only around a read-modify-write of the cache files (milliseconds: a save, a delete,
+//! switching the current profile), never across a network call that many processes wait on.
+//! 1. An in-process re-entrant lock ([`ProcessLock`]): threads of one process take turns, and
+//!    `lock()` → `load()` → `save()` on one thread never deadlocks.
+//! 2. `flock(LOCK_EX)` on `.tapis-auth.lock`, polled: processes on one node queue here, so at
+//!    most one per node goes on to step 3 (where `flock` is global, one in all).
+//! 3. `.tapis-auth.lock.excl`, created with `O_EXCL` and holding its [`Owner`] line: this
+//!    excludes writers on every node. It is removed on release, only if it is still ours.
+//!    A leftover file is stale when its owner is known dead (same host, boot and pid namespace;
+//!    the pid's start time is checked, so a reused pid is not mistaken for it), or when its
+//!    owner cannot be checked from here (another node) and it is older than the stale age
+//!    ([`DEFAULT_STALE_AGE`]). A stale file is taken away by renaming it aside and checking
+//!    that the renamed file is still the one judged stale ([`remove_if_same`]).
+//!
+//! Both steps poll with exponential back-off and jitter until the timeout
+//! ([`DEFAULT_LOCK_TIMEOUT`], `TAPIS_AUTH_LOCK_TIMEOUT`), then fail with
 //! [`StoreError::LockTimeout`] naming the lock file.
 //!
-//! ## Shared file systems
-//! - **NFS** (v4, and v3 with `lockd`): Linux emulates `flock` with POSIX byte-range locks over
-//!   NLM/NFSv4 locking, so the lock is honoured across client nodes. With `-o nolock` it is only
-//!   node-local.
-//! - **Lustre**: `flock` works across nodes only when clients mount with `-o flock`; with
-//!   `-o localflock` it is node-local; with neither, `flock` fails with `ENOSYS`. Ask your site
-//!   which option is used.
-//! - **Fallback**: when `flock` fails with `ENOLCK`, `ENOSYS` or `EOPNOTSUPP`, the lock falls back
-//!   to creating `<lockfile>.excl` with `O_CREAT|O_EXCL` (atomic on NFSv3+ and Lustre). The file
-//!   holds `pid host unix-time`; it is considered stale and removed when its owner is on this
-//!   host and no longer alive, or when it is older than the stale age (default 10 minutes).
-//!   A process killed while holding a fallback lock on another host therefore blocks others
-//!   until the stale age passes (or until the file is removed by hand).
-//! - **Choosing**: where `flock` succeeds but is node-local (Lustre `-o localflock`, NFS
-//!   `-o nolock`), set `TAPIS_AUTH_LOCK=excl` so every process uses the `O_EXCL` lock file;
-//!   `TAPIS_AUTH_LOCK_TIMEOUT` sets the wait in seconds ([`LockOptions::from_env`], read by
-//!   [`crate::open_store`] and so by the command, the high-level API and the C library).
+//! # Refresh claims (`<cache>/.tapis-auth.claims/<generation>`)
+//! See [`crate::claim`]: the first process to create the claim for a credential state spends
+//! its refresh token; every other one watches the claim and then reads the new tokens from the
+//! cache, without queueing on any lock. A rejected refresh token is recorded in the claim and
+//! in the cache, so nobody sends it again.
+//!
+//! # Settings
+//! `TAPIS_AUTH_LOCK_TIMEOUT` (seconds, default 30) bounds every wait. `TAPIS_AUTH_LOCK`, which
+//! once chose between `flock` and an `O_EXCL` lock file, is no longer read: both are always used.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::thread::ThreadId;
@@ -36,62 +55,56 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tapis_auth_core::{StoreError, StoreLock};
 
-/// The default time to wait for the cross-process lock.
+use crate::owner::{self, Owner};
+
+/// The default time to wait for the write lock, or for another process's refresh.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Age after which a fallback `O_EXCL` lock file is considered stale.
-pub const DEFAULT_STALE_AGE: Duration = Duration::from_secs(600);
+/// Age after which a lock file or refresh claim whose owner cannot be checked from here (it is
+/// on another node) is considered stale. It exceeds the longest a refresh can take (three
+/// attempts of 30 s with back-off, or a server's `Retry-After`), so a slow but live holder is
+/// never taken for a dead one.
+pub const DEFAULT_STALE_AGE: Duration = Duration::from_secs(180);
+
+/// The default [`LockOptions::torn_read_patience`]: longer than FUSE's default attribute
+/// cache time (1 s).
+pub const DEFAULT_TORN_READ_PATIENCE: Duration = Duration::from_millis(1500);
 
 /// Which cross-process mechanism a lock uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum LockMode {
-    /// `flock`, falling back to an `O_EXCL` lock file when the file system refuses `flock`.
+    /// `flock` (node-local or global; skipped where the file system refuses it) and then the
+    /// `O_EXCL` lock file (global): correct on every file system.
     #[default]
     Auto,
-    /// Always use the `O_EXCL` lock file (for file systems whose `flock` is node-local only).
-    ExclusiveFile,
     /// In-process exclusion only (the memory store).
     InProcess,
 }
 
-/// Options for a [`ProcessLock`].
+/// Options for a [`ProcessLock`] and for refresh claims.
 #[derive(Clone, Debug)]
 pub struct LockOptions {
     /// How long to wait before [`StoreError::LockTimeout`].
     pub timeout: Duration,
     /// Mechanism.
     pub mode: LockMode,
-    /// Age after which a fallback lock file is stale.
+    /// Age after which a lock file or claim held on another node is stale.
     pub stale_age: Duration,
+    /// How long a read that does not parse (or fails with `ESTALE`) is retried before the file
+    /// is reported corrupt: a reader on another node may see a file mid-replacement through a
+    /// stale attribute cache (FUSE caches attributes for 1 s by default).
+    pub torn_read_patience: Duration,
 }
 
 impl LockOptions {
     /// Lock options from the environment (`env` supplies the variables):
-    /// - `TAPIS_AUTH_LOCK`: `auto` (default: `flock`, with the `O_EXCL` fallback) or `excl`
-    ///   (always the `O_EXCL` lock file: for file systems whose `flock` is node-local only,
-    ///   such as Lustre mounted with `-o localflock`, or NFS with `-o nolock`);
-    /// - `TAPIS_AUTH_LOCK_TIMEOUT`: seconds to wait for the lock (default 30).
-    ///
-    /// A value that cannot be understood is an error naming the variable.
+    /// `TAPIS_AUTH_LOCK_TIMEOUT`, seconds to wait for the lock or for another process's refresh
+    /// (default 30). A value that cannot be understood is an error naming the variable.
+    /// (`TAPIS_AUTH_LOCK` is no longer read: see the module documentation.)
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, StoreError> {
         let mut o = Self::default();
-        let get = |k: &str| {
-            env(k)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        if let Some(v) = get("TAPIS_AUTH_LOCK") {
-            o.mode = match v.to_ascii_lowercase().as_str() {
-                "auto" | "flock" => LockMode::Auto,
-                "excl" | "exclusive-file" => LockMode::ExclusiveFile,
-                _ => {
-                    return Err(StoreError::Invalid(format!(
-                        "TAPIS_AUTH_LOCK={v:?} is not a lock mode: use auto (flock) or excl (an O_EXCL lock file, for file systems whose flock is node-local)"
-                    )))
-                }
-            };
-        }
-        if let Some(v) = get("TAPIS_AUTH_LOCK_TIMEOUT") {
+        let v = env("TAPIS_AUTH_LOCK_TIMEOUT").map(|v| v.trim().to_owned());
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
             let secs: f64 = v
                 .parse()
                 .ok()
@@ -113,28 +126,24 @@ impl Default for LockOptions {
             timeout: DEFAULT_LOCK_TIMEOUT,
             mode: LockMode::Auto,
             stale_age: DEFAULT_STALE_AGE,
+            torn_read_patience: DEFAULT_TORN_READ_PATIENCE,
         }
     }
 }
 
-enum Held {
-    Flock(#[allow(dead_code)] File),
-    /// The lock file and its identity (device, inode) when created.
-    Excl(PathBuf, Option<(u64, u64)>),
+/// What keeps the cross-process lock held.
+struct Held {
+    /// The `flock`ed lock file (closing it releases the lock); `None` where `flock` is refused.
+    _flock: Option<File>,
+    /// The `O_EXCL` lock file and its identity (device, inode) when created.
+    excl: (PathBuf, (u64, u64)),
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
         // Only our own lock file: if it was held past the stale age and another waiter took
-        // it over, the file there now is theirs.
-        match self {
-            Held::Excl(p, Some(id)) => remove_if_same(p, *id),
-            Held::Excl(p, None) => {
-                let _ = std::fs::remove_file(p);
-            }
-            Held::Flock(_) => {}
-        }
-        // Flock: closing the file releases the lock.
+        // it over, the file there now is theirs. The flock goes with the file.
+        remove_if_same(&self.excl.0, self.excl.1);
     }
 }
 
@@ -178,16 +187,20 @@ impl ProcessLock {
                 return l;
             }
         }
-        let l = Arc::new(Self {
-            path: path.clone(),
-            options: options.clone(),
-            state: Mutex::new(State::default()),
-            cv: Condvar::new(),
-        });
+        let l = Arc::new(Self::unshared(path.clone(), options.clone()));
         if options.mode != LockMode::InProcess {
             reg.insert(path, Arc::downgrade(&l));
         }
         l
+    }
+
+    fn unshared(path: PathBuf, options: LockOptions) -> Self {
+        Self {
+            path,
+            options,
+            state: Mutex::new(State::default()),
+            cv: Condvar::new(),
+        }
     }
 
     /// The lock file.
@@ -195,10 +208,15 @@ impl ProcessLock {
         &self.path
     }
 
-    fn timeout_err(&self, waited: Duration) -> StoreError {
+    /// The options this lock was made with.
+    pub fn options(&self) -> &LockOptions {
+        &self.options
+    }
+
+    fn timeout_err(&self, path: &Path, start: Instant) -> StoreError {
         StoreError::LockTimeout {
-            path: self.path.clone(),
-            waited_secs: waited.as_secs().max(1),
+            path: path.to_path_buf(),
+            waited_secs: start.elapsed().as_secs().max(1),
         }
     }
 
@@ -217,7 +235,7 @@ impl ProcessLock {
                 Some(_) => {
                     let left = self.options.timeout.saturating_sub(start.elapsed());
                     if left.is_zero() {
-                        return Err(self.timeout_err(start.elapsed()));
+                        return Err(self.timeout_err(&self.path, start));
                     }
                     st = self
                         .cv
@@ -233,8 +251,10 @@ impl ProcessLock {
         drop(st);
         let held = match self.options.mode {
             LockMode::InProcess => Ok(None),
-            LockMode::ExclusiveFile => self.excl_lock(start).map(Some),
-            LockMode::Auto => self.flock(start).map(Some),
+            LockMode::Auto => self.flock(start).and_then(|f| {
+                let excl = self.excl_lock(start)?;
+                Ok(Some(Held { _flock: f, excl }))
+            }),
         };
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let waited = start.elapsed();
@@ -269,30 +289,33 @@ impl ProcessLock {
         }
     }
 
-    fn flock(&self, start: Instant) -> Result<Held, StoreError> {
+    /// Step 2: `flock` on the lock file, polled. `None` where the file system refuses `flock`
+    /// (the `O_EXCL` step alone then excludes).
+    fn flock(&self, start: Instant) -> Result<Option<File>, StoreError> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .mode(0o600)
+            .custom_flags(libc_flags::NOFOLLOW | libc_flags::NONBLOCK)
             .open(&self.path)
             .map_err(|source| StoreError::Io {
                 action: "open lock file",
                 path: self.path.clone(),
                 source,
             })?;
-        let mut delay = Duration::from_millis(1);
+        let mut backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(50));
         loop {
             match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-                Ok(()) => return Ok(Held::Flock(file)),
+                Ok(()) => return Ok(Some(file)),
                 Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {}
                 Err(e)
                     if e == rustix::io::Errno::NOLCK
                         || e == rustix::io::Errno::NOSYS
                         || e == rustix::io::Errno::OPNOTSUPP =>
                 {
-                    return self.excl_lock(start);
+                    return Ok(None);
                 }
                 Err(e) => {
                     return Err(StoreError::Io {
@@ -303,10 +326,9 @@ impl ProcessLock {
                 }
             }
             if start.elapsed() >= self.options.timeout {
-                return Err(self.timeout_err(start.elapsed()));
+                return Err(self.timeout_err(&self.path, start));
             }
-            std::thread::sleep(delay);
-            delay = (delay * 2).min(Duration::from_millis(50));
+            backoff.sleep();
         }
     }
 
@@ -316,89 +338,39 @@ impl ProcessLock {
         PathBuf::from(p)
     }
 
-    fn excl_lock(&self, start: Instant) -> Result<Held, StoreError> {
+    /// Step 3: the `O_EXCL` lock file holding our [`Owner`] line.
+    fn excl_lock(&self, start: Instant) -> Result<(PathBuf, (u64, u64)), StoreError> {
         let path = self.excl_path();
-        let mut delay = Duration::from_millis(2);
-        let host = hostname();
+        let mut backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(50));
         loop {
             match OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
+                .custom_flags(libc_flags::NOFOLLOW)
                 .open(&path)
             {
                 Ok(mut f) => {
-                    let now = SystemTime::now()
-                        .duration_since(SystemTime::UNIX_EPOCH)
-                        .map(|d| d.as_secs())
-                        .unwrap_or(0);
-                    let _ = writeln!(f, "{} {} {}", std::process::id(), host, now);
-                    let _ = f.sync_all();
-                    let id = f.metadata().ok().map(|m| {
-                        use std::os::unix::fs::MetadataExt;
-                        (m.dev(), m.ino())
-                    });
-                    return Ok(Held::Excl(path, id));
+                    // No fsync: the line only tells others who holds the lock; after a crash
+                    // an empty file goes stale by age like any other.
+                    let _ = writeln!(f, "{}", Owner::me().line());
+                    let m = f
+                        .metadata()
+                        .map_err(|e| io("inspect lock file", &path, e))?;
+                    return Ok((path, (m.dev(), m.ino())));
                 }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                    if let Some(id) = file_id(&path) {
-                        if self.is_stale(&path, &host) {
-                            remove_if_same(&path, id);
-                            continue;
-                        }
+                    if let Some(id) = stale_file(&path, self.options.stale_age) {
+                        remove_if_same(&path, id);
+                        continue;
                     }
                 }
-                Err(source) => {
-                    return Err(StoreError::Io {
-                        action: "create lock file",
-                        path,
-                        source,
-                    })
-                }
+                Err(e) => return Err(io("create lock file", &path, e)),
             }
             if start.elapsed() >= self.options.timeout {
-                return Err(StoreError::LockTimeout {
-                    path,
-                    waited_secs: start.elapsed().as_secs().max(1),
-                });
+                return Err(self.timeout_err(&path, start));
             }
-            std::thread::sleep(delay);
-            delay = (delay * 2).min(Duration::from_millis(100));
-        }
-    }
-
-    fn is_stale(&self, path: &Path, host: &str) -> bool {
-        if let Ok(meta) = std::fs::metadata(path) {
-            if let Ok(age) = meta.modified().and_then(|m| {
-                SystemTime::now()
-                    .duration_since(m)
-                    .map_err(std::io::Error::other)
-            }) {
-                if age > self.options.stale_age {
-                    return true;
-                }
-            }
-        }
-        let Ok(text) = std::fs::read_to_string(path) else {
-            return false;
-        };
-        let mut it = text.split_whitespace();
-        let (Some(pid), Some(h)) = (it.next(), it.next()) else {
-            return false; // being written right now
-        };
-        if h != host {
-            return false;
-        }
-        match pid
-            .parse::<i32>()
-            .ok()
-            .and_then(rustix::process::Pid::from_raw)
-        {
-            Some(pid) => matches!(
-                rustix::process::test_kill_process(pid),
-                Err(rustix::io::Errno::SRCH)
-            ),
-            None => false,
+            backoff.sleep();
         }
     }
 
@@ -413,11 +385,44 @@ impl ProcessLock {
     }
 }
 
-fn hostname() -> String {
-    rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned()
+/// `open(2)` flags not in std's `OpenOptions`.
+pub(crate) mod libc_flags {
+    /// `O_NOFOLLOW`: never open through a symbolic link.
+    pub const NOFOLLOW: i32 = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+    /// `O_NONBLOCK`: a FIFO put in a file's place does not hang the open.
+    pub const NONBLOCK: i32 = rustix::fs::OFlags::NONBLOCK.bits() as i32;
+}
+
+fn io(action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
+    StoreError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The identity of the coordination file at `path` when it is stale (see
+/// [`owner::is_stale`]): its owner line is read (a few bytes, through no symbolic link) and its
+/// age taken from its modification time.
+pub(crate) fn stale_file(path: &Path, stale_age: Duration) -> Option<(u64, u64)> {
+    let mut f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc_flags::NOFOLLOW | libc_flags::NONBLOCK)
+        .open(path)
+        .ok()?;
+    let m = f.metadata().ok()?;
+    let age = m
+        .modified()
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .unwrap_or_default();
+    let mut buf = [0u8; 512];
+    let n = f.read(&mut buf).unwrap_or(0);
+    let text = String::from_utf8_lossy(&buf[..n]);
+    let line = text.lines().next().unwrap_or_default();
+    // A claim's line starts with its state word; a lock file's with the owner itself.
+    let owner = Owner::parse(line).or_else(|| Owner::parse(line.split_once(' ')?.1));
+    owner::is_stale(owner.as_ref(), age, stale_age).then_some((m.dev(), m.ino()))
 }
 
 /// A held lock; released when dropped.
@@ -436,27 +441,22 @@ impl Guard {
     }
 }
 
-/// The identity (device, inode) of the file at `path`.
-fn file_id(path: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+/// The identity (device, inode) of the file at `path` (not following a symbolic link).
+pub(crate) fn file_id(path: &Path) -> Option<(u64, u64)> {
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
 }
 
-/// Removes the stale lock file at `path` only if it is still the file judged stale (`id`).
-/// Two waiters may judge the same file stale; the second must not delete the fresh lock the
-/// first has created meanwhile. So the file is first renamed to a name of this process's own
-/// (atomic: exactly one waiter gets it), then checked: the judged file is deleted; a fresh one
-/// taken by mistake is put back with `link` (which never replaces an existing file).
-fn remove_if_same(path: &Path, id: (u64, u64)) {
+/// Removes the stale coordination file at `path` only if it is still the file judged stale
+/// (`id`). Two waiters may judge the same file stale; the second must not delete the fresh
+/// file the first has created meanwhile. So the file is first renamed to a name of this
+/// process's own (atomic: exactly one waiter gets it), then checked: the judged file is
+/// deleted; a fresh one taken by mistake is put back with `link` (which never replaces an
+/// existing file).
+pub(crate) fn remove_if_same(path: &Path, id: (u64, u64)) {
     let mut aside = path.as_os_str().to_owned();
-    aside.push(format!(
-        ".stale-{}-{}",
-        std::process::id(),
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    ));
+    aside.push(format!(".stale-{}-{}", std::process::id(), nanos()));
     let aside = PathBuf::from(aside);
     if std::fs::rename(path, &aside).is_err() {
         return; // someone else took it away first
@@ -467,20 +467,65 @@ fn remove_if_same(path: &Path, id: (u64, u64)) {
     let _ = std::fs::remove_file(&aside);
 }
 
+fn nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+/// Exponential back-off with jitter for polling loops: each sleep is a random duration in
+/// `[d/2, d]`, and `d` doubles from `first` up to `max`. The jitter keeps processes that
+/// started together from polling in lock-step.
+pub(crate) struct Backoff {
+    delay: Duration,
+    max: Duration,
+    seed: u64,
+}
+
+impl Backoff {
+    /// A back-off starting at `first` and growing to `max`.
+    pub(crate) fn new(first: Duration, max: Duration) -> Self {
+        Self {
+            delay: first,
+            max,
+            seed: (nanos() as u64) ^ (u64::from(std::process::id()) << 32) | 1,
+        }
+    }
+
+    /// The next sleep (and grows the delay).
+    pub(crate) fn next_delay(&mut self) -> Duration {
+        // xorshift64: jitter needs no more than this.
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        let d = self.delay;
+        self.delay = (self.delay * 2).min(self.max);
+        let half = d / 2;
+        half + Duration::from_nanos(self.seed % (half.as_nanos() as u64).max(1))
+    }
+
+    /// Sleeps for the next delay.
+    pub(crate) fn sleep(&mut self) {
+        std::thread::sleep(self.next_delay());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn short() -> LockOptions {
+        LockOptions {
+            timeout: Duration::from_millis(200),
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn reentrant_on_one_thread_and_exclusive_across_threads() {
         let dir = tempfile::tempdir().unwrap();
-        let l = ProcessLock::shared(
-            dir.path().join(".lock"),
-            LockOptions {
-                timeout: Duration::from_millis(200),
-                ..Default::default()
-            },
-        );
+        let l = ProcessLock::shared(dir.path().join(".lock"), short());
         let g1 = l.acquire().unwrap();
         let g2 = l.acquire().unwrap();
         let l2 = l.clone();
@@ -497,39 +542,93 @@ mod tests {
             .unwrap();
     }
 
+    /// Another node: its flock does not see ours, so only the `O_EXCL` file excludes.
     #[test]
-    fn excl_fallback_excludes_and_detects_stale() {
+    fn the_excl_file_excludes_where_flock_does_not() {
         let dir = tempfile::tempdir().unwrap();
-        let opts = LockOptions {
-            timeout: Duration::from_millis(200),
-            mode: LockMode::ExclusiveFile,
-            ..Default::default()
-        };
-        let a = ProcessLock::shared(dir.path().join("a.lock"), opts.clone());
+        let a = ProcessLock::shared(dir.path().join("a.lock"), short());
         let g = a.acquire().unwrap();
-        assert!(dir.path().join("a.lock.excl").exists());
-        // A second, separate lock object on the same file (as another process would see it).
-        let b = Arc::new(ProcessLock {
-            path: dir.path().join("a.lock"),
-            options: opts.clone(),
-            state: Mutex::new(State::default()),
-            cv: Condvar::new(),
-        });
-        let e = b.acquire().map(|_| ()).unwrap_err();
+        let excl = dir.path().join("a.lock.excl");
+        let line = std::fs::read_to_string(&excl).unwrap();
+        assert_eq!(
+            Owner::parse(line.trim()),
+            Some(Owner {
+                at: Owner::parse(line.trim()).unwrap().at,
+                ..Owner::me()
+            })
+        );
+        // A separate lock object on the same file, as another process would have; its flock step
+        // is skipped by taking the O_EXCL step directly.
+        let b = ProcessLock::unshared(dir.path().join("a.lock"), short());
+        let e = b.excl_lock(Instant::now()).map(|_| ()).unwrap_err();
         assert!(e.to_string().contains("a.lock.excl"), "{e}");
         drop(g);
-        assert!(!dir.path().join("a.lock.excl").exists());
-        // A lock file left by a dead process on this host is stale.
-        std::fs::write(
-            dir.path().join("a.lock.excl"),
-            format!("999999999 {} 0\n", hostname()),
-        )
-        .unwrap();
-        drop(b.acquire().unwrap());
+        assert!(!excl.exists());
+        let id = b.excl_lock(Instant::now()).unwrap();
+        remove_if_same(&id.0, id.1);
     }
 
     #[test]
-    fn lock_options_from_the_environment() {
+    fn a_lock_file_of_a_dead_owner_is_taken_over_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let excl = dir.path().join("d.lock.excl");
+        let mut dead = Owner::me();
+        dead.start += 1; // this pid, but another process: gone
+        std::fs::write(&excl, format!("{}\n", dead.line())).unwrap();
+        let l = ProcessLock::unshared(dir.path().join("d.lock"), short());
+        let started = Instant::now();
+        let id = l.excl_lock(started).unwrap();
+        assert!(started.elapsed() < Duration::from_millis(200));
+        remove_if_same(&id.0, id.1);
+    }
+
+    #[test]
+    fn a_lock_file_held_on_another_node_waits_for_the_stale_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let excl = dir.path().join("n.lock.excl");
+        let mut far = Owner::me();
+        far.host = "node-far".into();
+        std::fs::write(&excl, format!("{}\n", far.line())).unwrap();
+        let l = ProcessLock::unshared(dir.path().join("n.lock"), short());
+        let e = l.excl_lock(Instant::now()).map(|_| ()).unwrap_err();
+        assert!(matches!(e, StoreError::LockTimeout { .. }), "{e}");
+        // Once older than the stale age, it is taken over.
+        age(&excl, 200);
+        let l = ProcessLock::unshared(
+            dir.path().join("n.lock"),
+            LockOptions {
+                stale_age: Duration::from_secs(100),
+                ..short()
+            },
+        );
+        let id = l.excl_lock(Instant::now()).unwrap();
+        remove_if_same(&id.0, id.1);
+        // An unreadable line (an older version's, or half written) goes stale by age alone.
+        std::fs::write(&excl, "garbage").unwrap();
+        assert!(stale_file(&excl, Duration::from_secs(60)).is_none());
+        age(&excl, 61);
+        assert_eq!(stale_file(&excl, Duration::from_secs(60)), file_id(&excl));
+    }
+
+    /// Sets the modification time of `path` to `secs` seconds ago.
+    fn age(path: &Path, secs: u64) {
+        let f = File::options().write(true).open(path).unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(secs))
+            .unwrap();
+    }
+
+    #[test]
+    fn the_lock_file_is_not_opened_through_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere");
+        std::os::unix::fs::symlink(&target, dir.path().join("s.lock")).unwrap();
+        let l = ProcessLock::unshared(dir.path().join("s.lock"), short());
+        assert!(l.flock(Instant::now()).is_err());
+        assert!(!target.exists());
+    }
+
+    #[test]
+    fn lock_timeout_from_the_environment() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
             move |k: &str| {
                 pairs
@@ -541,28 +640,20 @@ mod tests {
         let d = LockOptions::from_env(&env(&[])).unwrap();
         assert_eq!((d.mode, d.timeout), (LockMode::Auto, DEFAULT_LOCK_TIMEOUT));
         let o = LockOptions::from_env(&env(&[
-            ("TAPIS_AUTH_LOCK", "EXCL"),
+            ("TAPIS_AUTH_LOCK", "excl"),
             ("TAPIS_AUTH_LOCK_TIMEOUT", "2.5"),
         ]))
         .unwrap();
-        assert_eq!(o.mode, LockMode::ExclusiveFile);
+        assert_eq!(o.mode, LockMode::Auto, "TAPIS_AUTH_LOCK is no longer read");
         assert_eq!(o.timeout, Duration::from_millis(2500));
-        assert_eq!(
-            LockOptions::from_env(&env(&[("TAPIS_AUTH_LOCK", "flock")]))
-                .unwrap()
-                .mode,
-            LockMode::Auto
-        );
-        for (k, v) in [
-            ("TAPIS_AUTH_LOCK", "posix"),
-            ("TAPIS_AUTH_LOCK_TIMEOUT", "soon"),
-            ("TAPIS_AUTH_LOCK_TIMEOUT", "-1"),
-            ("TAPIS_AUTH_LOCK_TIMEOUT", "NaN"),
-        ] {
+        for v in ["soon", "-1", "NaN"] {
             let pairs: &'static [(&'static str, &'static str)] =
-                Box::leak(vec![(k, v)].into_boxed_slice());
+                Box::leak(vec![("TAPIS_AUTH_LOCK_TIMEOUT", v)].into_boxed_slice());
             let e = LockOptions::from_env(&env(pairs)).unwrap_err().to_string();
-            assert!(e.contains(k) && e.contains(v), "{e}");
+            assert!(
+                e.contains("TAPIS_AUTH_LOCK_TIMEOUT") && e.contains(v),
+                "{e}"
+            );
         }
     }
 
@@ -594,12 +685,7 @@ mod tests {
     #[test]
     fn releasing_a_lock_taken_over_as_stale_leaves_the_new_holders_file() {
         let dir = tempfile::tempdir().unwrap();
-        let opts = LockOptions {
-            timeout: Duration::from_millis(200),
-            mode: LockMode::ExclusiveFile,
-            ..Default::default()
-        };
-        let a = ProcessLock::shared(dir.path().join("t.lock"), opts);
+        let a = ProcessLock::shared(dir.path().join("t.lock"), short());
         let g = a.acquire().unwrap();
         let excl = dir.path().join("t.lock.excl");
         // Held past the stale age: another waiter removed it and made its own.
@@ -608,5 +694,14 @@ mod tests {
         std::fs::write(&excl, "2 otherhost 1\n").unwrap();
         drop(g);
         assert_eq!(std::fs::read_to_string(&excl).unwrap(), "2 otherhost 1\n");
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_up_to_its_cap() {
+        let mut b = Backoff::new(Duration::from_millis(4), Duration::from_millis(32));
+        let ds: Vec<Duration> = (0..8).map(|_| b.next_delay()).collect();
+        assert!(ds[0] >= Duration::from_millis(2) && ds[0] <= Duration::from_millis(4));
+        assert!(ds.iter().all(|d| *d <= Duration::from_millis(32)));
+        assert!(ds[7] >= Duration::from_millis(16), "{ds:?}");
     }
 }

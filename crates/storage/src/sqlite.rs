@@ -36,8 +36,10 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use tapis_auth_core::{Session, Store, StoreError, StoreLock};
 
+use crate::claim::Claims;
 use crate::fsutil::{self, Warnings};
 use crate::lock::{LockOptions, ProcessLock};
+use tapis_auth_core::store::RefreshClaim;
 
 /// The schema version this library writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -336,6 +338,18 @@ impl Store for SqliteStore {
             fsutil::ensure_dir(dir, &self.warnings)?;
         }
         Ok(self.process_lock().acquire()?.into_store_lock())
+    }
+
+    /// Refresh claims live beside the database, as beside a JSON cache (see [`crate::claim`]).
+    fn claim_refresh(&self, _profile: &str, generation: &str) -> Result<RefreshClaim, StoreError> {
+        let dir = match self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(d) => {
+                fsutil::ensure_dir(d, &self.warnings)?;
+                d
+            }
+            None => Path::new("."),
+        };
+        Claims::new(dir, self.lock_options.clone()).claim(generation)
     }
 
     fn current_profile(&self) -> Result<Option<String>, StoreError> {

@@ -56,6 +56,7 @@ pub fn sample_v3(profile: &str, n: u32) -> Session {
         token_type: None,
         jti: Some(format!("jti-{n}")),
         scope: Some("openid".into()),
+        refresh_rejected_at: None,
     });
     s
 }
@@ -82,6 +83,7 @@ pub fn sample_v2(profile: &str, n: u32) -> Session {
         token_type: Some("bearer".into()),
         jti: None,
         scope: Some("PRODUCTION".into()),
+        refresh_rejected_at: None,
     });
     s
 }

@@ -55,6 +55,65 @@ fn memory_conformance() {
 mod json {
     use super::*;
 
+    /// A store that gives up on an unparsable file quickly (the corruption tests are about
+    /// reporting, not about waiting out a writer on another node).
+    fn impatient(dir: &Path) -> JsonStore {
+        JsonStore::with_lock_options(
+            dir,
+            LockOptions {
+                torn_read_patience: Duration::from_millis(50),
+                ..LockOptions::default()
+            },
+        )
+        .unwrap()
+    }
+
+    /// A reader that meets a file mid-replacement (as through a stale attribute cache on
+    /// another node) waits for the writer instead of reporting corruption.
+    #[test]
+    fn a_torn_read_is_retried_until_the_writer_is_done() {
+        let d = tempfile::tempdir().unwrap();
+        let store = JsonStore::open(d.path()).unwrap();
+        store.save(&testing::sample_v3("alpha", 1)).unwrap();
+        let whole = std::fs::read(d.path().join("config.json")).unwrap();
+        std::fs::write(d.path().join("config.json"), &whole[..whole.len() / 2]).unwrap();
+        let dir = d.path().to_path_buf();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            let tmp = dir.join("config.json.new");
+            std::fs::write(&tmp, &whole).unwrap();
+            std::fs::rename(&tmp, dir.join("config.json")).unwrap();
+        });
+        let s = store.load("alpha").unwrap().unwrap();
+        assert_eq!(s, testing::sample_v3("alpha", 1));
+        writer.join().unwrap();
+    }
+
+    /// A corruption that persists is reported after the patience, once: the same unchanged
+    /// file is not waited for again.
+    #[test]
+    fn a_lasting_corruption_is_waited_for_once() {
+        let d = tempfile::tempdir().unwrap();
+        let store = JsonStore::open(d.path()).unwrap();
+        std::fs::write(d.path().join("config.json"), b"{\"sessions\": {").unwrap();
+        let t = std::time::Instant::now();
+        assert!(matches!(store.list(), Err(StoreError::Corrupt { .. })));
+        let first = t.elapsed();
+        assert!(
+            first >= LockOptions::default().torn_read_patience,
+            "{first:?}"
+        );
+        let t = std::time::Instant::now();
+        for _ in 0..5 {
+            assert!(matches!(store.list(), Err(StoreError::Corrupt { .. })));
+        }
+        assert!(t.elapsed() < first, "{:?} after {first:?}", t.elapsed());
+        assert_eq!(
+            std::fs::read(d.path().join("config.json")).unwrap(),
+            b"{\"sessions\": {"
+        );
+    }
+
     #[test]
     fn conformance() {
         let d = tempfile::tempdir().unwrap();
@@ -68,7 +127,7 @@ mod json {
     #[test]
     fn corrupt_config_reported_and_kept() {
         let d = tempfile::tempdir().unwrap();
-        let store = JsonStore::open(d.path()).unwrap();
+        let store = impatient(d.path());
         testing::corrupt_file_is_reported(
             &store,
             "alpha",
@@ -111,7 +170,7 @@ mod json {
     #[test]
     fn corrupt_current_reported_and_kept() {
         let d = tempfile::tempdir().unwrap();
-        let store = JsonStore::open(d.path()).unwrap();
+        let store = impatient(d.path());
         testing::corrupt_file_is_reported(
             &store,
             "default",
@@ -133,7 +192,7 @@ mod json {
     #[test]
     fn corrupt_mirrored_current_is_not_deleted() {
         let d = tempfile::tempdir().unwrap();
-        let store = JsonStore::open(d.path()).unwrap();
+        let store = impatient(d.path());
         store.save(&testing::sample_v2("old", 1)).unwrap();
         let current = d.path().join("current");
         let garbage = b"{\"access_token\": \"trunc";

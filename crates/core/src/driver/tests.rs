@@ -22,7 +22,11 @@ impl Clock for FakeClock {
 #[derive(Default)]
 struct MemStore {
     map: Mutex<BTreeMap<String, Session>>,
-    lock: Arc<Mutex<()>>,
+    /// The thread holding the lock and how deep (the lock is re-entrant, as the contract says).
+    lock: Arc<(
+        Mutex<Option<(std::thread::ThreadId, usize)>>,
+        std::sync::Condvar,
+    )>,
     saves: AtomicUsize,
     fail_save: std::sync::atomic::AtomicBool,
     /// Behave like the environment store: nothing is written.
@@ -53,17 +57,38 @@ impl Store for MemStore {
         Ok(self.map.lock().unwrap().keys().cloned().collect())
     }
     fn lock(&self, _p: &str) -> Result<StoreLock, StoreError> {
-        // Hold a std mutex guard for the lock's lifetime via an owned Arc.
-        let m = self.lock.clone();
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
-        std::thread::spawn(move || {
-            let _g = m.lock().unwrap();
-            ready_tx.send(()).unwrap();
-            let _ = rx.recv();
-        });
-        ready_rx.recv().unwrap();
-        Ok(StoreLock::new(tx))
+        struct Held(
+            Arc<(
+                Mutex<Option<(std::thread::ThreadId, usize)>>,
+                std::sync::Condvar,
+            )>,
+        );
+        impl Drop for Held {
+            fn drop(&mut self) {
+                let mut o = self.0 .0.lock().unwrap();
+                match o.as_mut() {
+                    Some((_, n)) if *n > 1 => *n -= 1,
+                    _ => *o = None,
+                }
+                self.0 .1.notify_all();
+            }
+        }
+        let me = std::thread::current().id();
+        let mut o = self.lock.0.lock().unwrap();
+        loop {
+            match o.as_mut() {
+                None => {
+                    *o = Some((me, 1));
+                    break;
+                }
+                Some((t, n)) if *t == me => {
+                    *n += 1;
+                    break;
+                }
+                Some(_) => o = self.lock.1.wait(o).unwrap(),
+            }
+        }
+        Ok(StoreLock::new(Held(self.lock.clone())))
     }
     fn describe(&self) -> String {
         "memory".into()
@@ -111,6 +136,9 @@ impl Transport for FakeServer {
                 .to_owned(),
         );
         let status = self.status.load(Ordering::SeqCst) as u16;
+        if status >= 500 {
+            return Ok(HttpResponse::new(status, "upstream unavailable"));
+        }
         if status != 200 {
             return Ok(HttpResponse::new(
                 status,
@@ -145,7 +173,7 @@ fn session(expires_at: i64) -> Session {
     s.username = Some("u".into());
     s.client = Some(OAuthClient::new("cid", "ckey"));
     let mut t = TokenSet::new(
-        UnixTime(0),
+        UnixTime(expires_at - 14_400),
         Secret::new(jwt(&format!(r#"{{"exp":{expires_at}}}"#))),
         Some(Secret::new("refresh-0")),
         None,
@@ -223,16 +251,100 @@ fn fresher_token_in_store_means_no_refresh() {
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
 }
 
+/// A server error (not a verdict on the refresh token) writes nothing.
 #[test]
 fn failed_refresh_keeps_stored_credentials() {
     let (store, server, _c, m) = setup(1_000, 1_010);
-    server.status.store(400, Ordering::SeqCst);
+    server.status.store(503, Ordering::SeqCst);
     let before = store.load("default").unwrap();
+    let e = m.access_token(60).unwrap_err();
+    assert!(matches!(e, Error::Server { .. }), "{e:?}");
+    assert_eq!(store.load("default").unwrap(), before);
+    assert_eq!(store.saves.load(Ordering::SeqCst), 0);
+    // The state was given back: the next call tries again.
+    server.status.store(200, Ordering::SeqCst);
+    m.access_token(60).unwrap();
+}
+
+/// A rejected refresh token keeps the stored credentials, marked rejected, so that no process
+/// sends it again; every later call fails at once with login required and no request.
+#[test]
+fn a_rejected_refresh_token_is_recorded_and_never_sent_again() {
+    let (store, server, clock, m) = setup(1_000, 1_010);
+    server.status.store(400, Ordering::SeqCst);
+    let before = store.load("default").unwrap().unwrap();
     let e = m.access_token(60).unwrap_err();
     assert!(matches!(e, Error::RefreshRejected { .. }), "{e:?}");
     assert!(e.is_login_required());
-    assert_eq!(store.load("default").unwrap(), before);
-    assert_eq!(store.saves.load(Ordering::SeqCst), 0);
+    let after = store.load("default").unwrap().unwrap();
+    let mut t = after.tokens.clone().unwrap();
+    assert_eq!(t.refresh_rejected_at, Some(UnixTime(1_000)));
+    t.refresh_rejected_at = None;
+    assert_eq!(
+        Some(t),
+        before.tokens,
+        "the credentials themselves are kept"
+    );
+    // This process, and another one on the same store: no second grant.
+    let other = TokenManager::new(
+        store.clone(),
+        server.clone(),
+        clock.clone(),
+        TokenManagerConfig::default(),
+    );
+    for mgr in [&*m, &other] {
+        let e = mgr.access_token(60).unwrap_err();
+        assert!(matches!(e, Error::LoginRequired { .. }), "{e:?}");
+        assert!(e.to_string().contains("rejected the refresh token"), "{e}");
+    }
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
+    // A new login replaces the record.
+    store.save(&session(50_000)).unwrap();
+    assert!(other.access_token(60).is_ok());
+}
+
+/// A request for more validity than the server ever issues spends no grant, however often it
+/// is made.
+#[test]
+fn an_impossible_min_valid_spends_no_grant() {
+    let (_s, server, _c, m) = setup(1_000, 1_010);
+    for _ in 0..5 {
+        let e = m.access_token(20_000).unwrap_err().to_string();
+        assert!(
+            e.contains("valid for only 14400 s, less than the 20000 s asked for"),
+            "{e}"
+        );
+    }
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
+    // Without a known lifetime, the first call learns it from the grant; later ones spend none.
+    let (store, server, _c, m) = setup(1_000, 1_010);
+    let mut s = store.load("default").unwrap().unwrap();
+    s.tokens.as_mut().unwrap().issued_at = None;
+    store.save(&s).unwrap();
+    for _ in 0..5 {
+        assert!(m.access_token(20_000).is_err());
+    }
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
+}
+
+/// Adoption by identity: a stored credential state other than the one held was written after
+/// it, even with the same timestamps (another tool rotating in the same second).
+#[test]
+fn another_state_in_the_store_is_adopted_whatever_its_timestamps() {
+    let (store, server, clock, m) = setup(1_000, 2_000);
+    m.access_token(60).unwrap();
+    let mut theirs = session(2_000);
+    theirs.tokens.as_mut().unwrap().refresh_token = Some(Secret::new("refresh-theirs"));
+    theirs.tokens.as_mut().unwrap().access_token =
+        Secret::new(jwt(r#"{"exp":2000,"jti":"theirs"}"#));
+    store.save(&theirs).unwrap();
+    clock.0.store(1_950, Ordering::SeqCst);
+    m.access_token(60).unwrap();
+    assert_eq!(
+        *server.presented.lock().unwrap(),
+        vec!["refresh-theirs"],
+        "the state held in memory was refreshed from"
+    );
 }
 
 #[test]
@@ -527,4 +639,179 @@ fn unknown_expiry_handed_out_as_is_takes_the_hot_path() {
     let t = m.refresh(Some(&Secret::new("b9ffb4ed-opaque"))).unwrap();
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
     assert_eq!(m.access_token(600).unwrap(), t.access_token);
+}
+
+/// A store whose refresh claims are scripted: each `claim_refresh` takes the next script entry.
+/// `Taken` watches run their closure (what the other process does) and report its state.
+struct ClaimingStore {
+    inner: Arc<MemStore>,
+    script: Mutex<Vec<Scripted>>,
+}
+
+enum Scripted {
+    Won,
+    Taken(Box<dyn FnMut(&MemStore) -> ClaimState + Send>),
+}
+
+struct ScriptedWatch {
+    store: Arc<MemStore>,
+    f: Box<dyn FnMut(&MemStore) -> ClaimState + Send>,
+}
+impl crate::store::RefreshWatchImpl for ScriptedWatch {
+    fn wait(&mut self) -> Result<ClaimState, StoreError> {
+        Ok((self.f)(&self.store))
+    }
+    fn holder(&self) -> String {
+        "pid 7 on node9".into()
+    }
+}
+
+impl Store for ClaimingStore {
+    fn load(&self, p: &str) -> Result<Option<Session>, StoreError> {
+        self.inner.load(p)
+    }
+    fn save(&self, s: &Session) -> Result<(), StoreError> {
+        self.inner.save(s)
+    }
+    fn delete(&self, p: &str) -> Result<bool, StoreError> {
+        self.inner.delete(p)
+    }
+    fn list(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.list()
+    }
+    fn lock(&self, p: &str) -> Result<StoreLock, StoreError> {
+        self.inner.lock(p)
+    }
+    fn claim_refresh(&self, _p: &str, _g: &str) -> Result<RefreshClaim, StoreError> {
+        let next = self.script.lock().unwrap().remove(0);
+        Ok(match next {
+            Scripted::Won => RefreshClaim::Won(RefreshTicket::new(NoTicket)),
+            Scripted::Taken(f) => RefreshClaim::Taken(RefreshWatch::new(ScriptedWatch {
+                store: self.inner.clone(),
+                f,
+            })),
+        })
+    }
+    fn describe(&self) -> String {
+        "claiming".into()
+    }
+}
+
+struct NoTicket;
+impl crate::store::RefreshTicketImpl for NoTicket {
+    fn settle(&mut self, _o: RefreshOutcome) {}
+}
+
+fn claiming(script: Vec<Scripted>) -> (Arc<MemStore>, Arc<FakeServer>, TokenManager) {
+    let (mem, server, clock, _m) = setup(1_000, 1_010);
+    let store = Arc::new(ClaimingStore {
+        inner: mem.clone(),
+        script: Mutex::new(script),
+    });
+    let m = TokenManager::new(store, server.clone(), clock, TokenManagerConfig::default());
+    (mem, server, m)
+}
+
+/// The watcher adopts what the winner saved and sends nothing.
+#[test]
+fn a_watcher_adopts_the_winners_tokens_without_a_grant() {
+    let (_mem, server, m) = claiming(vec![Scripted::Taken(Box::new(|s: &MemStore| {
+        s.save(&session(20_000)).unwrap();
+        ClaimState::Settled(RefreshOutcome::Saved)
+    }))]);
+    let t = m.access_token(60).unwrap();
+    assert_eq!(t, session(20_000).tokens.unwrap().access_token);
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
+}
+
+/// A watcher told "saved" while its store still shows the old state (a stale file-system
+/// cache) waits again, and adopts once the new state shows.
+#[test]
+fn a_watcher_rereads_until_the_saved_state_shows() {
+    let mut calls = 0;
+    let (_mem, server, m) = claiming(vec![Scripted::Taken(Box::new(move |s: &MemStore| {
+        calls += 1;
+        if calls == 3 {
+            s.save(&session(20_000)).unwrap();
+        }
+        ClaimState::Settled(RefreshOutcome::Saved)
+    }))]);
+    assert!(m.access_token(60).is_ok());
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
+}
+
+/// Told "rejected", the watcher fails at once with login required, sending nothing.
+#[test]
+fn a_watcher_told_rejected_fails_fast() {
+    let (_mem, server, m) = claiming(vec![Scripted::Taken(Box::new(|_s: &MemStore| {
+        ClaimState::Settled(RefreshOutcome::Rejected)
+    }))]);
+    let e = m.access_token(60).unwrap_err();
+    assert!(matches!(e, Error::LoginRequired { .. }), "{e:?}");
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
+}
+
+/// A claim given back (its holder failed before spending, or died) is claimed again.
+#[test]
+fn a_released_claim_is_claimed_again() {
+    let (_mem, server, m) = claiming(vec![
+        Scripted::Taken(Box::new(|_s: &MemStore| ClaimState::Released)),
+        Scripted::Won,
+    ]);
+    assert!(m.access_token(60).is_ok());
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
+}
+
+/// New tokens the winner could not save are out of reach: say who and why.
+#[test]
+fn a_watcher_told_unsaved_says_who_spent_the_token() {
+    let (_mem, server, m) = claiming(vec![Scripted::Taken(Box::new(|_s: &MemStore| {
+        ClaimState::Settled(RefreshOutcome::Unsaved)
+    }))]);
+    let e = m.access_token(60).unwrap_err().to_string();
+    assert!(
+        e.contains("pid 7 on node9") && e.contains("could not save"),
+        "{e}"
+    );
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
+}
+
+/// The winner re-reads after winning: a state written meanwhile is adopted, not refreshed.
+#[test]
+fn a_winner_adopts_a_state_written_before_its_claim() {
+    let (mem, server, clock, _m) = setup(1_000, 1_010);
+    struct Racing(Arc<MemStore>);
+    impl Store for Racing {
+        fn load(&self, p: &str) -> Result<Option<Session>, StoreError> {
+            self.0.load(p)
+        }
+        fn save(&self, s: &Session) -> Result<(), StoreError> {
+            self.0.save(s)
+        }
+        fn delete(&self, p: &str) -> Result<bool, StoreError> {
+            self.0.delete(p)
+        }
+        fn list(&self) -> Result<Vec<String>, StoreError> {
+            self.0.list()
+        }
+        fn lock(&self, p: &str) -> Result<StoreLock, StoreError> {
+            self.0.lock(p)
+        }
+        fn claim_refresh(&self, _p: &str, _g: &str) -> Result<RefreshClaim, StoreError> {
+            // Another tool rotated between our read and our claim.
+            self.0.save(&session(20_000))?;
+            Ok(RefreshClaim::Won(RefreshTicket::new(NoTicket)))
+        }
+        fn describe(&self) -> String {
+            "racing".into()
+        }
+    }
+    let m = TokenManager::new(
+        Arc::new(Racing(mem)),
+        server.clone(),
+        clock,
+        TokenManagerConfig::default(),
+    );
+    assert!(m.access_token(60).is_ok());
+    assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
 }

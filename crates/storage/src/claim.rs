@@ -1,0 +1,579 @@
+//! [`Claims`]: refresh claims, the half of the cross-process protocol that decides who spends a
+//! refresh token (the other half, the write lock, and the file-system facts both rest on are in
+//! [`crate::lock`]).
+//!
+//! # Protocol
+//! A credential state is named by its generation ([`tapis_auth_core::TokenSet::generation`], a
+//! fingerprint of its refresh and access tokens). Its claim is the file
+//! `<cache>/.tapis-auth.claims/<generation>`, holding one line: a state word and the
+//! [`Owner`] of the claim.
+//!
+//! 1. **Claim.** A process that finds the cached access token stale writes `claimed <owner>`
+//!    into a temporary file of its own, takes `flock(LOCK_EX)` on it, and `link(2)`s it to the
+//!    claim's name. `link` is atomic on every file system (it is the classic NFS-safe lock), so
+//!    exactly one process on any node wins; the claim is born locked and complete. (Where hard
+//!    links are refused, the claim is created with `O_EXCL` instead.)
+//! 2. **Spend.** The winner re-reads the cache, sends the refresh grant, saves the rotated tokens
+//!    under the write lock, then settles the claim: `saved`, `rejected` (the server refused the
+//!    refresh token: it is also recorded in the cache, and never sent again by anyone) or
+//!    `unsaved` (new tokens, but the save failed). A failure that did not spend the token
+//!    (a network error before an answer) gives the claim back: the file is removed.
+//! 3. **Watch.** Every other process opens the claim and waits, queueing on no lock:
+//!    - while the holder's `flock` is visible (same node, or a global `flock`), a non-blocking
+//!      `flock(LOCK_SH)` fails: the holder is at work; poll again soon (1 ms, doubling to 20 ms);
+//!    - otherwise the line tells the state: a settled claim is answered at once (the caller
+//!      re-reads the cache and adopts the new tokens — by identity: whatever the cache holds
+//!      that is not the claimed generation was written after it); a claim still `claimed`
+//!      is polled with back-off up to 100 ms, with jitter;
+//!    - a claim whose owner is dead (same host, boot and pid namespace, pid and start time
+//!      checked), or, held on another node, older than the stale age, is taken away and the
+//!      watchers claim again: a process killed mid-refresh never blocks anyone for long;
+//!    - a claim replaced or removed under the watcher was given back: claim again.
+//!
+//!    The watch fails with [`StoreError::LockTimeout`] after the lock timeout (30 s,
+//!    `TAPIS_AUTH_LOCK_TIMEOUT`).
+//! 4. **Keep.** Settled claims are records: a process that still holds the old generation (a
+//!    stale cache view) finds the claim settled instead of spending a token that is gone. Claims
+//!    older than a day are removed by later winners.
+//!
+//! Nothing in a claim is secret: the generation is a one-way fingerprint.
+
+use std::fs::{File, OpenOptions};
+use std::io::ErrorKind;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use tapis_auth_core::store::{
+    ClaimState, RefreshClaim, RefreshOutcome, RefreshTicket, RefreshTicketImpl, RefreshWatch,
+    RefreshWatchImpl,
+};
+use tapis_auth_core::StoreError;
+
+use crate::lock::{file_id, libc_flags, remove_if_same, stale_file, Backoff, LockOptions};
+use crate::owner::Owner;
+
+/// The directory of claims beside a cache.
+pub const CLAIMS_DIR: &str = ".tapis-auth.claims";
+
+/// How long settled claims are kept.
+const KEEP: Duration = Duration::from_secs(24 * 3600);
+
+/// The refresh claims of one cache directory.
+#[derive(Clone, Debug)]
+pub struct Claims {
+    dir: PathBuf,
+    options: LockOptions,
+}
+
+impl Claims {
+    /// The claims beside the cache in `cache_dir` (in `.tapis-auth.claims`, created 0700 on
+    /// first use). `options` gives the wait limit and the stale age.
+    pub fn new(cache_dir: &Path, options: LockOptions) -> Self {
+        Self {
+            dir: cache_dir.join(CLAIMS_DIR),
+            options,
+        }
+    }
+
+    /// The claims directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Claims `generation` (see the module documentation).
+    pub fn claim(&self, generation: &str) -> Result<RefreshClaim, StoreError> {
+        if generation.is_empty()
+            || generation.len() > 64
+            || !generation.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(StoreError::Invalid(
+                "a refresh claim is named by a hexadecimal fingerprint".into(),
+            ));
+        }
+        self.ensure_dir()?;
+        let path = self.dir.join(generation);
+        let started = Instant::now();
+        // A claim given back between our failed claim and our watch: claim again (bounded by
+        // the wait limit, as a watch is).
+        loop {
+            if let Some(ticket) = self.try_claim(&path)? {
+                self.collect_garbage(generation);
+                return Ok(RefreshClaim::Won(RefreshTicket::new(ticket)));
+            }
+            match Watch::open(&path, &self.options, started)? {
+                Some(w) => return Ok(RefreshClaim::Taken(RefreshWatch::new(w))),
+                None if started.elapsed() < self.options.timeout => continue,
+                None => {
+                    return Err(StoreError::LockTimeout {
+                        path,
+                        waited_secs: started.elapsed().as_secs().max(1),
+                    })
+                }
+            }
+        }
+    }
+
+    fn ensure_dir(&self) -> Result<(), StoreError> {
+        match std::fs::create_dir(&self.dir) {
+            Ok(()) => {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(|e| io("make private", &self.dir, e))?;
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io("create directory", &self.dir, e)),
+        }
+        let m = std::fs::symlink_metadata(&self.dir).map_err(|e| io("inspect", &self.dir, e))?;
+        if !m.is_dir() || m.uid() != rustix::process::geteuid().as_raw() {
+            return Err(StoreError::Invalid(format!(
+                "{} must be a directory owned by you (it holds refresh claims); move it away",
+                self.dir.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Step 1: `Some(ticket)` when this process won the claim at `path`.
+    fn try_claim(&self, path: &Path) -> Result<Option<Ticket>, StoreError> {
+        let line = format!("claimed {}\n", Owner::me().line());
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".{}-{}.tmp", std::process::id(), nanos()));
+        let tmp = PathBuf::from(tmp);
+        let file = create_new(&tmp)?;
+        lock_exclusive(&file);
+        file.write_all_at(line.as_bytes(), 0)
+            .map_err(|e| io("write refresh claim", &tmp, e))?;
+        let linked = std::fs::hard_link(&tmp, path);
+        let won = match &linked {
+            Ok(()) => true,
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => false,
+            // NFS may report a link that was made (a retransmitted request): the count tells.
+            Err(_) if file.metadata().is_ok_and(|m| m.nlink() == 2) => true,
+            // No hard links here (some FUSE file systems): create the name itself.
+            Err(_) => {
+                let _ = std::fs::remove_file(&tmp);
+                return self.try_claim_excl(path, &line);
+            }
+        };
+        let _ = std::fs::remove_file(&tmp);
+        if !won {
+            return Ok(None);
+        }
+        let m = file.metadata().map_err(|e| io("inspect", path, e))?;
+        Ok(Some(Ticket {
+            file,
+            path: path.to_path_buf(),
+            id: (m.dev(), m.ino()),
+        }))
+    }
+
+    /// Step 1 without hard links: `O_EXCL` on the claim's own name.
+    fn try_claim_excl(&self, path: &Path, line: &str) -> Result<Option<Ticket>, StoreError> {
+        let file = match create_new(path) {
+            Ok(f) => f,
+            Err(StoreError::Io { source, .. }) if source.kind() == ErrorKind::AlreadyExists => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        };
+        lock_exclusive(&file);
+        file.write_all_at(line.as_bytes(), 0)
+            .map_err(|e| io("write refresh claim", path, e))?;
+        let m = file.metadata().map_err(|e| io("inspect", path, e))?;
+        Ok(Some(Ticket {
+            file,
+            path: path.to_path_buf(),
+            id: (m.dev(), m.ino()),
+        }))
+    }
+
+    /// Removes claims older than a day, and temporary files older than the stale age (best
+    /// effort; never the claim just won).
+    fn collect_garbage(&self, keep: &str) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let now = SystemTime::now();
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let Ok(m) = e.metadata() else { continue };
+            let age = m
+                .modified()
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .unwrap_or_default();
+            let temporary = name.contains('.');
+            let old = if temporary {
+                age > self.options.stale_age.max(Duration::from_secs(3600))
+            } else {
+                age > KEEP
+            };
+            if name != keep && m.is_file() && old {
+                remove_if_same(&e.path(), (m.dev(), m.ino()));
+            }
+        }
+    }
+}
+
+/// The winner's side: the claim file, `flock`ed exclusively until settled or given back.
+struct Ticket {
+    file: File,
+    path: PathBuf,
+    id: (u64, u64),
+}
+
+impl RefreshTicketImpl for Ticket {
+    fn settle(&mut self, outcome: RefreshOutcome) {
+        let line = format!("{} {}\n", word(outcome), Owner::me().line());
+        // Written over the old line, then cut to length: a watcher reading in between sees a
+        // line that does not parse and simply polls again.
+        if self.file.write_all_at(line.as_bytes(), 0).is_ok() {
+            let _ = self.file.set_len(line.len() as u64);
+        }
+        // Marks the ticket settled: dropping it now only closes the file (and its flock).
+        self.id = (u64::MAX, u64::MAX);
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if self.id != (u64::MAX, u64::MAX) {
+            // Given back unsettled: remove the claim (only ours) so that another may try.
+            remove_if_same(&self.path, self.id);
+        }
+    }
+}
+
+/// A watcher's side (step 3).
+struct Watch {
+    file: File,
+    path: PathBuf,
+    id: (u64, u64),
+    options: LockOptions,
+    started: Instant,
+    /// Set once a settled state was returned: later calls wait a back-off step first.
+    settled: Option<(Backoff, RefreshOutcome)>,
+    holder: Option<Owner>,
+}
+
+impl Watch {
+    /// Opens the claim at `path`; `None` when it is gone (given back already).
+    fn open(
+        path: &Path,
+        options: &LockOptions,
+        started: Instant,
+    ) -> Result<Option<Self>, StoreError> {
+        let file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(libc_flags::NOFOLLOW | libc_flags::NONBLOCK)
+            .open(path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io("open refresh claim", path, e)),
+        };
+        let m = file.metadata().map_err(|e| io("inspect", path, e))?;
+        if !m.is_file() {
+            return Err(StoreError::Invalid(format!(
+                "{} is not a regular file; remove it",
+                path.display()
+            )));
+        }
+        Ok(Some(Self {
+            file,
+            path: path.to_path_buf(),
+            id: (m.dev(), m.ino()),
+            options: options.clone(),
+            started,
+            settled: None,
+            holder: None,
+        }))
+    }
+
+    /// The claim's line: its state (`None`: still claimed) and owner, when it parses.
+    fn read(&self) -> Option<(Option<RefreshOutcome>, Owner)> {
+        let mut buf = [0u8; 512];
+        let n = self.file.read_at(&mut buf, 0).ok()?;
+        let text = std::str::from_utf8(&buf[..n]).ok()?;
+        let (w, rest) = text.lines().next()?.split_once(' ')?;
+        let state = match w {
+            "claimed" => None,
+            "saved" => Some(RefreshOutcome::Saved),
+            "rejected" => Some(RefreshOutcome::Rejected),
+            "unsaved" => Some(RefreshOutcome::Unsaved),
+            _ => return None,
+        };
+        Some((state, Owner::parse(rest)?))
+    }
+
+    fn timed_out(&self) -> Result<(), StoreError> {
+        if self.started.elapsed() >= self.options.timeout {
+            return Err(StoreError::LockTimeout {
+                path: self.path.clone(),
+                waited_secs: self.started.elapsed().as_secs().max(1),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl RefreshWatchImpl for Watch {
+    fn wait(&mut self) -> Result<ClaimState, StoreError> {
+        if let Some((backoff, outcome)) = self.settled.as_mut() {
+            let outcome = *outcome;
+            backoff.sleep();
+            self.timed_out()?;
+            return Ok(ClaimState::Settled(outcome));
+        }
+        let mut near = Backoff::new(Duration::from_millis(1), Duration::from_millis(20));
+        let mut far = Backoff::new(Duration::from_millis(2), Duration::from_millis(100));
+        loop {
+            // Removed or replaced: given back (or taken away as stale).
+            if file_id(&self.path) != Some(self.id) {
+                return Ok(ClaimState::Released);
+            }
+            let busy = matches!(
+                rustix::fs::flock(&self.file, rustix::fs::FlockOperation::NonBlockingLockShared),
+                Err(e) if e == rustix::io::Errno::WOULDBLOCK
+            );
+            if busy {
+                self.timed_out()?;
+                near.sleep();
+                continue;
+            }
+            let _ = rustix::fs::flock(&self.file, rustix::fs::FlockOperation::Unlock);
+            let line = self.read();
+            if let Some((_, owner)) = &line {
+                self.holder = Some(owner.clone());
+            }
+            match line {
+                Some((Some(outcome), _)) => {
+                    self.settled = Some((
+                        Backoff::new(Duration::from_millis(5), Duration::from_millis(200)),
+                        outcome,
+                    ));
+                    return Ok(ClaimState::Settled(outcome));
+                }
+                // Still claimed, or its line is being written: is its holder gone?
+                _ => {
+                    if stale_file(&self.path, self.options.stale_age) == Some(self.id) {
+                        remove_if_same(&self.path, self.id);
+                        return Ok(ClaimState::Released);
+                    }
+                }
+            }
+            self.timed_out()?;
+            far.sleep();
+        }
+    }
+
+    fn holder(&self) -> String {
+        match &self.holder {
+            Some(o) => o.describe(),
+            None => "another process".into(),
+        }
+    }
+}
+
+fn word(o: RefreshOutcome) -> &'static str {
+    match o {
+        RefreshOutcome::Saved => "saved",
+        RefreshOutcome::Rejected => "rejected",
+        RefreshOutcome::Unsaved => "unsaved",
+    }
+}
+
+fn create_new(path: &Path) -> Result<File, StoreError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc_flags::NOFOLLOW)
+        .open(path)
+        .map_err(|e| io("create refresh claim", path, e))
+}
+
+/// `flock(LOCK_EX)` on a file nobody else can have locked yet (just created); where `flock` is
+/// refused, watchers read the claim's line instead.
+fn lock_exclusive(f: &File) {
+    let _ = rustix::fs::flock(f, rustix::fs::FlockOperation::NonBlockingLockExclusive);
+}
+
+fn io(action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
+    StoreError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GEN: &str = "00112233445566778899aabbccddeeff";
+
+    fn claims(dir: &Path) -> Claims {
+        Claims::new(
+            dir,
+            LockOptions {
+                timeout: Duration::from_millis(500),
+                ..LockOptions::default()
+            },
+        )
+    }
+
+    fn won(c: RefreshClaim) -> RefreshTicket {
+        match c {
+            RefreshClaim::Won(t) => t,
+            RefreshClaim::Taken(w) => panic!("taken by {}", w.holder()),
+        }
+    }
+
+    fn taken(c: RefreshClaim) -> RefreshWatch {
+        match c {
+            RefreshClaim::Taken(w) => w,
+            RefreshClaim::Won(_) => panic!("won"),
+        }
+    }
+
+    #[test]
+    fn one_winner_and_the_watchers_learn_the_outcome() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = claims(dir.path());
+        let ticket = won(c.claim(GEN).unwrap());
+        let mut w = taken(c.claim(GEN).unwrap());
+        // While the winner works the watcher waits (here: until its limit).
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            ticket.settle(RefreshOutcome::Saved);
+        });
+        assert_eq!(
+            w.wait().unwrap(),
+            ClaimState::Settled(RefreshOutcome::Saved)
+        );
+        t.join().unwrap();
+        assert!(w.holder().contains(&std::process::id().to_string()));
+        // A settled claim stays: a late process with the old state is told at once.
+        let mut late = taken(c.claim(GEN).unwrap());
+        assert_eq!(
+            late.wait().unwrap(),
+            ClaimState::Settled(RefreshOutcome::Saved)
+        );
+        // Asked again, it paces the caller's re-reads and ends at the wait limit.
+        let e = loop {
+            match late.wait() {
+                Ok(s) => assert_eq!(s, ClaimState::Settled(RefreshOutcome::Saved)),
+                Err(e) => break e,
+            }
+        };
+        assert!(matches!(e, StoreError::LockTimeout { .. }), "{e}");
+        let line = std::fs::read_to_string(c.dir().join(GEN)).unwrap();
+        assert!(line.starts_with("saved v1 "), "{line}");
+        let mode = std::fs::metadata(c.dir()).unwrap().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+
+    #[test]
+    fn a_rejection_is_told_to_every_watcher() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = claims(dir.path());
+        let ticket = won(c.claim(GEN).unwrap());
+        let mut w = taken(c.claim(GEN).unwrap());
+        ticket.settle(RefreshOutcome::Rejected);
+        assert_eq!(
+            w.wait().unwrap(),
+            ClaimState::Settled(RefreshOutcome::Rejected)
+        );
+    }
+
+    #[test]
+    fn a_ticket_given_back_releases_the_watchers_and_can_be_claimed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = claims(dir.path());
+        let ticket = won(c.claim(GEN).unwrap());
+        let mut w = taken(c.claim(GEN).unwrap());
+        drop(ticket);
+        assert_eq!(w.wait().unwrap(), ClaimState::Released);
+        won(c.claim(GEN).unwrap()).settle(RefreshOutcome::Saved);
+    }
+
+    #[test]
+    fn a_claim_of_a_dead_process_is_taken_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = claims(dir.path());
+        c.ensure_dir().unwrap();
+        let mut dead = Owner::me();
+        dead.start += 1;
+        std::fs::write(c.dir().join(GEN), format!("claimed {}\n", dead.line())).unwrap();
+        let mut w = taken(c.claim(GEN).unwrap());
+        assert_eq!(w.wait().unwrap(), ClaimState::Released);
+        won(c.claim(GEN).unwrap());
+    }
+
+    #[test]
+    fn a_claim_held_on_another_node_is_waited_for_until_it_is_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = claims(dir.path());
+        c.ensure_dir().unwrap();
+        let mut far = Owner::me();
+        far.host = "node-far".into();
+        let p = c.dir().join(GEN);
+        std::fs::write(&p, format!("claimed {}\n", far.line())).unwrap();
+        let mut w = taken(c.claim(GEN).unwrap());
+        let e = w.wait().unwrap_err();
+        assert!(matches!(e, StoreError::LockTimeout { .. }), "{e}");
+        assert!(e.to_string().contains(GEN), "{e}");
+        assert_eq!(
+            w.holder(),
+            "pid ".to_owned() + &far.pid.to_string() + " on node-far"
+        );
+        File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(SystemTime::now() - DEFAULT_STALE_AGE_PLUS)
+            .unwrap();
+        let mut w = taken(c.claim(GEN).unwrap());
+        assert_eq!(w.wait().unwrap(), ClaimState::Released);
+    }
+
+    const DEFAULT_STALE_AGE_PLUS: Duration =
+        Duration::from_secs(crate::lock::DEFAULT_STALE_AGE.as_secs() + 5);
+
+    #[test]
+    fn names_that_are_not_fingerprints_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = claims(dir.path());
+        for bad in ["", "../x", "a/b", "zz", &"a".repeat(65)] {
+            assert!(c.claim(bad).is_err(), "{bad}");
+        }
+        assert!(!c.dir().exists());
+    }
+
+    #[test]
+    fn old_claims_are_collected_by_the_next_winner() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = claims(dir.path());
+        won(c.claim("aa").unwrap()).settle(RefreshOutcome::Saved);
+        File::options()
+            .write(true)
+            .open(c.dir().join("aa"))
+            .unwrap()
+            .set_modified(SystemTime::now() - KEEP - Duration::from_secs(1))
+            .unwrap();
+        won(c.claim("bb").unwrap()).settle(RefreshOutcome::Saved);
+        assert!(!c.dir().join("aa").exists());
+        assert!(c.dir().join("bb").exists());
+    }
+}
