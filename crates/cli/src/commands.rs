@@ -90,7 +90,9 @@ pub fn whoami_json(w: &WhoAmI, now: UnixTime) -> Value {
         "refresh_token": {
             "present": w.has_refresh_token,
             "expires": time_json(w.refresh_expires_at, now),
+            "rejected": time_json(w.refresh_rejected_at, now),
         },
+        "login_required": w.login_required,
     })
 }
 
@@ -109,7 +111,12 @@ pub fn whoami_table(ui: &ui::Ui, w: &WhoAmI, now: UnixTime) -> String {
         Some(id) => format!("{id} ({})", w.base_url),
         None => w.base_url.clone(),
     };
-    let refresh = if !w.has_refresh_token {
+    let refresh = if let Some(r) = w.refresh_rejected_at {
+        ui.yellow(&format!(
+            "rejected by the server {} (spent, revoked or expired): it is not sent again",
+            relative(r, now)
+        ))
+    } else if !w.has_refresh_token {
         "none (log in again when the access token expires)".to_owned()
     } else if w.refresh_expires_at.is_some() {
         expiry_text(ui, w.refresh_expires_at, now)
@@ -119,7 +126,7 @@ pub fn whoami_table(ui: &ui::Ui, w: &WhoAmI, now: UnixTime) -> String {
     let mut access = expiry_text(ui, w.expires_at, now);
     if w.expires_at
         .is_none_or(|e| e.since(now) < tapis_auth_core::DEFAULT_MARGIN_SECS)
-        && w.has_refresh_token
+        && w.login_required.is_none()
     {
         access.push_str(" — refreshed on next use");
     }
@@ -137,6 +144,13 @@ pub fn whoami_table(ui: &ui::Ui, w: &WhoAmI, now: UnixTime) -> String {
     for (k, v) in rows {
         s.push_str(&format!("{:<14} {v}\n", ui.bold(k)));
     }
+    if let Some(why) = &w.login_required {
+        s.push_str(&format!(
+            "{:<14} {}\n",
+            ui.bold("Status"),
+            ui.yellow(&format!("login required: {why}"))
+        ));
+    }
     s
 }
 
@@ -151,7 +165,20 @@ pub fn status(ctx: &Ctx) -> Result<Value, CliError> {
         u.color = u.color && io::IsTerminal::is_terminal(&io::stdout());
         out(&whoami_table(&u, &w, now))?;
     }
-    Ok(whoami_json(&w, now))
+    // The state is shown above (the table); the exit code tells a script: 3, login required
+    // (with --json: the error object, its reason `refresh_rejected` when that is why).
+    match &w.login_required {
+        Some(why) => Err(
+            CliError::new(exit::LOGIN_REQUIRED, format!("login required: {why}"))
+                .with_reason(if w.refresh_rejected_at.is_some() {
+                    "refresh_rejected"
+                } else {
+                    "login_required"
+                })
+                .hint("run `tapis-auth login`"),
+        ),
+        None => Ok(whoami_json(&w, now)),
+    }
 }
 
 /// `refresh`: refreshes now, whatever the token's remaining validity.
@@ -502,6 +529,17 @@ pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Value, CliError> {
     }
     if let Some(u) = &w.username {
         vars.push(("TAPIS_USERNAME", u.clone()));
+    }
+    // Where the login lives, so that the job's library calls can refresh it once the exported
+    // token runs low (the library serves an access-only environment from the same login in the
+    // store), even under another HOME.
+    if ctx.store_kind() == tapis_auth_storage::StoreKind::Json {
+        let dir = match ctx.store_path() {
+            Some(d) => d,
+            None => tapis_auth_storage::default_cache_dir(&|k: &str| std::env::var(k).ok())?,
+        };
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        vars.push(("TAPIS_CACHE_DIR", dir.to_string_lossy().into_owned()));
     }
     let mut text = String::new();
     for (k, v) in &vars {

@@ -209,6 +209,24 @@ impl TokenManager {
         Ok(self.session()?.platform())
     }
 
+    /// Why a person must log in before this session can hand out a token (`None` when it can:
+    /// its access token is good, or it can be renewed without a person). The refresh token's
+    /// rejection recorded in the store counts: no process will send it again. No I/O beyond
+    /// reading the store.
+    pub fn login_required(&self) -> Result<Option<String>, Error> {
+        let s = self.session()?;
+        let now = self.clock.now();
+        let usable = s
+            .tokens
+            .as_ref()
+            .is_some_and(|t| t.is_valid_for(now, self.config.margin_secs))
+            || self.hands_out_as_is(&s, now);
+        if usable || self.renewable(&s, now) {
+            return Ok(None);
+        }
+        Ok(Some(Self::why_login(&s, now)))
+    }
+
     /// The expiry of the current access token, if known.
     pub fn expires_at(&self) -> Result<Option<UnixTime>, Error> {
         Ok(self.session()?.tokens.and_then(|t| t.expires_at))

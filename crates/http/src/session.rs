@@ -15,6 +15,49 @@ use tapis_auth_storage::{open_store, EnvStore, MemoryStore};
 use crate::options::{Options, Source};
 use crate::{HttpTransport, SystemClock};
 
+/// For an environment that can only hand out the access token it holds (no refresh token with a
+/// client, no password): the store named by the options and the profile in it holding the same
+/// login (base URL and user), when there is one. Its access token is the one the environment
+/// was given or a newer one, and it can be refreshed: a job that ran `eval "$(tapis-auth env)"`
+/// keeps getting tokens after the exported one runs low. Anything that goes wrong looking (no
+/// store, a corrupt cache) leaves the environment as it is.
+fn same_login_in_store(env: &EnvStore, options: &Options) -> Option<(Arc<dyn Store>, String)> {
+    use tapis_auth_storage::EnvProfile;
+    if !matches!(
+        env.profile_kind(),
+        Some(EnvProfile::AccessOnly | EnvProfile::BareRefresh)
+    ) {
+        return None;
+    }
+    let mine = env.session()?;
+    let user = |s: &Session| {
+        s.username.clone().or_else(|| {
+            s.tokens
+                .as_ref()
+                .and_then(|t| tapis_auth_core::JwtClaims::decode(t.access_token.expose()))
+                .and_then(|c| c.username)
+        })
+    };
+    let who = user(mine)?;
+    let store = open_store(options.store, options.store_path.as_deref()).ok()?;
+    if !store.is_writable() {
+        return None;
+    }
+    let mut candidates: Vec<String> = options.profile.clone().into_iter().collect();
+    if options.profile.is_none() {
+        candidates.extend(store.current_profile().ok().flatten());
+        candidates.extend(store.list().ok()?);
+    }
+    candidates
+        .into_iter()
+        .find_map(|p| {
+            let s = store.load(&p).ok()??;
+            (s.tenant.base_url == mine.tenant.base_url && user(&s).as_deref() == Some(&who))
+                .then_some(p)
+        })
+        .map(|p| (store, p))
+}
+
 /// Who a session belongs to (no secrets).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WhoAmI {
@@ -38,6 +81,11 @@ pub struct WhoAmI {
     pub refresh_expires_at: Option<UnixTime>,
     /// Whether a refresh token is held.
     pub has_refresh_token: bool,
+    /// When the server rejected the refresh token, as recorded in the store (it is never sent
+    /// again).
+    pub refresh_rejected_at: Option<UnixTime>,
+    /// Why a person must log in before a token can be handed out; `None` when none is needed.
+    pub login_required: Option<String>,
 }
 
 /// A thread-safe handle on one profile's credentials. Every method takes `&self`; clones are
@@ -120,6 +168,17 @@ impl AuthSession {
                 },
             )?;
             if env.session().is_some() {
+                // A long job: the environment holds only an access token (as `tapis-auth env`
+                // exports), and the store holds the same login, which can be refreshed.
+                if let Some((store, profile)) = same_login_in_store(&env, &options) {
+                    let source = Source::Store(format!(
+                        "{} (the login TAPIS_TOKEN came from)",
+                        store.describe()
+                    ));
+                    let config = TokenManagerConfig { profile, ..config };
+                    let manager = TokenManager::new(store, t, clock, config);
+                    return Ok(Self::from_parts(manager, transport, source, options));
+                }
                 let store: Arc<dyn Store> = Arc::new(env);
                 let config = TokenManagerConfig { profile, ..config };
                 let manager = TokenManager::new(store, t, clock, config);
@@ -254,6 +313,8 @@ impl AuthSession {
             expires_at: s.tokens.as_ref().and_then(|t| t.expires_at),
             refresh_expires_at: s.tokens.as_ref().and_then(|t| t.refresh_expires_at),
             has_refresh_token: s.refresh_token().is_some_and(|r| !r.is_empty()),
+            refresh_rejected_at: s.tokens.as_ref().and_then(|t| t.refresh_rejected_at),
+            login_required: self.inner.manager.login_required()?,
         })
     }
 

@@ -648,10 +648,58 @@ fn a_refresh_token_spent_by_a_dropped_response_is_reported_as_login_required() {
             "{platform}: nothing written after a lost response"
         );
         // The server spent the token: the next attempt is a clear login-required error, and
-        // the stored session is still there (never silently deleted).
+        // the stored session is still there (never silently deleted), its refresh token
+        // marked rejected so that no process sends it again.
+        srv.reset_stats();
         let e = restore_quick(dir.path()).access_token(60).unwrap_err();
         assert!(e.is_login_required(), "{platform}: {e:?}");
-        assert_eq!(snapshot(dir.path()), before);
+        assert_eq!(
+            without_rejection_mark(snapshot(dir.path())),
+            without_rejection_mark(before.clone()),
+            "{platform}: the stored session changed beyond the rejection mark"
+        );
+        assert_ne!(
+            snapshot(dir.path()),
+            before,
+            "{platform}: no rejection recorded"
+        );
+        let e = restore_quick(dir.path()).access_token(60).unwrap_err();
+        assert!(e.is_login_required(), "{platform}: {e:?}");
+        let key = format!("{}.refresh_token", platform_key(platform));
+        assert_eq!(
+            srv.stats().grant(&key),
+            1,
+            "{platform}: the dead token was sent again"
+        );
+    }
+}
+
+/// The snapshot with every `tapis_refresh_rejected_at` key taken out of `config.json`.
+fn without_rejection_mark(files: Vec<(String, Vec<u8>)>) -> Vec<(String, serde_json::Value)> {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.remove("tapis_refresh_rejected_at");
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    files
+        .into_iter()
+        .map(|(p, b)| {
+            let mut v: serde_json::Value = serde_json::from_slice(&b).unwrap_or_default();
+            strip(&mut v);
+            (p, v)
+        })
+        .collect()
+}
+
+fn platform_key(p: Platform) -> &'static str {
+    match p {
+        Platform::TapisV3 => "v3",
+        _ => "v2",
     }
 }
 
