@@ -19,12 +19,16 @@
 //!    `unsaved` (new tokens, but the save failed). A failure that did not spend the token
 //!    (a network error before an answer) gives the claim back: the file is removed.
 //! 3. **Watch.** Every other process opens the claim and waits, queueing on no lock:
-//!    - while the holder's `flock` is visible (same node, or a global `flock`), a non-blocking
-//!      `flock(LOCK_SH)` fails: the holder is at work; poll again soon (1 ms, doubling to 20 ms);
-//!    - otherwise the line tells the state: a settled claim is answered at once (the caller
-//!      re-reads the cache and adopts the new tokens — by identity: whatever the cache holds
-//!      that is not the claimed generation was written after it); a claim still `claimed`
-//!      is polled with back-off up to 100 ms, with jitter;
+//!    - it tries a non-blocking `flock(LOCK_EX)` on the claim. Where `flock` reaches the holder
+//!      (same node, or a global `flock`) that fails while the holder works: wait, reading
+//!      nothing (1 ms, doubling to 50 ms);
+//!    - where it succeeds (the holder is on another node, or done), this process becomes its
+//!      node's reader of the claim: it keeps the `flock`, so the other watchers on its node wait
+//!      cheaply as above, and reads the claim's line with back-off up to 100 ms, with jitter
+//!      (one reader per node, not one per process, touches the shared file system);
+//!    - a settled claim is answered at once (the caller re-reads the cache and adopts the new
+//!      tokens — by identity: whatever the cache holds that is not the claimed generation was
+//!      written after it); the reader releases its `flock` and the others read it too;
 //!    - a claim whose owner is dead (same host, boot and pid namespace, pid and start time
 //!      checked), or, held on another node, older than the stale age, is taken away and the
 //!      watchers claim again: a process killed mid-refresh never blocks anyone for long;
@@ -50,8 +54,8 @@ use tapis_auth_core::store::{
 };
 use tapis_auth_core::StoreError;
 
-use crate::lock::{file_id, libc_flags, remove_if_same, stale_file, Backoff, LockOptions};
-use crate::owner::Owner;
+use crate::lock::{file_id, libc_flags, remove_if_same, Backoff, LockOptions};
+use crate::owner::{self, Owner};
 
 /// The directory of claims beside a cache.
 pub const CLAIMS_DIR: &str = ".tapis-auth.claims";
@@ -327,46 +331,64 @@ impl RefreshWatchImpl for Watch {
             self.timed_out()?;
             return Ok(ClaimState::Settled(outcome));
         }
-        let mut near = Backoff::new(Duration::from_millis(1), Duration::from_millis(20));
-        let mut far = Backoff::new(Duration::from_millis(2), Duration::from_millis(100));
-        loop {
+        let mut near = Backoff::new(Duration::from_millis(1), Duration::from_millis(50));
+        let mut far = Backoff::new(Duration::from_millis(5), Duration::from_millis(100));
+        let result = loop {
             // Removed or replaced: given back (or taken away as stale).
             if file_id(&self.path) != Some(self.id) {
-                return Ok(ClaimState::Released);
+                break Ok(ClaimState::Released);
             }
-            let busy = matches!(
-                rustix::fs::flock(&self.file, rustix::fs::FlockOperation::NonBlockingLockShared),
-                Err(e) if e == rustix::io::Errno::WOULDBLOCK
-            );
-            if busy {
-                self.timed_out()?;
-                near.sleep();
-                continue;
+            // The holder's flock, or this node's watching captain's, where flock reaches them:
+            // someone is at it; wait cheaply, reading nothing.
+            match rustix::fs::flock(&self.file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+            {
+                Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {
+                    if let Err(e) = self.timed_out() {
+                        break Err(e);
+                    }
+                    near.sleep();
+                    continue;
+                }
+                // Ours now (the holder is on another node, or done), or flock is refused here:
+                // this process reads the claim for its node until it settles.
+                _ => {}
             }
-            let _ = rustix::fs::flock(&self.file, rustix::fs::FlockOperation::Unlock);
-            let line = self.read();
-            if let Some((_, owner)) = &line {
-                self.holder = Some(owner.clone());
-            }
-            match line {
-                Some((Some(outcome), _)) => {
+            match self.read() {
+                Some((Some(outcome), owner)) => {
+                    self.holder = Some(owner);
                     self.settled = Some((
                         Backoff::new(Duration::from_millis(5), Duration::from_millis(200)),
                         outcome,
                     ));
-                    return Ok(ClaimState::Settled(outcome));
+                    break Ok(ClaimState::Settled(outcome));
                 }
                 // Still claimed, or its line is being written: is its holder gone?
-                _ => {
-                    if stale_file(&self.path, self.options.stale_age) == Some(self.id) {
+                line => {
+                    let owner = line.map(|(_, o)| o);
+                    let age = self
+                        .file
+                        .metadata()
+                        .ok()
+                        .and_then(|m| m.modified().ok())
+                        .and_then(|t| SystemTime::now().duration_since(t).ok())
+                        .unwrap_or_default();
+                    if owner::is_stale(owner.as_ref(), age, self.options.stale_age) {
                         remove_if_same(&self.path, self.id);
-                        return Ok(ClaimState::Released);
+                        break Ok(ClaimState::Released);
+                    }
+                    if owner.is_some() {
+                        self.holder = owner;
                     }
                 }
             }
-            self.timed_out()?;
+            if let Err(e) = self.timed_out() {
+                break Err(e);
+            }
             far.sleep();
-        }
+        };
+        // Whatever was learned, the other watchers on this node learn it themselves.
+        let _ = rustix::fs::flock(&self.file, rustix::fs::FlockOperation::Unlock);
+        result
     }
 
     fn holder(&self) -> String {
