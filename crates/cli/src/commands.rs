@@ -505,23 +505,6 @@ pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Value, CliError> {
     let s = ctx.restore()?;
     let token = s.access_token(a.min_valid)?;
     let w = s.whoami()?;
-    if ctx.g.json {
-        let expires = token_expiry(&s, &token);
-        let mut vars = serde_json::Map::new();
-        vars.insert("TAPIS_BASE_URL".into(), json!(w.base_url));
-        vars.insert("TAPIS_TOKEN".into(), json!(token.expose()));
-        if let Some(t) = &w.tenant_id {
-            vars.insert("TAPIS_TENANT_ID".into(), json!(t));
-        }
-        if let Some(u) = &w.username {
-            vars.insert("TAPIS_USERNAME".into(), json!(u));
-        }
-        return Ok(json!({
-            "profile": w.profile,
-            "variables": vars,
-            "expires": time_json(expires, SystemClock.now()),
-        }));
-    }
     let mut vars: Vec<(&str, String)> = vec![("TAPIS_BASE_URL", w.base_url.clone())];
     vars.push(("TAPIS_TOKEN", token.expose().to_owned()));
     if let Some(t) = &w.tenant_id {
@@ -540,6 +523,18 @@ pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Value, CliError> {
         };
         let dir = std::path::absolute(&dir).unwrap_or(dir);
         vars.push(("TAPIS_CACHE_DIR", dir.to_string_lossy().into_owned()));
+    }
+    if ctx.g.json {
+        let expires = token_expiry(&s, &token);
+        let map: serde_json::Map<String, Value> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect();
+        return Ok(json!({
+            "profile": w.profile,
+            "variables": map,
+            "expires": time_json(expires, SystemClock.now()),
+        }));
     }
     let mut text = String::new();
     for (k, v) in &vars {

@@ -4,14 +4,29 @@
 //!    seconds: return it. One atomic load, one clock read, one string copy; no lock, no I/O.
 //! 2. Otherwise take the in-process lock (single flight: one thread refreshes, the others
 //!    wait and then find the fresh token on the hot path's re-check).
-//! 3. Re-load the store without the cross-process lock: another process may already have
-//!    refreshed; if its token is good enough, adopt it.
-//! 4. Take the store's cross-process lock, re-load again (the decisive read), and refresh only
-//!    if still needed.
-//! 5. Save the rotated tokens **before** handing the new access token out (Agave v2 refresh
-//!    tokens are single-use: an unsaved rotation would strand every other process).
-//! 6. On any failure nothing is written: a failed refresh never deletes or overwrites the
-//!    stored credentials.
+//! 3. Read the store: another process may already have refreshed; if its token is good
+//!    enough, adopt it.
+//! 4. Refuse what no refresh can give, without a grant: more validity than the server issues
+//!    (the lifetime of the last token it issued), or a refresh token the server has rejected
+//!    (recorded in the store by the first process that met the rejection): login required.
+//! 5. **Claim** the credential state ([`Store::claim_refresh`], named by
+//!    [`TokenSet::generation`]): exactly one process spends a refresh token. The winner reads
+//!    the store again (the decisive read) and refreshes only if the state is still the one it
+//!    claimed.
+//! 6. The others **watch** the claim instead of queueing on a lock, then read the store and
+//!    adopt what they find — by identity: a state other than the claimed one was written after
+//!    it, whatever its timestamps. A rejection is answered at once; a claim given back (its
+//!    holder failed before spending, or died) is claimed again.
+//! 7. Save the rotated tokens **before** handing the new access token out (Agave v2 refresh
+//!    tokens are single-use: an unsaved rotation would strand every other process), then settle
+//!    the claim.
+//! 8. On any failure nothing is written but the record of a rejected refresh token: a failed
+//!    refresh never deletes or overwrites the stored credentials.
+//!
+//! Every decision is reported as a `tracing` event at `debug` level (target
+//! `tapis_auth_core::driver`): served from memory, adopted from the store, claimed, watched,
+//! refreshed (and why), or failed. Events never hold a secret. Without a subscriber they cost
+//! one relaxed load.
 //!
 //! Read-only stores (the environment) keep refreshed tokens in memory only. After a failed save,
 //! the next refresh starts from the tokens held in memory (the store's refresh token may be

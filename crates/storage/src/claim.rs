@@ -340,8 +340,10 @@ impl RefreshWatchImpl for Watch {
             }
             // The holder's flock, or this node's watching captain's, where flock reaches them:
             // someone is at it; wait cheaply, reading nothing.
-            match rustix::fs::flock(&self.file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
-            {
+            match rustix::fs::flock(
+                &self.file,
+                rustix::fs::FlockOperation::NonBlockingLockExclusive,
+            ) {
                 Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {
                     if let Err(e) = self.timed_out() {
                         break Err(e);

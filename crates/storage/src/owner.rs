@@ -127,12 +127,7 @@ struct Here {
 fn here() -> &'static Here {
     static H: OnceLock<Here> = OnceLock::new();
     H.get_or_init(|| Here {
-        host: token(
-            &rustix::system::uname()
-                .nodename()
-                .to_string_lossy()
-                .into_owned(),
-        ),
+        host: token(&rustix::system::uname().nodename().to_string_lossy()),
         boot: std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
             .map(|s| token(&s))
             .unwrap_or_else(|_| "-".into()),

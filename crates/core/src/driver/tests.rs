@@ -19,14 +19,17 @@ impl Clock for FakeClock {
     }
 }
 
+/// The thread holding a re-entrant lock and how deep, with its condition variable.
+type ReentrantLock = (
+    Mutex<Option<(std::thread::ThreadId, usize)>>,
+    std::sync::Condvar,
+);
+
 #[derive(Default)]
 struct MemStore {
     map: Mutex<BTreeMap<String, Session>>,
     /// The thread holding the lock and how deep (the lock is re-entrant, as the contract says).
-    lock: Arc<(
-        Mutex<Option<(std::thread::ThreadId, usize)>>,
-        std::sync::Condvar,
-    )>,
+    lock: Arc<ReentrantLock>,
     saves: AtomicUsize,
     fail_save: std::sync::atomic::AtomicBool,
     /// Behave like the environment store: nothing is written.
@@ -57,12 +60,7 @@ impl Store for MemStore {
         Ok(self.map.lock().unwrap().keys().cloned().collect())
     }
     fn lock(&self, _p: &str) -> Result<StoreLock, StoreError> {
-        struct Held(
-            Arc<(
-                Mutex<Option<(std::thread::ThreadId, usize)>>,
-                std::sync::Condvar,
-            )>,
-        );
+        struct Held(Arc<ReentrantLock>);
         impl Drop for Held {
             fn drop(&mut self) {
                 let mut o = self.0 .0.lock().unwrap();
