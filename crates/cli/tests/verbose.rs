@@ -28,57 +28,62 @@ fn v_says_which_store_and_profile_and_what_was_decided() {
         r.stderr
     );
 
-    // Refreshed, and why.
+    // More validity than the server issues: refused, and no grant spent.
     let r = w.run("json", &["-v", "token", "--min-valid", "5h"], None);
-    r.code(2); // the server issues 4 h tokens: refreshed, then refused as too short
+    r.code(2); // the server issues 4 h tokens
     assert!(
-        r.stderr.contains("less than the 18000 s needed"),
+        r.stderr
+            .contains("valid for only 14400 s, less than the 18000 s asked for"),
         "{}",
         r.stderr
     );
+    assert!(!r.stderr.contains("refresh-token grant"), "{}", r.stderr);
+
+    // Refreshed, and why.
+    let r = w.run("json", &["-v", "refresh"], None);
+    r.ok();
+    assert!(r.stderr.contains("a refresh was asked for"), "{}", r.stderr);
     assert!(r.stderr.contains("refresh-token grant"), "{}", r.stderr);
     assert!(r.stderr.contains("refreshed (valid"), "{}", r.stderr);
 
-    // Adopted: while this process waits for the lock, "another process" (flock(1) holding the
-    // lock, then writing a longer-lived token into the cache) refreshes; this one adopts it.
-    let long = w.home.path().join("long");
-    std::fs::create_dir_all(&long).unwrap();
-    // (A v3 session lives in config.json only: `current` is for Agave v2 tools.)
-    std::fs::copy(w.cache().join("config.json"), long.join("config.json")).unwrap();
+    // Watched and adopted: while another process refreshes (its grant held up 1.5 s at the
+    // server), this one finds its claim, watches it instead of refreshing, and adopts the token.
     w.control("POST", "/_test/config", Some(r#"{"v3_access_ttl":62}"#));
     w.run("json", &["refresh"], None).ok();
+    std::thread::sleep(std::time::Duration::from_secs(2)); // < 61 s left
     let grants = w.grants("v3.refresh_token");
-    let lock = w.cache().join(".tapis-auth.lock");
-    let script = format!(
-        "sleep 1; cp {0}/config.json {1}/",
-        long.display(),
-        w.cache().display()
-    );
-    let mut other = std::process::Command::new("flock")
-        .arg("-x")
-        .arg(&lock)
-        .args(["sh", "-c", &script])
-        .spawn()
-        .expect("flock(1) (util-linux)");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let r = w.run("json", &["-v", "token", "--min-valid", "10m"], None);
-    other.wait().unwrap();
+    let fault = r#"{"endpoint":"v3.tokens","grant":"refresh_token","kind":"delay","delay_ms":1500,"count":1}"#;
+    w.control("POST", "/_test/faults", Some(fault));
+    let mut first = w.cmd("json");
+    first
+        .args(["token", "--min-valid", "61"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut first = first.spawn().unwrap();
+    let claims = w.cache().join(".tapis-auth.claims");
+    let claimed = || {
+        std::fs::read_dir(&claims).is_ok_and(|d| {
+            d.flatten().any(|e| {
+                let n = e.file_name();
+                !n.to_string_lossy().contains('.')
+                    && std::fs::read_to_string(e.path()).is_ok_and(|t| t.starts_with("claimed"))
+            })
+        })
+    };
+    let t0 = std::time::Instant::now();
+    while !claimed() && t0.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(claimed(), "the first process never claimed the refresh");
+    let r = w.run("json", &["-v", "token", "--min-valid", "61"], None);
+    assert!(first.wait().unwrap().success());
     r.ok();
-    assert!(
-        r.stderr.contains("valid 62 s more") || r.stderr.contains("valid 61 s more"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("ms for the lock"),
-        "the wait is reported: {}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("watching its claim"), "{}", r.stderr);
     assert!(r.stderr.contains("adopted its token"), "{}", r.stderr);
     assert_eq!(
         w.grants("v3.refresh_token"),
-        grants,
-        "no refresh of its own"
+        grants + 1,
+        "one refresh, by the first process"
     );
 }
 

@@ -54,7 +54,7 @@ use tapis_auth_core::store::{
 };
 use tapis_auth_core::StoreError;
 
-use crate::lock::{file_id, libc_flags, remove_if_same, Backoff, LockOptions};
+use crate::lock::{create_whole, file_id, libc_flags, remove_if_same, Backoff, LockOptions};
 use crate::owner::{self, Owner};
 
 /// The directory of claims beside a cache.
@@ -102,6 +102,7 @@ impl Claims {
         // the wait limit, as a watch is).
         loop {
             if let Some(ticket) = self.try_claim(&path)? {
+                tracing::trace!("claimed the refresh {}", path.display());
                 self.collect_garbage(generation);
                 return Ok(RefreshClaim::Won(RefreshTicket::new(ticket)));
             }
@@ -138,52 +139,13 @@ impl Claims {
         Ok(())
     }
 
-    /// Step 1: `Some(ticket)` when this process won the claim at `path`.
+    /// Step 1: `Some(ticket)` when this process won the claim at `path` (born whole and
+    /// `flock`ed, see [`create_whole`]).
     fn try_claim(&self, path: &Path) -> Result<Option<Ticket>, StoreError> {
         let line = format!("claimed {}\n", Owner::me().line());
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(format!(".{}-{}.tmp", std::process::id(), nanos()));
-        let tmp = PathBuf::from(tmp);
-        let file = create_new(&tmp)?;
-        lock_exclusive(&file);
-        file.write_all_at(line.as_bytes(), 0)
-            .map_err(|e| io("write refresh claim", &tmp, e))?;
-        let linked = std::fs::hard_link(&tmp, path);
-        let won = match &linked {
-            Ok(()) => true,
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => false,
-            // NFS may report a link that was made (a retransmitted request): the count tells.
-            Err(_) if file.metadata().is_ok_and(|m| m.nlink() == 2) => true,
-            // No hard links here (some FUSE file systems): create the name itself.
-            Err(_) => {
-                let _ = std::fs::remove_file(&tmp);
-                return self.try_claim_excl(path, &line);
-            }
-        };
-        let _ = std::fs::remove_file(&tmp);
-        if !won {
+        let Some(file) = create_whole(path, &line, true)? else {
             return Ok(None);
-        }
-        let m = file.metadata().map_err(|e| io("inspect", path, e))?;
-        Ok(Some(Ticket {
-            file,
-            path: path.to_path_buf(),
-            id: (m.dev(), m.ino()),
-        }))
-    }
-
-    /// Step 1 without hard links: `O_EXCL` on the claim's own name.
-    fn try_claim_excl(&self, path: &Path, line: &str) -> Result<Option<Ticket>, StoreError> {
-        let file = match create_new(path) {
-            Ok(f) => f,
-            Err(StoreError::Io { source, .. }) if source.kind() == ErrorKind::AlreadyExists => {
-                return Ok(None)
-            }
-            Err(e) => return Err(e),
         };
-        lock_exclusive(&file);
-        file.write_all_at(line.as_bytes(), 0)
-            .map_err(|e| io("write refresh claim", path, e))?;
         let m = file.metadata().map_err(|e| io("inspect", path, e))?;
         Ok(Some(Ticket {
             file,
@@ -390,6 +352,14 @@ impl RefreshWatchImpl for Watch {
         };
         // Whatever was learned, the other watchers on this node learn it themselves.
         let _ = rustix::fs::flock(&self.file, rustix::fs::FlockOperation::Unlock);
+        match &result {
+            Ok(state) => tracing::debug!(
+                "watched the refresh claim {} for {} ms: {state:?}",
+                self.path.display(),
+                self.started.elapsed().as_millis()
+            ),
+            Err(e) => tracing::debug!("gave up watching {}: {e}", self.path.display()),
+        }
         result
     }
 
@@ -409,36 +379,12 @@ fn word(o: RefreshOutcome) -> &'static str {
     }
 }
 
-fn create_new(path: &Path) -> Result<File, StoreError> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc_flags::NOFOLLOW)
-        .open(path)
-        .map_err(|e| io("create refresh claim", path, e))
-}
-
-/// `flock(LOCK_EX)` on a file nobody else can have locked yet (just created); where `flock` is
-/// refused, watchers read the claim's line instead.
-fn lock_exclusive(f: &File) {
-    let _ = rustix::fs::flock(f, rustix::fs::FlockOperation::NonBlockingLockExclusive);
-}
-
 fn io(action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
     StoreError::Io {
         action,
         path: path.to_path_buf(),
         source,
     }
-}
-
-fn nanos() -> u128 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
@@ -338,34 +338,24 @@ impl ProcessLock {
         PathBuf::from(p)
     }
 
-    /// Step 3: the `O_EXCL` lock file holding our [`Owner`] line.
+    /// Step 3: the `O_EXCL` lock file holding our [`Owner`] line, born whole
+    /// ([`create_whole`]): a holder killed at any moment leaves a file whose owner can be
+    /// checked, never an empty one.
     fn excl_lock(&self, start: Instant) -> Result<(PathBuf, (u64, u64)), StoreError> {
         let path = self.excl_path();
+        let line = format!("{}\n", Owner::me().line());
         let mut backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(50));
         loop {
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(libc_flags::NOFOLLOW)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    // No fsync: the line only tells others who holds the lock; after a crash
-                    // an empty file goes stale by age like any other.
-                    let _ = writeln!(f, "{}", Owner::me().line());
-                    let m = f
-                        .metadata()
-                        .map_err(|e| io("inspect lock file", &path, e))?;
-                    return Ok((path, (m.dev(), m.ino())));
-                }
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                    if let Some(id) = stale_file(&path, self.options.stale_age) {
-                        remove_if_same(&path, id);
-                        continue;
-                    }
-                }
-                Err(e) => return Err(io("create lock file", &path, e)),
+            if let Some(f) = create_whole(&path, &line, false)? {
+                let m = f
+                    .metadata()
+                    .map_err(|e| io("inspect lock file", &path, e))?;
+                remove_old_temps(&path, self.options.stale_age);
+                return Ok((path, (m.dev(), m.ino())));
+            }
+            if let Some(id) = stale_file(&path, self.options.stale_age) {
+                remove_if_same(&path, id);
+                continue;
             }
             if start.elapsed() >= self.options.timeout {
                 return Err(self.timeout_err(&path, start));
@@ -381,6 +371,87 @@ impl ProcessLock {
             st.held = None;
             st.owner = None;
             self.cv.notify_one();
+        }
+    }
+}
+
+/// Creates the coordination file `path` holding `line`, complete from its first instant:
+/// `line` goes into a temporary file of this process's own (`flock`ed first when `lock`), which
+/// is then `link(2)`ed to `path` — atomic on every file system, NFS included (the classic
+/// NFS-safe lock). `Ok(None)` when `path` exists already. Where hard links are refused (some
+/// FUSE file systems), `path` itself is created with `O_EXCL` and then written.
+pub(crate) fn create_whole(
+    path: &Path,
+    line: &str,
+    lock: bool,
+) -> Result<Option<File>, StoreError> {
+    use std::os::unix::fs::FileExt;
+    let create = |p: &Path| {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc_flags::NOFOLLOW)
+            .open(p)
+    };
+    let fill = |f: &File, p: &Path| -> Result<(), StoreError> {
+        if lock {
+            // Nobody else can hold a lock on a file just created.
+            let _ = rustix::fs::flock(f, rustix::fs::FlockOperation::NonBlockingLockExclusive);
+        }
+        f.write_all_at(line.as_bytes(), 0)
+            .map_err(|e| io("write", p, e))
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}-{}.tmp", std::process::id(), nanos()));
+    let tmp = PathBuf::from(tmp);
+    let file = create(&tmp).map_err(|e| io("create", &tmp, e))?;
+    fill(&file, &tmp)?;
+    let linked = std::fs::hard_link(&tmp, path);
+    let made = match &linked {
+        Ok(()) => true,
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => false,
+        // NFS may report a link that was made (a retransmitted request): the count tells.
+        Err(_) if file.metadata().is_ok_and(|m| m.nlink() == 2) => true,
+        Err(_) => {
+            let _ = std::fs::remove_file(&tmp);
+            return match create(path) {
+                Ok(f) => fill(&f, path).map(|()| Some(f)),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(None),
+                Err(e) => Err(io("create", path, e)),
+            };
+        }
+    };
+    let _ = std::fs::remove_file(&tmp);
+    Ok(made.then_some(file))
+}
+
+/// Removes temporary files [`create_whole`] left beside `path` (its process was killed between
+/// the link and the removal) once they are older than `age`.
+pub(crate) fn remove_old_temps(path: &Path, age: Duration) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let prefix = format!("{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for e in entries.flatten() {
+        let n = e.file_name();
+        let n = n.to_string_lossy();
+        if !(n.starts_with(&prefix) && n.ends_with(".tmp")) {
+            continue;
+        }
+        let Ok(m) = e.metadata() else { continue };
+        let old = m
+            .modified()
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|a| a > age);
+        if m.is_file() && old {
+            remove_if_same(&e.path(), (m.dev(), m.ino()));
         }
     }
 }
