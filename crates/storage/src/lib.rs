@@ -32,6 +32,8 @@ use tapis_auth_core::{Store, StoreError};
 #[cfg(feature = "json")]
 mod agave;
 mod fsutil;
+#[cfg(feature = "json")]
+mod layout;
 pub mod lock;
 mod memory;
 
