@@ -61,8 +61,18 @@
 //! # Atomicity, durability, permissions
 //! Every write goes to a temp file in the same directory (`O_EXCL`, 0600), is fsynced, renamed
 //! over the target and the directory is fsynced. `config.json` is written before `current`.
-//! A data file found with a looser mode is replaced by a 0600 one on the next write and reported
-//! once through [`JsonStore::warnings`]; a looser directory is tightened to 0700 and reported.
+//! A data file found with a looser mode is reported once through [`JsonStore::warnings`] when
+//! read, and made 0600 by the next write (reads never change modes); a directory others can
+//! read is tightened to 0700 by the next write and reported.
+//!
+//! # Hostile neighbours
+//! Every read and write first checks the directory the way ssh's `StrictModes` checks
+//! `~/.ssh` (see `check_dir` in `fsutil`): it, and every directory above it, must be owned by
+//! the user or root and not writable by group or others (directories above it may be if they
+//! are sticky, like `/tmp`). The files are opened with `O_NOFOLLOW|O_NONBLOCK` and must be
+//! regular files owned by the user, not writable by group or others, at most
+//! [`crate::MAX_FILE_BYTES`] long. Anything else is [`StoreError::Unsafe`],
+//! naming the path and the fix; nothing is read from it or written to it.
 //!
 //! # Locking
 //! `save`, `delete` and `set_current_profile` take the lock themselves (re-entrantly, so the
@@ -321,12 +331,15 @@ impl JsonStore {
             .get_or_init(|| ProcessLock::shared(self.lock_path(), self.lock_options.clone()))
     }
 
-    /// Takes the lock for a write, first making the directory 0700. (Both cache files are made
-    /// 0600 by the reads every write does first: `save`, `delete` and `set_current_profile`
-    /// read `config.json` and `current`, even when only `config.json` is rewritten.)
+    /// Takes the lock for a write, first checking the directory and making it 0700, and making
+    /// both cache files 0600 (reads never change modes; a write makes private even the file it
+    /// does not rewrite).
     fn guard(&self) -> Result<crate::lock::Guard, StoreError> {
         fsutil::ensure_dir(&self.dir, &self.warnings)?;
-        self.process_lock().acquire()
+        let g = self.process_lock().acquire()?;
+        fsutil::tighten_file_mode(&self.config, &self.warnings)?;
+        fsutil::tighten_file_mode(&self.current, &self.warnings)?;
+        Ok(g)
     }
 
     fn read_config(&self) -> Result<Config, StoreError> {

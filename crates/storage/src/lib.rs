@@ -50,7 +50,7 @@ pub mod testing;
 
 #[cfg(feature = "env")]
 pub use env::{EnvProfile, EnvStore};
-pub use fsutil::{move_aside, DIR_MODE, FILE_MODE};
+pub use fsutil::{move_aside, DIR_MODE, FILE_MODE, MAX_FILE_BYTES};
 #[cfg(feature = "json")]
 pub use json::JsonStore;
 #[cfg(feature = "keyring")]

@@ -270,18 +270,35 @@ impl ProcessLock {
     }
 
     fn flock(&self, start: Instant) -> Result<Held, StoreError> {
+        // Never through a symbolic link, never blocking on a FIFO; then it must be a regular
+        // file of ours.
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .mode(0o600)
+            .custom_flags(no_follow_no_block())
             .open(&self.path)
-            .map_err(|source| StoreError::Io {
-                action: "open lock file",
-                path: self.path.clone(),
-                source,
+            .map_err(|source| match source.raw_os_error() {
+                Some(e) if e == rustix::io::Errno::LOOP.raw_os_error() => StoreError::Unsafe {
+                    path: self.path.clone(),
+                    reason: "the lock file is a symbolic link, and the credential cache never \
+                             follows links; remove it"
+                        .into(),
+                },
+                _ => StoreError::Io {
+                    action: "open lock file",
+                    path: self.path.clone(),
+                    source,
+                },
             })?;
+        let meta = file.metadata().map_err(|source| StoreError::Io {
+            action: "stat",
+            path: self.path.clone(),
+            source,
+        })?;
+        crate::fsutil::check_file(&self.path, &meta, u64::MAX)?;
         let mut delay = Duration::from_millis(1);
         loop {
             match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
@@ -342,7 +359,7 @@ impl ProcessLock {
                 }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                     if let Some(id) = file_id(&path) {
-                        if self.is_stale(&path, &host) {
+                        if self.is_stale(&path, &host)? {
                             remove_if_same(&path, id);
                             continue;
                         }
@@ -367,39 +384,48 @@ impl ProcessLock {
         }
     }
 
-    fn is_stale(&self, path: &Path, host: &str) -> bool {
-        if let Ok(meta) = std::fs::metadata(path) {
+    /// Whether the `O_EXCL` lock file at `path` was left by a process that is gone. One that
+    /// is not a regular file of ours (a link, a FIFO, another user's) is an error: it was not
+    /// made by a lock.
+    fn is_stale(&self, path: &Path, host: &str) -> Result<bool, StoreError> {
+        let text = match crate::fsutil::read_small(path, EXCL_MAX_BYTES) {
+            Ok(Some(t)) => t,
+            Ok(None) => return Ok(false), // released meanwhile
+            Err(e @ StoreError::Unsafe { .. }) => return Err(e),
+            Err(_) => return Ok(false),
+        };
+        if let Ok(meta) = std::fs::symlink_metadata(path) {
             if let Ok(age) = meta.modified().and_then(|m| {
                 SystemTime::now()
                     .duration_since(m)
                     .map_err(std::io::Error::other)
             }) {
                 if age > self.options.stale_age {
-                    return true;
+                    return Ok(true);
                 }
             }
         }
-        let Ok(text) = std::fs::read_to_string(path) else {
-            return false;
-        };
+        let text = String::from_utf8_lossy(&text);
         let mut it = text.split_whitespace();
         let (Some(pid), Some(h)) = (it.next(), it.next()) else {
-            return false; // being written right now
+            return Ok(false); // being written right now
         };
         if h != host {
-            return false;
+            return Ok(false);
         }
-        match pid
-            .parse::<i32>()
-            .ok()
-            .and_then(rustix::process::Pid::from_raw)
-        {
-            Some(pid) => matches!(
-                rustix::process::test_kill_process(pid),
-                Err(rustix::io::Errno::SRCH)
-            ),
-            None => false,
-        }
+        Ok(
+            match pid
+                .parse::<i32>()
+                .ok()
+                .and_then(rustix::process::Pid::from_raw)
+            {
+                Some(pid) => matches!(
+                    rustix::process::test_kill_process(pid),
+                    Err(rustix::io::Errno::SRCH)
+                ),
+                None => false,
+            },
+        )
     }
 
     fn release(&self) {
@@ -436,10 +462,20 @@ impl Guard {
     }
 }
 
-/// The identity (device, inode) of the file at `path`.
+/// The identity (device, inode) of the file at `path` (a link itself, not its target).
 fn file_id(path: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+}
+
+/// Largest `O_EXCL` lock file read: `pid host unix-time`.
+const EXCL_MAX_BYTES: u64 = 4096;
+
+/// `O_NOFOLLOW | O_NONBLOCK` for [`OpenOptions::custom_flags`].
+fn no_follow_no_block() -> i32 {
+    (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32
 }
 
 /// Removes the stale lock file at `path` only if it is still the file judged stale (`id`).
