@@ -153,6 +153,12 @@ enum tapis_auth_status
    */
   TAPIS_AUTH_ERR_INVALID_RECORD = 605,
   /**
+   * A cache file or directory others could have planted or changed was refused (owned by
+   * another user, writable by group or others, a link, a FIFO, too large); the message
+   * names it and the fix.
+   */
+  TAPIS_AUTH_ERR_UNSAFE_CACHE = 606,
+  /**
    * Bad configuration (no tenant, unknown platform, bad URL, ...).
    */
   TAPIS_AUTH_ERR_CONFIG = 700,

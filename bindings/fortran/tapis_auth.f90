@@ -50,6 +50,7 @@ module tapis_auth
   integer, parameter, public :: TAPIS_AUTH_ERR_STORE_UNAVAILABLE = 603
   integer, parameter, public :: TAPIS_AUTH_ERR_STORE_READ_ONLY = 604
   integer, parameter, public :: TAPIS_AUTH_ERR_INVALID_RECORD = 605
+  integer, parameter, public :: TAPIS_AUTH_ERR_UNSAFE_CACHE = 606
   integer, parameter, public :: TAPIS_AUTH_ERR_CONFIG = 700
   integer, parameter, public :: TAPIS_AUTH_ERR_OTHER = 900
 

@@ -57,6 +57,7 @@ const (
 	StatusStoreUnavailable   Status = C.TAPIS_AUTH_ERR_STORE_UNAVAILABLE
 	StatusStoreReadOnly      Status = C.TAPIS_AUTH_ERR_STORE_READ_ONLY
 	StatusInvalidRecord      Status = C.TAPIS_AUTH_ERR_INVALID_RECORD
+	StatusUnsafeCache        Status = C.TAPIS_AUTH_ERR_UNSAFE_CACHE
 	StatusConfig             Status = C.TAPIS_AUTH_ERR_CONFIG
 	StatusOther              Status = C.TAPIS_AUTH_ERR_OTHER
 )

@@ -491,7 +491,8 @@ static void test_threads(tapis_auth_session *s) {
 
 /* --- restore from the cache, default restore, device login, logout ------------------------ */
 static void test_restore_from_cache(const char *subdir) {
-    /* A cache file others can read is made private when read, and reported once. */
+    /* A cache file others can read is reported once when read, left as it is (reads never
+     * change modes), and made private by the next write (a refresh). */
     char cfg[760];
     snprintf(cfg, sizeof cfg, "%s/%s/config.json", dir, subdir);
     CHECK(chmod(cfg, 0644) == 0, "chmod config.json 0644");
@@ -516,7 +517,15 @@ static void test_restore_from_cache(const char *subdir) {
     tapis_auth_error_free(err);
     err = NULL;
     struct stat st;
-    CHECK(stat(cfg, &st) == 0 && (st.st_mode & 0777) == 0600, "config.json made 0600");
+    CHECK(stat(cfg, &st) == 0 && (st.st_mode & 0777) == 0644, "a read left config.json as it was");
+    if (s) CHECK_STATUS(tapis_auth_refresh(s, &err), TAPIS_AUTH_OK, err);
+    CHECK(stat(cfg, &st) == 0 && (st.st_mode & 0777) == 0600, "a refresh made config.json 0600");
+    warnings = NULL;
+    CHECK_STATUS(tapis_auth_session_take_warnings(s, &warnings, &err), TAPIS_AUTH_OK, err);
+    CHECK(warnings != NULL && strstr(warnings, "changed to mode 600"), "the write says so");
+    tapis_auth_string_free(warnings);
+    tapis_auth_error_free(err);
+    err = NULL;
     tapis_auth_string_free(tok);
     tapis_auth_session_free(s);
 

@@ -200,7 +200,8 @@ pub struct LoginArgs {
     /// Do not draw the QR code at device login.
     #[arg(long)]
     pub no_qr: bool,
-    /// Where Agave v2 tenants are listed (default: TAPIS_TENANTS_URL, else TACC's).
+    /// Where Agave v2 tenants are listed (default: TAPIS_TENANTS_URL, else
+    /// AGAVE_TENANTS_API_BASEURL, else TACC's).
     #[arg(long, value_name = "URL", env = "TAPIS_TENANTS_URL")]
     pub tenants_url: Option<String>,
 }
@@ -315,7 +316,8 @@ pub struct TenantsListArgs {
     /// Platform (default: the profile's, else detected from the URL, else v3).
     #[arg(long, value_enum)]
     pub platform: Option<PlatformArg>,
-    /// The Agave v2 tenants listing URL.
+    /// The Agave v2 tenants listing URL (default: TAPIS_TENANTS_URL, else
+    /// AGAVE_TENANTS_API_BASEURL, else `<base URL>/tenants`).
     #[arg(long, value_name = "URL", env = "TAPIS_TENANTS_URL")]
     pub tenants_url: Option<String>,
 }

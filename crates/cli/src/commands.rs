@@ -565,7 +565,7 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<Value, CliError> {
         )));
     }
     let src = tapis_auth_storage::open_store(tapis_auth_storage::StoreKind::Json, Some(&from))?;
-    // Opening it makes the source's files private: say so, as for the destination.
+    // A source others can read is reported (reads change nothing), as for the destination.
     ctx.watch(&src);
     let dst = ctx.open_store()?;
     if src.describe() == dst.describe() {

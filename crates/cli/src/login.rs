@@ -208,6 +208,12 @@ fn finish(ctx: &Ctx, s: &AuthSession) -> Result<Value, CliError> {
              default); anyone holding it can use it that long. `tapis-auth logout` revokes it.",
         );
     }
+    if w.platform == Platform::AgaveV2 && w.tenant_id.is_none() {
+        ctx.ui.warn(&format!(
+            "the Agave v2 tenant id of {} is unknown (the tenants listing does not name it): the bash Agave CLI refuses a login without one; log in again with --tenant ID",
+            w.base_url
+        ));
+    }
     Ok(whoami_json(&w, now))
 }
 

@@ -558,7 +558,8 @@ fn import_from_agavepy_cache_into_sqlite() {
     let mut c = w.cmd("sqlite");
     c.env("TAPIS_CACHE_DIR", other.path());
     assert_eq!(run_cmd(c, &["token"], None).ok(), token);
-    // Opening the source made its files private: that is reported, as for any store.
+    // A source others can read is reported, as for any store, and left as it is: reading
+    // never changes modes.
     use std::os::unix::fs::PermissionsExt;
     let loose = from.join("config.json");
     std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -572,7 +573,7 @@ fn import_from_agavepy_cache_into_sqlite() {
         r.stderr
     );
     let mode = std::fs::metadata(&loose).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600);
+    assert_eq!(mode, 0o644);
     // Importing again skips existing profiles.
     let mut c = w.cmd("sqlite");
     c.env("TAPIS_CACHE_DIR", other.path());
@@ -642,11 +643,13 @@ pub fn wait_for_user_code(w: &World) -> String {
     panic!("no device code was requested");
 }
 
-/// A cache file others can read is made private by the next command that reads it, and the
-/// user is told on stderr (once), while stdout carries only the token.
+/// A cache file others can read is reported on stderr (once) by a command that only reads it,
+/// and left as it is (reads never change modes); the next write makes it private and says so.
+/// stdout carries only the token.
 #[test]
-fn loose_cache_modes_are_fixed_and_reported_on_stderr() {
+fn loose_cache_modes_are_reported_by_reads_and_fixed_by_writes() {
     use std::os::unix::fs::PermissionsExt;
+    let mode = |f: &std::path::Path| std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
     for store in STORES {
         let w = World::new();
         w.login(store, "v3", &[]).ok();
@@ -659,14 +662,23 @@ fn loose_cache_modes_are_fixed_and_reported_on_stderr() {
         let token = t.ok().trim_end().to_owned();
         assert!(!token.is_empty() && !token.contains('\n'));
         assert!(
-            t.stderr.contains("warning") && t.stderr.contains("644"),
+            t.stderr.contains("warning")
+                && t.stderr.contains("644")
+                && t.stderr.contains("chmod 600"),
             "{store}: {}",
             t.stderr
         );
         assert_eq!(t.stderr.lines().count(), 1, "{store}: {}", t.stderr);
         assert!(!t.stderr.contains(&token));
-        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "{store}");
+        assert_eq!(mode(&file), 0o644, "{store}: a read changed the mode");
+        let r = w.run(store, &["refresh"], None);
+        r.ok();
+        assert!(
+            r.stderr.contains("changed to mode 600"),
+            "{store}: {}",
+            r.stderr
+        );
+        assert_eq!(mode(&file), 0o600, "{store}");
         let again = w.run(store, &["token"], None);
         again.ok();
         assert!(again.stderr.is_empty(), "{store}: {}", again.stderr);

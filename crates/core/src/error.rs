@@ -85,6 +85,16 @@ pub enum StoreError {
     /// A stored record is well-formed JSON but not a valid session.
     #[error("{0}")]
     Invalid(String),
+    /// A cache file or directory others could have planted or changed (owned by another
+    /// user, writable by group or others, a symbolic link, a FIFO or device, absurdly large)
+    /// was refused; nothing was read from it or written to it.
+    #[error("refusing to use {path}: {reason}")]
+    Unsafe {
+        /// The file or directory refused.
+        path: PathBuf,
+        /// What is wrong with it and how to fix it.
+        reason: String,
+    },
 }
 
 fn position(line: Option<usize>, column: Option<usize>) -> String {

@@ -127,6 +127,7 @@ impl FfiError {
                 StoreError::Unavailable(_) => TAPIS_AUTH_ERR_STORE_UNAVAILABLE,
                 StoreError::ReadOnly(_) => TAPIS_AUTH_ERR_STORE_READ_ONLY,
                 StoreError::Invalid(_) => TAPIS_AUTH_ERR_INVALID_RECORD,
+                StoreError::Unsafe { .. } => TAPIS_AUTH_ERR_UNSAFE_CACHE,
                 #[allow(unreachable_patterns)]
                 _ => TAPIS_AUTH_ERR_STORAGE,
             },

@@ -73,6 +73,10 @@ pub enum tapis_auth_status {
     TAPIS_AUTH_ERR_STORE_READ_ONLY = 604,
     /// A stored record is not a valid session.
     TAPIS_AUTH_ERR_INVALID_RECORD = 605,
+    /// A cache file or directory others could have planted or changed was refused (owned by
+    /// another user, writable by group or others, a link, a FIFO, too large); the message
+    /// names it and the fix.
+    TAPIS_AUTH_ERR_UNSAFE_CACHE = 606,
     /// Bad configuration (no tenant, unknown platform, bad URL, ...).
     TAPIS_AUTH_ERR_CONFIG = 700,
     /// Any other error.
@@ -109,6 +113,7 @@ impl tapis_auth_status {
         Self::TAPIS_AUTH_ERR_STORE_UNAVAILABLE,
         Self::TAPIS_AUTH_ERR_STORE_READ_ONLY,
         Self::TAPIS_AUTH_ERR_INVALID_RECORD,
+        Self::TAPIS_AUTH_ERR_UNSAFE_CACHE,
         Self::TAPIS_AUTH_ERR_CONFIG,
         Self::TAPIS_AUTH_ERR_OTHER,
     ];
@@ -149,6 +154,7 @@ impl tapis_auth_status {
             TAPIS_AUTH_ERR_STORE_UNAVAILABLE => b"TAPIS_AUTH_ERR_STORE_UNAVAILABLE\0",
             TAPIS_AUTH_ERR_STORE_READ_ONLY => b"TAPIS_AUTH_ERR_STORE_READ_ONLY\0",
             TAPIS_AUTH_ERR_INVALID_RECORD => b"TAPIS_AUTH_ERR_INVALID_RECORD\0",
+            TAPIS_AUTH_ERR_UNSAFE_CACHE => b"TAPIS_AUTH_ERR_UNSAFE_CACHE\0",
             TAPIS_AUTH_ERR_CONFIG => b"TAPIS_AUTH_ERR_CONFIG\0",
             TAPIS_AUTH_ERR_OTHER => b"TAPIS_AUTH_ERR_OTHER\0",
         }

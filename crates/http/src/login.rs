@@ -47,6 +47,9 @@ impl AuthSession {
         };
         let mut tenant = Tenant::new(base, platform);
         tenant.id = o.tenant_id.clone();
+        if platform == Platform::AgaveV2 && tenant.id.is_none() {
+            tenant.id = self.v2_tenant_id(&tenant.base_url);
+        }
         if platform == Platform::TapisV3 {
             // Fill in the tenant record (id, public key) when the server has it; best effort.
             if let Ok(all) = self.list_tenants(&tenant.base_url, platform) {
@@ -63,6 +66,21 @@ impl AuthSession {
             }
         }
         Ok(tenant)
+    }
+
+    /// The Agave v2 tenant id of `base`, from the tenants listing (the configured one, else
+    /// `<base>/tenants`); `None` when it is not listed or cannot be read. Best effort: the
+    /// bash Agave CLI refuses a `current` without a tenant id, so a login fills it in.
+    fn v2_tenant_id(&self, base: &BaseUrl) -> Option<String> {
+        let listing = crate::session::v2_tenants_url(self.options().tenants_url.as_deref())
+            .unwrap_or_else(|| base.join("/tenants"));
+        let all = drive(
+            &mut tenants::list_tenants(&listing, Platform::AgaveV2).ok()?,
+            self.clock(),
+            self.transport(),
+        )
+        .ok()?;
+        tenants::resolve(&all, base.as_str()).and_then(|t| t.id.clone())
     }
 
     /// Asks the server which platform it speaks: a Tapis v3 tenants listing, else Agave v2.

@@ -60,7 +60,8 @@ pub struct Options {
     pub persist_explicit: bool,
     /// Seconds of validity always kept in hand (default 60).
     pub margin_secs: i64,
-    /// Where Agave v2 tenants are listed (default: `TAPIS_TENANTS_URL`, else TACC's).
+    /// Where Agave v2 tenants are listed (default: `TAPIS_TENANTS_URL`, else
+    /// `AGAVE_TENANTS_API_BASEURL`, else TACC's).
     pub tenants_url: Option<String>,
     /// HTTP settings.
     pub transport: TransportConfig,

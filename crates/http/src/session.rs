@@ -478,15 +478,21 @@ fn is_tenant_id(id: &str) -> bool {
     id.split('.').all(is_label)
 }
 
-/// Where Agave v2 tenants are listed: `configured` (the option), else `TAPIS_TENANTS_URL`.
-fn v2_tenants_url(configured: Option<&str>) -> Option<String> {
+/// Where Agave v2 tenants are listed: `configured` (the option), else `TAPIS_TENANTS_URL`
+/// (agavepy 1.0, tapis-cli), else `AGAVE_TENANTS_API_BASEURL` (the bash Agave CLI's
+/// `tenants-common.sh`, which uses it as the listing URL itself). Empty values count as unset.
+pub(crate) fn v2_tenants_url(configured: Option<&str>) -> Option<String> {
+    let env = |k: &str| std::env::var(k).ok();
     configured
         .map(str::to_owned)
-        .or_else(|| std::env::var("TAPIS_TENANTS_URL").ok())
+        .or_else(|| env("TAPIS_TENANTS_URL"))
+        .or_else(|| env("AGAVE_TENANTS_API_BASEURL"))
+        .filter(|u| !u.trim().is_empty())
 }
 
 /// Looks the Agave v2 tenant `id` up in the tenants listing named by the options
-/// ([`Options::tenants_url`], else `TAPIS_TENANTS_URL`, else TACC's). One request.
+/// ([`Options::tenants_url`], else `TAPIS_TENANTS_URL`, else `AGAVE_TENANTS_API_BASEURL`, else
+/// TACC's). One request.
 pub(crate) fn find_v2_tenant(
     o: &Options,
     id: &str,
@@ -529,7 +535,8 @@ pub(crate) fn names_v2_tenant(platform: Option<Platform>, id: &str) -> bool {
 
 /// The tenant named by explicit options: the base URL when given; else the tenant id —
 /// Tapis v3 `https://<id>.tapis.io` (no request), or an Agave v2 one ([`names_v2_tenant`])
-/// looked up in the tenants listing (`tenants_url`, else `TAPIS_TENANTS_URL`, else TACC's).
+/// looked up in the tenants listing (`tenants_url`, else `TAPIS_TENANTS_URL`, else
+/// `AGAVE_TENANTS_API_BASEURL`, else TACC's).
 fn explicit_tenant(
     o: &Options,
     transport: &HttpTransport,

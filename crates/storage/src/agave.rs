@@ -25,10 +25,6 @@ pub(crate) mod keys {
     /// When the server rejected the slot's refresh token (Unix seconds), recorded by the first
     /// process that saw it.
     pub const REFRESH_REJECTED_AT: &str = "tapis_refresh_rejected_at";
-    /// Fingerprints ([`tapis_auth_core::Secret::fingerprint`]) of the refresh tokens this
-    /// library has written to the slot, newest first: a refresh token in `current` that is
-    /// not among them was written by another tool, after ours.
-    pub const REFRESH_HISTORY: &str = "tapis_refresh_history";
 }
 
 /// agavepy keyword names that duplicate CLI names; removed on write (the CLI names are written).
@@ -162,17 +158,24 @@ fn obj(pairs: &[(&str, &Option<String>)]) -> Option<Value> {
 
 /// Writes the session's fields into `m` (an existing context whose unknown keys are kept).
 /// CLI fields are written as strings; `with_extras` adds the libtapis_auth keys (config.json)
-/// or leaves them out (`current`).
+/// or leaves them out (`current`). A tenant id the session does not know leaves the one the
+/// context has (the bash CLI refuses a `current` without one).
 pub(crate) fn session_into_context(s: &Session, m: &mut Map<String, Value>, with_extras: bool) {
     let st = |v: &str| Value::String(v.to_string());
     for k in AGAVEPY_DUPLICATES {
         m.remove(k);
     }
     m.remove("password");
-    m.insert(
-        "tenantid".into(),
-        st(s.tenant.id.as_deref().unwrap_or_default()),
-    );
+    let known = |v: &Value| v.as_str().is_some_and(|v| !v.is_empty());
+    match s.tenant.id.as_deref() {
+        Some(id) => {
+            m.insert("tenantid".into(), st(id));
+        }
+        None if m.get("tenantid").is_some_and(known) => {}
+        None => {
+            m.insert("tenantid".into(), st(""));
+        }
+    }
     m.insert("baseurl".into(), st(s.tenant.base_url.as_str()));
     let c = s.client.as_ref();
     m.insert("apikey".into(), st(c.map(|c| c.id.as_str()).unwrap_or("")));
@@ -186,7 +189,58 @@ pub(crate) fn session_into_context(s: &Session, m: &mut Map<String, Value>, with
         "username".into(),
         st(s.username.as_deref().unwrap_or_default()),
     );
+    tokens_into_context(s, m, with_extras);
+    let name = c.and_then(|c| c.name.clone());
+    if with_extras {
+        m.insert(keys::PROFILE.into(), st(&s.profile));
+        m.insert(keys::PLATFORM.into(), st(s.tenant.platform.as_str()));
+        m.insert(
+            keys::CLIENT_NAME.into(),
+            name.map(Value::String).unwrap_or(Value::Null),
+        );
+        let tn = &s.tenant;
+        set_opt(
+            m,
+            keys::TENANT,
+            obj(&[
+                ("name", &tn.name),
+                ("site_id", &tn.site_id),
+                ("status", &tn.status),
+                ("token_service", &tn.token_service),
+                ("authenticator", &tn.authenticator),
+                ("public_key", &tn.public_key),
+            ]),
+        );
+        set_opt(
+            m,
+            keys::CLIENT,
+            c.and_then(|c| {
+                obj(&[
+                    ("callback_url", &c.callback_url),
+                    ("description", &c.description),
+                ])
+            }),
+        );
+    } else {
+        // `current`: one flat line that the bash CLI's splitter can read. Nested values
+        // (agavepy's `proxies`) are dropped, scalars of unknown keys are kept as they are.
+        m.retain(|_, v| !v.is_object() && !v.is_array());
+        // The bash CLI writes `devurl` back as `jq -r`'s "null" when it is missing.
+        m.entry("devurl").or_insert_with(|| st(""));
+        if let Some(n) = name {
+            m.insert(keys::CLIENT_NAME.into(), Value::String(n));
+        }
+    }
+}
+
+/// Writes only the session's tokens into `m` (`access_token`, `refresh_token`, `created_at`,
+/// `expires_in`, `expires_at`, all strings; with `with_extras` also the libtapis_auth expiry
+/// and token keys): how a save updates another record of the same login, keeping everything
+/// else the other tool wrote there.
+pub(crate) fn tokens_into_context(s: &Session, m: &mut Map<String, Value>, with_extras: bool) {
+    let st = |v: &str| Value::String(v.to_string());
     let t = s.tokens.as_ref();
+    m.remove("token");
     m.insert(
         "access_token".into(),
         st(t.map(|t| t.access_token.expose()).unwrap_or("")),
@@ -212,14 +266,7 @@ pub(crate) fn session_into_context(s: &Session, m: &mut Map<String, Value>, with
         "expires_at".into(),
         st(&expires.map(ctime_utc).unwrap_or_default()),
     );
-    let name = c.and_then(|c| c.name.clone());
     if with_extras {
-        m.insert(keys::PROFILE.into(), st(&s.profile));
-        m.insert(keys::PLATFORM.into(), st(s.tenant.platform.as_str()));
-        m.insert(
-            keys::CLIENT_NAME.into(),
-            name.map(Value::String).unwrap_or(Value::Null),
-        );
         set_opt(
             m,
             keys::ACCESS_EXPIRES_AT,
@@ -237,19 +284,6 @@ pub(crate) fn session_into_context(s: &Session, m: &mut Map<String, Value>, with
             t.and_then(|t| t.refresh_rejected_at)
                 .map(|e| Value::from(e.0)),
         );
-        let tn = &s.tenant;
-        set_opt(
-            m,
-            keys::TENANT,
-            obj(&[
-                ("name", &tn.name),
-                ("site_id", &tn.site_id),
-                ("status", &tn.status),
-                ("token_service", &tn.token_service),
-                ("authenticator", &tn.authenticator),
-                ("public_key", &tn.public_key),
-            ]),
-        );
         set_opt(
             m,
             keys::TOKEN,
@@ -261,23 +295,6 @@ pub(crate) fn session_into_context(s: &Session, m: &mut Map<String, Value>, with
                 ])
             }),
         );
-        set_opt(
-            m,
-            keys::CLIENT,
-            c.and_then(|c| {
-                obj(&[
-                    ("callback_url", &c.callback_url),
-                    ("description", &c.description),
-                ])
-            }),
-        );
-    } else {
-        // `current`: one flat line that the bash CLI's splitter can read. Nested values
-        // (agavepy's `proxies`) are dropped, scalars of unknown keys are kept as they are.
-        m.retain(|_, v| !v.is_object() && !v.is_array());
-        if let Some(n) = name {
-            m.insert(keys::CLIENT_NAME.into(), Value::String(n));
-        }
     }
 }
 

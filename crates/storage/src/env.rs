@@ -234,8 +234,13 @@ impl EnvStore {
     }
 }
 
+/// Largest bearer-token file read (tokens are limited to 16 KiB; whitespace around them aside).
+const BEARER_FILE_MAX_BYTES: u64 = 64 * 1024;
+
 /// WLCG Bearer Token Discovery: `BEARER_TOKEN`, `BEARER_TOKEN_FILE`,
-/// `$XDG_RUNTIME_DIR/bt_u<euid>`, `/tmp/bt_u<euid>`.
+/// `$XDG_RUNTIME_DIR/bt_u<euid>`, `/tmp/bt_u<euid>`. Each file must be a regular file owned by
+/// the user and not writable by others (it is not followed if it is a symbolic link): a
+/// file another user planted is refused with [`StoreError::Unsafe`].
 pub fn wlcg_discover(
     lookup: &dyn Fn(&str) -> Option<String>,
     euid: Option<u32>,
@@ -267,20 +272,18 @@ pub fn wlcg_discover(
     }
     files.push(PathBuf::from(format!("/tmp/bt_u{euid}")));
     for f in files {
-        match std::fs::read(&f) {
-            Ok(b) => {
-                let text = String::from_utf8(b).map_err(|_| {
-                    StoreError::Invalid(format!(
-                        "the bearer token file {} is not UTF-8",
-                        f.display()
-                    ))
-                })?;
-                if let Some(t) = check(&text, &f.display().to_string())? {
-                    return Ok(Some(t));
-                }
+        // Safely: `/tmp/bt_u<uid>` is a name any user can create first (a token of theirs
+        // would send your work to their account), a FIFO would hang the read.
+        if let Some(b) = crate::fsutil::read_small(&f, BEARER_FILE_MAX_BYTES)? {
+            let text = std::str::from_utf8(&b).map_err(|_| {
+                StoreError::Invalid(format!(
+                    "the bearer token file {} is not UTF-8",
+                    f.display()
+                ))
+            })?;
+            if let Some(t) = check(text, &f.display().to_string())? {
+                return Ok(Some(t));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(crate::fsutil::io("read", &f, e)),
         }
     }
     Ok(None)

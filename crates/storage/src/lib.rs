@@ -33,6 +33,8 @@ use tapis_auth_core::{Store, StoreError};
 mod agave;
 pub mod claim;
 mod fsutil;
+#[cfg(feature = "json")]
+mod layout;
 pub mod lock;
 mod memory;
 mod owner;
@@ -50,7 +52,7 @@ pub mod testing;
 
 #[cfg(feature = "env")]
 pub use env::{EnvProfile, EnvStore};
-pub use fsutil::{move_aside, DIR_MODE, FILE_MODE};
+pub use fsutil::{move_aside, DIR_MODE, FILE_MODE, MAX_FILE_BYTES};
 #[cfg(feature = "json")]
 pub use json::JsonStore;
 #[cfg(feature = "keyring")]

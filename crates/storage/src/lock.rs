@@ -298,13 +298,25 @@ impl ProcessLock {
             .create(true)
             .truncate(false)
             .mode(0o600)
+            // Never through a symbolic link, never blocking on a FIFO; then it must be a
+            // regular file of ours.
             .custom_flags(libc_flags::NOFOLLOW | libc_flags::NONBLOCK)
             .open(&self.path)
-            .map_err(|source| StoreError::Io {
-                action: "open lock file",
-                path: self.path.clone(),
-                source,
+            .map_err(|source| match source.raw_os_error() {
+                Some(e) if e == rustix::io::Errno::LOOP.raw_os_error() => StoreError::Unsafe {
+                    path: self.path.clone(),
+                    reason: "the lock file is a symbolic link, and the credential cache never \
+                             follows links; remove it"
+                        .into(),
+                },
+                _ => StoreError::Io {
+                    action: "open lock file",
+                    path: self.path.clone(),
+                    source,
+                },
             })?;
+        let meta = file.metadata().map_err(|e| io("stat", &self.path, e))?;
+        crate::fsutil::check_file(&self.path, &meta, u64::MAX)?;
         let mut backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(50));
         loop {
             match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
@@ -353,7 +365,7 @@ impl ProcessLock {
                 remove_old_temps(&path, self.options.stale_age);
                 return Ok((path, (m.dev(), m.ino())));
             }
-            if let Some(id) = stale_file(&path, self.options.stale_age) {
+            if let Some(id) = stale_file(&path, self.options.stale_age)? {
                 remove_if_same(&path, id);
                 continue;
             }
@@ -474,14 +486,32 @@ fn io(action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
 
 /// The identity of the coordination file at `path` when it is stale (see
 /// [`owner::is_stale`]): its owner line is read (a few bytes, through no symbolic link) and its
-/// age taken from its modification time.
-pub(crate) fn stale_file(path: &Path, stale_age: Duration) -> Option<(u64, u64)> {
-    let mut f = OpenOptions::new()
+/// age taken from its modification time. `Ok(None)` when it is live, or gone meanwhile. One
+/// that is not a regular file of ours (a link, a FIFO, another user's) is an error: no lock or
+/// claim made it.
+pub(crate) fn stale_file(
+    path: &Path,
+    stale_age: Duration,
+) -> Result<Option<(u64, u64)>, StoreError> {
+    let mut f = match OpenOptions::new()
         .read(true)
         .custom_flags(libc_flags::NOFOLLOW | libc_flags::NONBLOCK)
         .open(path)
-        .ok()?;
-    let m = f.metadata().ok()?;
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            return Err(StoreError::Unsafe {
+                path: path.to_path_buf(),
+                reason: "it is a symbolic link, and the credential cache never follows links; \
+                         remove it"
+                    .into(),
+            })
+        }
+        Err(e) => return Err(io("open", path, e)),
+    };
+    let m = f.metadata().map_err(|e| io("stat", path, e))?;
+    crate::fsutil::check_file(path, &m, u64::MAX)?;
     let age = m
         .modified()
         .ok()
@@ -493,7 +523,7 @@ pub(crate) fn stale_file(path: &Path, stale_age: Duration) -> Option<(u64, u64)>
     let line = text.lines().next().unwrap_or_default();
     // A claim's line starts with its state word; a lock file's with the owner itself.
     let owner = Owner::parse(line).or_else(|| Owner::parse(line.split_once(' ')?.1));
-    owner::is_stale(owner.as_ref(), age, stale_age).then_some((m.dev(), m.ino()))
+    Ok(owner::is_stale(owner.as_ref(), age, stale_age).then_some((m.dev(), m.ino())))
 }
 
 /// A held lock; released when dropped.
@@ -676,9 +706,14 @@ mod tests {
         remove_if_same(&id.0, id.1);
         // An unreadable line (an older version's, or half written) goes stale by age alone.
         std::fs::write(&excl, "garbage").unwrap();
-        assert!(stale_file(&excl, Duration::from_secs(60)).is_none());
+        assert!(stale_file(&excl, Duration::from_secs(60))
+            .unwrap()
+            .is_none());
         age(&excl, 61);
-        assert_eq!(stale_file(&excl, Duration::from_secs(60)), file_id(&excl));
+        assert_eq!(
+            stale_file(&excl, Duration::from_secs(60)).unwrap(),
+            file_id(&excl)
+        );
     }
 
     /// Sets the modification time of `path` to `secs` seconds ago.

@@ -162,9 +162,10 @@ impl SqliteStore {
                     Err(e) => return Err(fsutil::io("create", &self.path, e)),
                 }
             }
-            // A database others can read (made by an older tool, or copied) is made private
-            // before any secret is read from or written to it.
-            fsutil::tighten_file_mode(&self.path, &self.warnings)?;
+            // The database and its directory must be safe (ours, not writable by others, not a
+            // link or FIFO). One others can read (made by an older tool, or copied) is reported;
+            // a read changes nothing.
+            fsutil::check_private(&self.path, &self.warnings)?;
             let c = Connection::open_with_flags(
                 &self.path,
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -175,6 +176,10 @@ impl SqliteStore {
             c.pragma_update(None, "synchronous", "FULL")
                 .map_err(|e| self.err(e))?;
             *slot = Some(c);
+        }
+        if create {
+            // A write: a database others can read is made private before a secret goes in.
+            fsutil::tighten_file_mode(&self.path, &self.warnings)?;
         }
         let conn = slot.as_mut().expect("connection");
         let version: i64 = conn

@@ -293,7 +293,7 @@ mod sqlite {
     }
 
     #[test]
-    fn loose_database_mode_is_tightened_and_reported() {
+    fn loose_database_mode_is_reported_on_read_and_tightened_on_write() {
         let d = tempfile::tempdir().unwrap();
         let db = d.path().join("s.sqlite3");
         SqliteStore::open(&db)
@@ -303,10 +303,17 @@ mod sqlite {
         std::fs::set_permissions(&db, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
         let s = SqliteStore::open(&db).unwrap();
         assert!(s.load("a").unwrap().is_some());
-        testing::assert_mode(&db, 0o600);
+        testing::assert_mode(&db, 0o644);
         let w = s.take_warnings();
         assert!(w.len() == 1 && w[0].contains("644"), "{w:?}");
         assert!(s.take_warnings().is_empty(), "reported once");
+        s.save(&testing::sample_v3("a", 2)).unwrap();
+        testing::assert_mode(&db, 0o600);
+        let w = s.take_warnings();
+        assert!(
+            w.len() == 1 && w[0].contains("changed to mode 600"),
+            "{w:?}"
+        );
     }
 
     #[test]

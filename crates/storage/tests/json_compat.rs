@@ -326,6 +326,35 @@ fn v2_sessions_are_mirrored_into_current_v3_never() {
     );
 }
 
+/// Adoption by identity, not timestamp: `current` read mid-save (before this library's own
+/// save replaced it, then `config.json` after) holds an older refresh token of ours with the
+/// same `created_at` second; it is never taken for a newer write of another tool. The same
+/// second from agavepy (a refresh token never seen) is.
+#[test]
+fn an_older_current_of_ours_in_the_same_second_is_not_adopted() {
+    let d = tempfile::tempdir().unwrap();
+    let s = JsonStore::open(d.path()).unwrap();
+    s.save(&v2_sample("v2")).unwrap();
+    let old_current = std::fs::read(d.path().join("current")).unwrap();
+    // The next refresh, in the same second (created_at unchanged).
+    let mut next = v2_sample("v2");
+    let t = next.tokens.as_mut().unwrap();
+    t.access_token = "access2".into();
+    t.refresh_token = Some("refresh2".into());
+    s.save(&next).unwrap();
+    // A reader that read `current` before that save and `config.json` after it.
+    std::fs::write(d.path().join("current"), &old_current).unwrap();
+    let x = s.load("v2").unwrap().unwrap();
+    assert_eq!(x.refresh_token().unwrap().expose(), "refresh2");
+    // agavepy refreshing in that same second writes a refresh token never seen: adopted.
+    let mut v: Value = serde_json::from_slice(&old_current).unwrap();
+    v["access_token"] = "access3".into();
+    v["refresh_token"] = "refresh3".into();
+    std::fs::write(d.path().join("current"), serde_json::to_vec(&v).unwrap()).unwrap();
+    let x = s.load("v2").unwrap().unwrap();
+    assert_eq!(x.refresh_token().unwrap().expose(), "refresh3");
+}
+
 #[test]
 fn newer_tokens_written_by_agavepy_into_current_are_adopted() {
     let d = tempfile::tempdir().unwrap();
@@ -480,7 +509,23 @@ fn mirrored_agavepy095_slot_keeps_its_key_on_save() {
         "{after}"
     );
     assert!(users.get("KEY_myclient").is_none(), "{after}");
-    assert_eq!(s.list().unwrap(), vec![profile.to_string()]);
+    // 0.9.5's current entry (otherclient) was about to be replaced: it was first kept where
+    // agavepy 0.9.5 itself moves it, and now its `current` is myclient.
+    assert_eq!(
+        users["otherclient"]["refresh_token"], "refresh0005",
+        "{after}"
+    );
+    assert_eq!(
+        after["current"]["myclient"]["access_token"], "rotated-access",
+        "{after}"
+    );
+    assert_eq!(
+        s.list().unwrap(),
+        vec![
+            profile.to_string(),
+            "agavepy:tacc.prod/testuser/otherclient".to_string()
+        ]
+    );
 }
 
 /// Two profiles of one unnamed client share a slot key, so the second is stored under
@@ -559,4 +604,174 @@ fn a_login_only_current_holds_survives_another_v2_profile_becoming_current() {
             vec!["default".to_string(), "work".to_string()]
         );
     }
+}
+
+/// Every record holding one login, as the issue's tools left them after agavepy 0.9.5's first
+/// `save_configs()`: the `sessions` slot and `current` entry keyed by client name, and the
+/// `current` file.
+fn agavepy095_first_save(d: &Path) {
+    let ctx = serde_json::json!({
+        "tenantid": "tacc.prod", "baseurl": "https://api.tacc.utexas.edu", "devurl": "",
+        "apisecret": "S", "apikey": "K", "username": "u", "access_token": "a0",
+        "refresh_token": "r0", "created_at": "1795324327", "expires_in": 14400,
+        "expires_at": "Sun Nov 22 03:12:07 CST 2026"});
+    let cfg = serde_json::json!({"current": {"mine": ctx},
+                                 "sessions": {"tacc.prod": {"u": {"mine": ctx}}}});
+    std::fs::write(
+        d.join("config.json"),
+        serde_json::to_vec_pretty(&cfg).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(d.join("current"), serde_json::to_vec(&ctx).unwrap()).unwrap();
+}
+
+fn json_at(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+/// One login is one profile, whichever records hold it; a save after a refresh writes the new
+/// tokens into every one of them (the slot agavepy 0.9.5 reads back with `load_configs()`
+/// included), so no copy of the spent single-use refresh token is left, and no second slot
+/// keyed by the api key appears.
+#[test]
+fn a_refresh_updates_every_record_of_the_login() {
+    let d = tempfile::tempdir().unwrap();
+    agavepy095_first_save(d.path());
+    let s = JsonStore::open(d.path()).unwrap();
+    let p = "agavepy:tacc.prod/u/mine";
+    assert_eq!(s.list().unwrap(), vec![p]);
+    assert_eq!(s.current_profile().unwrap().as_deref(), Some(p));
+    let mut x = s.load(p).unwrap().unwrap();
+    assert_eq!(x.client.as_ref().unwrap().name.as_deref(), Some("mine"));
+    let t = x.tokens.as_mut().unwrap();
+    t.access_token = tapis_auth_core::Secret::new("a1");
+    t.refresh_token = Some(tapis_auth_core::Secret::new("r1"));
+    t.issued_at = Some(UnixTime(1795330000));
+    s.save(&x).unwrap();
+    let cfg = json_at(&d.path().join("config.json"));
+    let cur = json_at(&d.path().join("current"));
+    for (what, rec) in [
+        ("slot", &cfg["sessions"]["tacc.prod"]["u"]["mine"]),
+        ("0.9.5 current entry", &cfg["current"]["mine"]),
+        ("current file", &cur),
+    ] {
+        assert_eq!(rec["refresh_token"], "r1", "{what}: {cfg} {cur}");
+        assert_eq!(rec["access_token"], "a1", "{what}");
+        assert_eq!(rec["tenantid"], "tacc.prod", "{what}");
+    }
+    assert_eq!(
+        cfg["sessions"]["tacc.prod"]["u"].as_object().unwrap().len(),
+        1,
+        "{cfg}"
+    );
+    assert_eq!(cfg["current"].as_object().unwrap().len(), 1, "{cfg}");
+    assert_eq!(s.list().unwrap(), vec![p]);
+}
+
+/// agavepy 0.9.5's `load_configs()` reads config.json's top-level `current` and its
+/// `save_configs()` needs it: saving the current v2 profile writes it, keyed like the slot.
+#[test]
+fn the_current_v2_profile_is_agavepy095s_current_entry() {
+    let d = tempfile::tempdir().unwrap();
+    let s = JsonStore::open(d.path()).unwrap();
+    s.save(&v2_sample("work")).unwrap();
+    let cfg = json_at(&d.path().join("config.json"));
+    let entry = &cfg["current"]["K"];
+    for k in [
+        "tenantid",
+        "baseurl",
+        "apisecret",
+        "apikey",
+        "username",
+        "access_token",
+        "refresh_token",
+        "created_at",
+        "expires_in",
+        "expires_at",
+    ] {
+        assert!(entry[k].is_string(), "{k}: {cfg}");
+    }
+    assert_eq!(entry["refresh_token"], "refresh1");
+    assert!(entry.get("password").is_none());
+    // Its keys land exactly on our slot when 0.9.5 moves it there, so it keeps the profile.
+    assert_eq!(entry["tapis_profile"], "work");
+    assert_eq!(
+        cfg["sessions"]["tacc.prod"]["u"]["K"]["refresh_token"],
+        "refresh1"
+    );
+    // A v3 profile never becomes 0.9.5's current session (a v2 client).
+    s.save(&tapis_auth_storage_sample("v3")).unwrap();
+    s.set_current_profile("v3").unwrap();
+    assert_eq!(
+        json_at(&d.path().join("config.json"))["current"],
+        cfg["current"]
+    );
+}
+
+/// A `current` another tool wrote as a list (agavepy accepts one) stays a list: its first
+/// element is updated, the others are kept.
+#[test]
+fn a_list_form_current_stays_a_list() {
+    let (d, s) = with_current(br#"[{"baseurl":"https://api.tacc.utexas.edu","tenantid":"tacc.prod","apikey":"K","apisecret":"S","username":"u","access_token":"a0","refresh_token":"r0","created_at":"1","expires_in":"10","verify":true},{"baseurl":"https://other.example","apikey":"O"}]"#);
+    let mut x = s.load("default").unwrap().unwrap();
+    x.tokens.as_mut().unwrap().refresh_token = Some(tapis_auth_core::Secret::new("r1"));
+    s.save(&x).unwrap();
+    let v = json_at(&d.path().join("current"));
+    let a = v.as_array().expect("still a list");
+    assert_eq!(a.len(), 2, "{v}");
+    assert_eq!(a[0]["refresh_token"], "r1");
+    assert_eq!(a[0]["verify"], true);
+    assert_eq!(a[1]["apikey"], "O");
+}
+
+/// agavepy 1.0 / tapis-cli rewrite the slot of the login in `current` without our keys; the
+/// slot stays the profile's (claimed in `tapis_auth.slots`) and adopts their newer tokens.
+#[test]
+fn a_slot_agavepy10_rewrote_stays_the_profiles() {
+    let d = tempfile::tempdir().unwrap();
+    let s = JsonStore::open(d.path()).unwrap();
+    s.save(&v2_sample("work")).unwrap();
+    // What 1.0's _write_client leaves after a refresh: both files, no tapis_* keys.
+    let theirs = serde_json::json!({"refresh_token": "refresh2", "expires_in": 3600,
+        "expires_at": "Sun Nov 22 06:11:41 2026", "created_at": 1795329999, "username": "u",
+        "token_username": null, "client_name": null, "use_nonce": false, "verify": true,
+        "proxies": {}, "tenantid": "tacc.prod", "apisecret": "S", "apikey": "K",
+        "baseurl": "https://api.tacc.utexas.edu", "access_token": "access2"});
+    let mut cfg = json_at(&d.path().join("config.json"));
+    cfg["sessions"]["tacc.prod"]["u"]["K"] = theirs.clone();
+    std::fs::write(
+        d.path().join("config.json"),
+        serde_json::to_vec(&cfg).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("current"),
+        serde_json::to_vec(&theirs).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(s.list().unwrap(), vec!["work"]);
+    assert_eq!(s.current_profile().unwrap().as_deref(), Some("work"));
+    let x = s.load("work").unwrap().unwrap();
+    assert_eq!(x.refresh_token().unwrap().expose(), "refresh2");
+    s.save(&x).unwrap();
+    let cfg = json_at(&d.path().join("config.json"));
+    assert_eq!(
+        cfg["sessions"]["tacc.prod"]["u"]["K"]["tapis_profile"],
+        "work"
+    );
+    assert_eq!(s.list().unwrap(), vec!["work"]);
+}
+
+/// A session whose tenant id is unknown does not blank the one `current` has: the bash CLI
+/// refuses a `current` without one ("Please run auth-session-init").
+#[test]
+fn an_unknown_tenant_id_keeps_the_one_in_current() {
+    let (d, s) = with_current(&fixture("current_bash_cli.json"));
+    let mut x = s.load("default").unwrap().unwrap();
+    x.tenant.id = None;
+    s.save(&x).unwrap();
+    assert_eq!(
+        json_at(&d.path().join("current"))["tenantid"],
+        "iplantc.org"
+    );
 }

@@ -114,12 +114,40 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
+/// Collapses runs of `/` in the request path, as the real servers' front ends do (nginx's
+/// default `merge_slashes on` before the Tapis v3 services; the Agave v2 gateway, which the
+/// bash CLI reaches at `<baseurl>//token`).
+fn merge_slashes<B>(req: &mut Request<B>) {
+    let path = req.uri().path();
+    if !path.contains("//") {
+        return;
+    }
+    let mut merged = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && merged.ends_with('/')) {
+            merged.push(c);
+        }
+    }
+    if let Some(q) = req.uri().query() {
+        merged.push('?');
+        merged.push_str(q);
+    }
+    let mut parts = req.uri().clone().into_parts();
+    if let Ok(pq) = merged.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+}
+
 async fn serve_conn<I>(io: I, router: Router, app: Arc<App>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+    let svc = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
         let router = router.clone();
+        merge_slashes(&mut req);
         if !req.uri().path().starts_with("/_test/") {
             let ua = req
                 .headers()
