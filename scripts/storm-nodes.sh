@@ -33,7 +33,11 @@ DEAD_PROCS=${DEAD_PROCS:-64} IMPOSSIBLE_CALLS=${IMPOSSIBLE_CALLS:-5}
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(single nodes mpi dead lifetime)
 
-[ "$(id -u)" = 0 ] || { echo "storm-nodes: needs root (bindfs mounts); run it as root" >&2; exit 1; }
+if [ "$(id -u)" != 0 ]; then
+  echo "storm-nodes: NOT RUN: needs root (bindfs mounts of one directory stand in for nodes)" >&2
+  # Under CI a stage that cannot run is a failure; elsewhere test-all.sh lists it as not run.
+  [ "${CI:-}" = true ] && exit 1 || exit 77
+fi
 need=()
 command -v bindfs >/dev/null || need+=(bindfs)
 command -v mpicc >/dev/null || need+=(openmpi-bin libopenmpi-dev)

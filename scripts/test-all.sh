@@ -71,6 +71,9 @@ stage "bash Agave CLI interop (scripts/test-agave-cli.sh)" bash scripts/test-aga
 # --- C, C++, Fortran, Go bindings; header drift; install + consumers --------------------
 stage "bindings" bash scripts/test-bindings.sh
 
+# --- refresh storms on simulated cluster nodes (bindfs mounts, Open MPI); needs root ---------
+stage "storms on simulated cluster nodes (scripts/storm-nodes.sh)" bash scripts/storm-nodes.sh
+
 # --- the demo, end to end (debug binaries from the steps above: no release build) ----------
 stage "demo (scripts/demo.sh)" env DEMO_PROFILE=debug bash scripts/demo.sh
 

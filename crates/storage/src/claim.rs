@@ -6,7 +6,7 @@
 //! A credential state is named by its generation ([`tapis_auth_core::TokenSet::generation`], a
 //! fingerprint of its refresh and access tokens). Its claim is the file
 //! `<cache>/.tapis-auth.claims/<generation>`, holding one line: a state word and the
-//! [`Owner`] of the claim.
+//! owner (`owner.rs`) of the claim.
 //!
 //! 1. **Claim.** A process that finds the cached access token stale writes `claimed <owner>`
 //!    into a temporary file of its own, takes `flock(LOCK_EX)` on it, and `link(2)`s it to the

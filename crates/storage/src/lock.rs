@@ -22,13 +22,13 @@
 //!    `lock()` → `load()` → `save()` on one thread never deadlocks.
 //! 2. `flock(LOCK_EX)` on `.tapis-auth.lock`, polled: processes on one node queue here, so at
 //!    most one per node goes on to step 3 (where `flock` is global, one in all).
-//! 3. `.tapis-auth.lock.excl`, created with `O_EXCL` and holding its [`Owner`] line: this
+//! 3. `.tapis-auth.lock.excl`, created with `O_EXCL` and holding its owner line (`owner.rs`): this
 //!    excludes writers on every node. It is removed on release, only if it is still ours.
 //!    A leftover file is stale when its owner is known dead (same host, boot and pid namespace;
 //!    the pid's start time is checked, so a reused pid is not mistaken for it), or when its
 //!    owner cannot be checked from here (another node) and it is older than the stale age
 //!    ([`DEFAULT_STALE_AGE`]). A stale file is taken away by renaming it aside and checking
-//!    that the renamed file is still the one judged stale ([`remove_if_same`]).
+//!    that the renamed file is still the one judged stale (`remove_if_same`).
 //!
 //! Both steps poll with exponential back-off and jitter until the timeout
 //! ([`DEFAULT_LOCK_TIMEOUT`], `TAPIS_AUTH_LOCK_TIMEOUT`), then fail with
