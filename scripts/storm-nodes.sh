@@ -77,7 +77,10 @@ cc -O2 -o "$T/storm_node" tests/c/storm/storm_node.c $flags -Wl,-rpath,"$PREFIX/
 mpicc -O2 -o "$T/storm_mpi" tests/c/storm/storm_mpi.c $flags -Wl,-rpath,"$PREFIX/lib"
 
 # --- the test authenticator and one shared Agave v2 cache -----------------------------------
-"$ROOT/target/debug/tapis-auth-testserver" --time-limit 3600 --url-file "$T/url" >"$T/server.log" 2>&1 &
+# The authenticator and the file-system daemons stand for other machines: on a real cluster
+# they do not share the compute nodes' cores with spinning ranks. Here they run at a higher
+# priority so that MPI ranks busy-waiting on 2 cores do not starve them.
+nice -n -15 "$ROOT/target/debug/tapis-auth-testserver" --time-limit 3600 --url-file "$T/url" >"$T/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 100); do [ -s "$T/url" ] && break; sleep 0.1; done
 URL=$(cat "$T/url")
@@ -141,7 +144,7 @@ mount_nodes() { # mount_nodes N: $T/node0 .. $T/node(N-1), each a bindfs view of
   mounts=()
   for i in $(seq 0 $((n - 1))); do
     mkdir -p "$T/node$i"
-    bindfs "$REAL" "$T/node$i"
+    nice -n -15 bindfs "$REAL" "$T/node$i"
     mounts+=("$T/node$i")
   done
 }
@@ -176,16 +179,17 @@ run_storm() {
     done
   done
   sleep 1
-  local t0; t0=$(date +%s.%N)
+  local t0; t0=$(date +%s%3N)
   touch "$go"
   wait "${pids[@]}" 2>/dev/null || true
-  wall=$(echo "$(date +%s.%N) - $t0" | bc)
   watch_stop
   total=$((nodes * procs))
   ok=$(cat "$out"/*[0-9] | grep -c '^RESULT TAPIS_AUTH_OK ' || true)
   statuses=$(cat "$out"/*[0-9] | awk '{print $2}' | sort | uniq -c | tr '\n' ' ')
   distinct=$(cat "$out"/*[0-9] | awk '$2=="TAPIS_AUTH_OK"{print $4}' | sort -u | wc -l)
   max_ms=$(cat "$out"/*[0-9] | awk '{if ($3>m) m=$3} END {printf "%.0f", m}')
+  # From the start signal to the last answer.
+  wall=$(cat "$out"/*[0-9] | awk -v t0="$t0" '{if ($5>m) m=$5} END {printf "%.2f", (m-t0)/1000}')
   read -r refreshes rejected < <(grants)
 }
 

@@ -1,7 +1,7 @@
 /* One process of a multi-node refresh storm (scripts/storm-nodes.sh): waits for a start file,
  * restores the session from TAPIS_CACHE_DIR (the "node's" view of the shared cache), asks for a
  * token valid for MIN_VALID seconds (argv[2], default 60) and prints one line:
- *   RESULT <status name> <milliseconds from start to answer> <token hash>
+ *   RESULT <status name> <milliseconds from start to answer> <token hash> <answer time, ms since the epoch>
  * The token itself is never printed: a hash (FNV-1a) tells whether all processes hold the same
  * one. Exit status 0 on success, 1 on a library error, 2 on bad usage. */
 #include <stdint.h>
@@ -16,6 +16,12 @@
 static double now_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static double epoch_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
@@ -42,12 +48,12 @@ int main(int argc, char **argv) {
     char *token = NULL;
     tapis_auth_status st = tapis_auth_session_restore(NULL, &s, &err);
     if (st == TAPIS_AUTH_OK) st = tapis_auth_access_token(s, min_valid, &token, &err);
-    double t1 = now_ms();
+    double t1 = now_ms(), done = epoch_ms();
     if (st == TAPIS_AUTH_OK) {
-        printf("RESULT %s %.1f %016llx\n", tapis_auth_status_name(st), t1 - t0,
-               (unsigned long long)fnv1a(token));
+        printf("RESULT %s %.1f %016llx %.0f\n", tapis_auth_status_name(st), t1 - t0,
+               (unsigned long long)fnv1a(token), done);
     } else {
-        printf("RESULT %s %.1f -\n", tapis_auth_status_name(st), t1 - t0);
+        printf("RESULT %s %.1f - %.0f\n", tapis_auth_status_name(st), t1 - t0, done);
         fprintf(stderr, "%s: %s\n", tapis_auth_status_name(st), tapis_auth_error_message(err));
     }
     tapis_auth_string_free(token);
