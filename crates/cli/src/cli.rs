@@ -116,9 +116,28 @@ pub enum Command {
     Import(ImportArgs),
     /// Move a corrupt cache file aside (kept, with a timestamped name).
     Repair(RepairArgs),
-    /// Print a shell completion script.
+    /// Print a shell completion script (see `completions --help` for where to put it).
+    #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
 }
+
+/// Where each shell looks for completions (`tapis-auth completions --help`).
+const COMPLETIONS_HELP: &str = "\
+Installing the completions (open a new shell afterwards):
+
+  bash        mkdir -p ~/.local/share/bash-completion/completions &&
+              tapis-auth completions bash > ~/.local/share/bash-completion/completions/tapis-auth
+              (needs the bash-completion package; system-wide:
+               /usr/share/bash-completion/completions/tapis-auth)
+  zsh         mkdir -p ~/.zfunc && tapis-auth completions zsh > ~/.zfunc/_tapis-auth
+              then in ~/.zshrc, before `compinit`:  fpath=(~/.zfunc $fpath)
+  fish        tapis-auth completions fish > ~/.config/fish/completions/tapis-auth.fish
+  elvish      tapis-auth completions elvish >> ~/.config/elvish/rc.elv
+  powershell  tapis-auth completions powershell >> $PROFILE
+
+To try them in the current shell only:
+  bash/zsh    source <(tapis-auth completions bash)     (or zsh)
+  fish        tapis-auth completions fish | source";
 
 /// How to log in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -298,6 +317,13 @@ pub struct ClientCreateArgs {
     /// Read the password (Agave v2 client management, or the new login of --use) from stdin.
     #[arg(long)]
     pub password_stdin: bool,
+    /// Print shell lines setting TAPIS_CLIENT_ID and TAPIS_CLIENT_KEY (the key is printed: for
+    /// the env store, `eval "$(tapis-auth --store env clients create --export)"`).
+    #[arg(long, conflicts_with = "use_it")]
+    pub export: bool,
+    /// Syntax of the --export lines.
+    #[arg(long, value_enum, default_value = "sh", requires = "export")]
+    pub shell: ShellArg,
 }
 
 /// `tapis-auth tenants ...`.

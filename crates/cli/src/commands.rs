@@ -340,12 +340,16 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
     let needs_password = session.platform() == Platform::AgaveV2
         || matches!(c, ClientsCommand::Create(a) if a.use_it);
     if needs_password {
-        // v2 manages clients with HTTP Basic username:password; `--use` logs in again.
+        // v2 manages clients with HTTP Basic username:password; `--use` logs in again. A
+        // password the session already holds (TAPIS_PASSWORD) is used as it is.
         o.username = session.username.clone();
-        o.password = Some(get_password(
-            stdin,
-            &format!("Password for {user} (client management / new login): "),
-        )?);
+        o.password = Some(match session.password.clone() {
+            Some(p) => p,
+            None => get_password(
+                stdin,
+                &format!("Password for {user} (client management / new login): "),
+            )?,
+        });
     }
     drop(probe);
     let s = ctx.restore_session(o)?;
@@ -396,7 +400,24 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
                     created.id
                 ));
             }
-            if !ctx.g.json {
+            if a.export {
+                let key = created.key.as_ref().map(|k| k.expose()).unwrap_or_default();
+                let vars = [
+                    ("TAPIS_CLIENT_ID", created.id.as_str()),
+                    ("TAPIS_CLIENT_KEY", key),
+                ];
+                if ctx.g.json {
+                    let v: serde_json::Map<String, Value> = vars
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                        .collect();
+                    return Ok(
+                        json!({"client": client_json(&created), "used": false, "variables": v}),
+                    );
+                }
+                let text = Secret::new(export_lines(a.shell, &vars));
+                out(text.expose())?;
+            } else if !ctx.g.json {
                 out(&format!("{}\n", created.id))?;
             }
             json!({"client": client_json(&created), "used": a.use_it})
@@ -473,6 +494,20 @@ pub fn quote(shell: ShellArg, v: &str) -> String {
     }
 }
 
+/// Lines that set each variable in `shell`, values quoted so that any byte survives.
+pub fn export_lines(shell: ShellArg, vars: &[(&str, &str)]) -> String {
+    let mut text = String::new();
+    for (k, v) in vars {
+        let q = quote(shell, v);
+        text.push_str(&match shell {
+            ShellArg::Sh => format!("export {k}={q}\n"),
+            ShellArg::Csh => format!("setenv {k} {q};\n"),
+            ShellArg::Fish => format!("set -gx {k} {q};\n"),
+        });
+    }
+    text
+}
+
 /// `env`: export lines for a batch job.
 pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Value, CliError> {
     let s = ctx.restore()?;
@@ -503,15 +538,8 @@ pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Value, CliError> {
     if let Some(u) = &w.username {
         vars.push(("TAPIS_USERNAME", u.clone()));
     }
-    let mut text = String::new();
-    for (k, v) in &vars {
-        let q = quote(a.shell, v);
-        text.push_str(&match a.shell {
-            ShellArg::Sh => format!("export {k}={q}\n"),
-            ShellArg::Csh => format!("setenv {k} {q};\n"),
-            ShellArg::Fish => format!("set -gx {k} {q};\n"),
-        });
-    }
+    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let text = export_lines(a.shell, &pairs);
     let r = out(&text);
     // Do not leave a copy of the token in freed memory.
     drop(Secret::new(text));

@@ -25,6 +25,43 @@ fn version_help_and_usage_errors() {
     ] {
         assert!(text.contains(needle), "--help lacks {needle:?}");
     }
+    // A command's help: its own options first, the global ones under their own heading.
+    for args in [
+        &["help", "login"][..],
+        &["login", "--help"],
+        &["login", "-h"],
+    ] {
+        let h = w.run("json", args, None);
+        let text = h.ok();
+        let global = text
+            .find("Global options:")
+            .expect("a Global options heading");
+        let own = text.find("--wait").unwrap();
+        let store = text.find("--store").unwrap();
+        assert!(own < global && global < store, "{text}");
+        assert!(
+            text.find("--timeout <").unwrap() > global,
+            "--timeout is global: {text}"
+        );
+    }
+    // completions --help says where each shell wants the script.
+    for args in [&["completions", "--help"][..], &["completions", "-h"]] {
+        let h = w.run("json", args, None);
+        let text = h.ok();
+        for needle in [
+            "bash-completion/completions/tapis-auth",
+            "~/.zfunc/_tapis-auth",
+            "fpath=",
+            "fish/completions/tapis-auth.fish",
+            "elvish",
+            "$PROFILE",
+        ] {
+            assert!(
+                text.contains(needle),
+                "completions help lacks {needle:?}: {text}"
+            );
+        }
+    }
     w.run("json", &["no-such-command"], None).code(2);
     w.run("json", &["token", "--min-valid", "soon"], None)
         .code(2);
@@ -579,6 +616,26 @@ fn completions_and_broken_pipe() {
     let w = World::new();
     let r = w.run("json", &["completions", "bash"], None);
     assert!(r.ok().contains("tapis-auth"));
+    // Installed the way `completions --help` says, bash knows the command's completion.
+    let dir = w
+        .home
+        .path()
+        .join(".local/share/bash-completion/completions");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("tapis-auth"), &r.stdout).unwrap();
+    let o = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; complete -p tapis-auth",
+            dir.join("tapis-auth").display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("tapis-auth"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // The reader goes away after one byte: exit quietly.
     let mut c = w.cmd("json");
     c.args(["completions", "zsh"])
