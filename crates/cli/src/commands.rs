@@ -172,14 +172,8 @@ pub fn refresh(ctx: &Ctx) -> Result<Value, CliError> {
     Ok(json!({"profile": s.profile(), "expires": time_json(t.expires_at, now)}))
 }
 
-fn open_profile(ctx: &Ctx, profile: &str) -> Result<AuthSession, CliError> {
-    let mut o = ctx.options();
-    o.profile = Some(profile.to_owned());
-    o.use_environment = false;
-    Ok(ctx.open_session(o)?)
-}
-
-/// `logout [--all]`: revoke (best effort) and delete the session(s).
+/// `logout [--all] [--keep-client]`: delete the client the login created (unless shared or
+/// kept), revoke (best effort) and delete the session(s).
 pub fn logout(ctx: &Ctx, a: &LogoutArgs) -> Result<Value, CliError> {
     if ctx.store_kind() == tapis_auth_storage::StoreKind::Env {
         return Err(CliError::usage(
@@ -192,10 +186,37 @@ pub fn logout(ctx: &Ctx, a: &LogoutArgs) -> Result<Value, CliError> {
     } else {
         vec![ctx.profile_name(&*store)?]
     };
+    let password = if a.password_stdin {
+        Some(read_stdin_line("password")?)
+    } else {
+        None
+    };
     let mut removed = Vec::new();
+    let mut clients_deleted = Vec::new();
+    let mut clients_kept = Vec::new();
     for p in &profiles {
-        let s = open_profile(ctx, p)?;
-        if s.logout()? {
+        let mut o = ctx.options();
+        o.profile = Some(p.clone());
+        o.use_environment = false;
+        o.password = password.clone();
+        let s = ctx.open_session(o)?;
+        let r = s.logout_with(!a.keep_client)?;
+        if let Some(id) = &r.client_deleted {
+            ctx.ui.success(&format!(
+                "Deleted OAuth client {id} (created by the login of profile {p})"
+            ));
+            clients_deleted.push(json!({"profile": p, "id": id}));
+        }
+        if let Some((id, why)) = &r.client_kept {
+            if !a.keep_client {
+                ctx.ui.info(&format!(
+                    "Kept OAuth client {id} (created by the login of profile {p}): {why}; \
+                     `tapis-auth clients delete {id}` deletes it"
+                ));
+            }
+            clients_kept.push(json!({"profile": p, "id": id, "why": why}));
+        }
+        if r.deleted {
             ctx.ui.success(&format!("Logged out of profile {p}"));
             removed.push(p.clone());
         } else if !a.all {
@@ -207,7 +228,11 @@ pub fn logout(ctx: &Ctx, a: &LogoutArgs) -> Result<Value, CliError> {
     if a.all && removed.is_empty() {
         ctx.ui.info("No saved sessions; nothing to do");
     }
-    Ok(json!({ "logged_out": removed }))
+    Ok(json!({
+        "logged_out": removed,
+        "clients_deleted": clients_deleted,
+        "clients_kept": clients_kept,
+    }))
 }
 
 /// `profiles list | use NAME`.
@@ -317,6 +342,26 @@ fn client_json(c: &tapis_auth_core::OAuthClient) -> Value {
     json!({"id": c.id, "name": c.name, "callback_url": c.callback_url, "description": c.description})
 }
 
+/// The profiles of `s`'s store on `s`'s tenant, with their client id and whether their login
+/// created it.
+fn client_users(s: &AuthSession) -> Result<Vec<(String, String, bool)>, CliError> {
+    let store = s.manager().store();
+    let base = s.session()?.tenant.base_url;
+    let mut out = Vec::new();
+    for p in store.list()? {
+        if let Some(sess) = store.load(&p)? {
+            if let Some(c) = sess
+                .client
+                .as_ref()
+                .filter(|_| sess.tenant.base_url == base)
+            {
+                out.push((p.clone(), c.id.clone(), c.created_by_login_for(&p)));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// `clients create | list | delete`.
 pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
     let mut o = ctx.options();
@@ -356,10 +401,50 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
     Ok(match c {
         ClientsCommand::List { .. } => {
             let list = s.list_clients()?;
+            let users = client_users(&s)?;
+            let used_by = |c: &tapis_auth_core::OAuthClient| {
+                users
+                    .iter()
+                    .filter(|(_, id, _)| *id == c.id)
+                    .map(|(p, _, _)| p.clone())
+                    .collect::<Vec<_>>()
+            };
             if !ctx.g.json {
-                out(&list.iter().map(client_row).collect::<String>())?;
+                let mut text = String::new();
+                for c in &list {
+                    let by = used_by(c);
+                    let mark = if by.is_empty() { ' ' } else { '*' };
+                    let by = if by.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        format!("used by {}", by.join(","))
+                    };
+                    text.push_str(&format!("{mark} {}\t{by}\n", client_row(c).trim_end()));
+                }
+                out(&text)?;
+                if users
+                    .iter()
+                    .any(|(_, id, _)| list.iter().any(|c| &c.id == id))
+                {
+                    ctx.ui.info(&format!(
+                        "* = used by a profile in {}",
+                        s.manager().store().describe()
+                    ));
+                }
             }
-            json!({"clients": list.iter().map(client_json).collect::<Vec<_>>()})
+            let v: Vec<Value> = list
+                .iter()
+                .map(|c| {
+                    let mut j = client_json(c);
+                    let by = used_by(c);
+                    j["used_by"] = json!(by);
+                    j["created_by_login"] = json!(users
+                        .iter()
+                        .any(|(p, id, login)| *id == c.id && *login && by.contains(p)));
+                    j
+                })
+                .collect();
+            json!({"clients": v})
         }
         ClientsCommand::Delete { id, .. } => {
             s.delete_client(id)?;
@@ -570,7 +655,23 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<Value, CliError> {
     let existing = dst.list()?;
     let mut imported = Vec::new();
     let mut skipped = Vec::new();
-    for name in src.list()? {
+    let mut names = src.list()?;
+    // --profile NAME imports that profile only.
+    if let Some(only) = &ctx.g.profile {
+        if !names.contains(only) {
+            return Err(CliError::usage(format!(
+                "there is no profile {only:?} in {} (it has: {})",
+                src.describe(),
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        }
+        names.retain(|n| n == only);
+    }
+    for name in names {
         let Some(session) = src.load(&name)? else {
             continue;
         };

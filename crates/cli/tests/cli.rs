@@ -294,7 +294,9 @@ fn env_store_and_env_command() {
 fn profiles_logout_and_all() {
     let w = World::new();
     w.login("json", "v3", &["--profile", "one"]).ok();
-    w.login("json", "v2", &["--profile", "two"]).ok();
+    // (A script's login to another profile leaves the current one: --switch makes it current.)
+    w.login("json", "v2", &["--profile", "two", "--switch"])
+        .ok();
     let list = w.run("json", &["profiles", "list"], None);
     let out = list.ok();
     assert!(out.contains("one") && out.contains("* two"), "{out}");
