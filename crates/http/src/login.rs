@@ -100,7 +100,7 @@ impl AuthSession {
     /// Logs in with username and password. When no OAuth client is given and `create_client`
     /// is set, creates one (v3: with a first client-less token; v2: with the password) so that
     /// the session can refresh. Saves the session under the profile and makes it current
-    /// (unless [`Options::make_current`] is false).
+    /// (unless [`Options::make_current`](crate::Options::make_current) is false).
     pub fn login_password(&self, create_client: bool) -> Result<Session, Error> {
         let o = self.options();
         let username = o
