@@ -20,6 +20,9 @@ command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 command -v dbus-run-session >/dev/null || need+=(dbus dbus-x11)
 command -v keyctl >/dev/null || need+=(keyutils)
 command -v tmux >/dev/null || need+=(tmux)
+command -v tcsh >/dev/null || need+=(tcsh)
+command -v fish >/dev/null || need+=(fish)
+command -v flock >/dev/null && command -v unshare >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
 command -v jq >/dev/null || need+=(jq)
 command -v git >/dev/null || need+=(git)
@@ -62,6 +65,17 @@ rust_tests() {
 stage "cargo test (workspace, all features)" rust_tests
 rust_passed=$(grep -Eo '[0-9]+ passed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
 rust_failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
+
+# --- tests that need what a plain `cargo test` cannot assume (#[ignore]d there) -----------
+# The keyring store through the tapis-auth binary, inside a Secret Service session.
+stage "keyring store through the CLI (ignored tests of crates/cli/tests/cli.rs)" \
+  crates/storage/scripts/with-keyring.sh cargo test -p tapis-auth-cli --all-features --test cli -- --ignored
+# A full disk and a read-only cache on a small tmpfs: needs root, else a user+mount namespace.
+disk_tests() {
+  local t=(cargo test -p tapis-auth-http --all-features --test disk -- --ignored)
+  if [ "$(id -u)" = 0 ]; then "${t[@]}"; else unshare --user --map-root-user --mount "${t[@]}"; fi
+}
+stage "disk full and read-only cache (tmpfs; ignored tests of crates/http/tests/disk.rs)" disk_tests
 
 # --- the real Agave tools on our cache: agavepy 0.9.5 and 1.0.0a11 (PyPI, in venvs the script
 # creates), the bash Agave CLI (cloned at test time) ---------------------------------------

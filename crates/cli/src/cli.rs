@@ -116,9 +116,28 @@ pub enum Command {
     Import(ImportArgs),
     /// Move a corrupt cache file aside (kept, with a timestamped name).
     Repair(RepairArgs),
-    /// Print a shell completion script.
+    /// Print a shell completion script (see `completions --help` for where to put it).
+    #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
 }
+
+/// Where each shell looks for completions (`tapis-auth completions --help`).
+const COMPLETIONS_HELP: &str = "\
+Installing the completions (open a new shell afterwards):
+
+  bash        mkdir -p ~/.local/share/bash-completion/completions &&
+              tapis-auth completions bash > ~/.local/share/bash-completion/completions/tapis-auth
+              (needs the bash-completion package; system-wide:
+               /usr/share/bash-completion/completions/tapis-auth)
+  zsh         mkdir -p ~/.zfunc && tapis-auth completions zsh > ~/.zfunc/_tapis-auth
+              then in ~/.zshrc, before `compinit`:  fpath=(~/.zfunc $fpath)
+  fish        tapis-auth completions fish > ~/.config/fish/completions/tapis-auth.fish
+  elvish      tapis-auth completions elvish >> ~/.config/elvish/rc.elv
+  powershell  tapis-auth completions powershell >> $PROFILE
+
+To try them in the current shell only:
+  bash/zsh    source <(tapis-auth completions bash)     (or zsh)
+  fish        tapis-auth completions fish | source";
 
 /// How to log in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,7 +164,12 @@ pub enum PlatformArg {
 #[command(
     after_help = "The password is never taken from the command line: it is prompted for \
 without echo, or read from stdin with --password-stdin. The client key may come from \
-TAPIS_CLIENT_KEY."
+TAPIS_CLIENT_KEY.
+
+The current profile is the one every tapis-auth command, and every job, uses when it names \
+none. A login becomes current when there is no current profile or it logs in to the current \
+one again. When --profile names another profile, `login` asks (on a terminal) or, in a \
+script, leaves the current profile as it is; --switch and --no-switch decide without asking."
 )]
 pub struct LoginArgs {
     /// Tenant id, e.g. `tacc`.
@@ -200,6 +224,13 @@ pub struct LoginArgs {
     /// Do not draw the QR code at device login.
     #[arg(long)]
     pub no_qr: bool,
+    /// Make the profile the current one (what every command and job that names no profile
+    /// uses), without asking.
+    #[arg(long, conflicts_with = "no_switch")]
+    pub switch: bool,
+    /// Leave the current profile as it is (use the new one with --profile NAME).
+    #[arg(long)]
+    pub no_switch: bool,
     /// Where Agave v2 tenants are listed (default: TAPIS_TENANTS_URL, else
     /// AGAVE_TENANTS_API_BASEURL, else TACC's).
     #[arg(long, value_name = "URL", env = "TAPIS_TENANTS_URL")]
@@ -240,10 +271,22 @@ pub struct TokenArgs {
 
 /// `tapis-auth logout`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "The OAuth client that `tapis-auth login` created for the profile is deleted \
+too (first, while the tokens still work), unless another profile uses it or --keep-client is \
+given. Clients you created yourself are never deleted. Agave v2 needs the password to delete a \
+client: pass --password-stdin, or the client is kept and named."
+)]
 pub struct LogoutArgs {
     /// Every profile in the store.
     #[arg(long)]
     pub all: bool,
+    /// Keep the OAuth client the profile's login created (default: delete it).
+    #[arg(long)]
+    pub keep_client: bool,
+    /// Agave v2: read the password (needed to delete the login's client) from stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 /// `tapis-auth profiles ...`.
@@ -298,6 +341,13 @@ pub struct ClientCreateArgs {
     /// Read the password (Agave v2 client management, or the new login of --use) from stdin.
     #[arg(long)]
     pub password_stdin: bool,
+    /// Print shell lines setting TAPIS_CLIENT_ID and TAPIS_CLIENT_KEY (the key is printed: for
+    /// the env store, `eval "$(tapis-auth --store env clients create --export)"`).
+    #[arg(long, conflicts_with = "use_it")]
+    pub export: bool,
+    /// Syntax of the --export lines.
+    #[arg(long, value_enum, default_value = "sh", requires = "export")]
+    pub shell: ShellArg,
 }
 
 /// `tapis-auth tenants ...`.
@@ -346,6 +396,9 @@ pub struct EnvArgs {
 
 /// `tapis-auth import`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "With --profile NAME only that profile is imported; without it, every profile."
+)]
 pub struct ImportArgs {
     /// The agavepy cache directory to copy from (default ~/.agave).
     #[arg(long, value_name = "DIR")]

@@ -199,14 +199,8 @@ pub fn refresh(ctx: &Ctx) -> Result<Value, CliError> {
     Ok(json!({"profile": s.profile(), "expires": time_json(t.expires_at, now)}))
 }
 
-fn open_profile(ctx: &Ctx, profile: &str) -> Result<AuthSession, CliError> {
-    let mut o = ctx.options();
-    o.profile = Some(profile.to_owned());
-    o.use_environment = false;
-    Ok(ctx.open_session(o)?)
-}
-
-/// `logout [--all]`: revoke (best effort) and delete the session(s).
+/// `logout [--all] [--keep-client]`: delete the client the login created (unless shared or
+/// kept), revoke (best effort) and delete the session(s).
 pub fn logout(ctx: &Ctx, a: &LogoutArgs) -> Result<Value, CliError> {
     if ctx.store_kind() == tapis_auth_storage::StoreKind::Env {
         return Err(CliError::usage(
@@ -219,10 +213,37 @@ pub fn logout(ctx: &Ctx, a: &LogoutArgs) -> Result<Value, CliError> {
     } else {
         vec![ctx.profile_name(&*store)?]
     };
+    let password = if a.password_stdin {
+        Some(read_stdin_line("password")?)
+    } else {
+        None
+    };
     let mut removed = Vec::new();
+    let mut clients_deleted = Vec::new();
+    let mut clients_kept = Vec::new();
     for p in &profiles {
-        let s = open_profile(ctx, p)?;
-        if s.logout()? {
+        let mut o = ctx.options();
+        o.profile = Some(p.clone());
+        o.use_environment = false;
+        o.password = password.clone();
+        let s = ctx.open_session(o)?;
+        let r = s.logout_with(!a.keep_client)?;
+        if let Some(id) = &r.client_deleted {
+            ctx.ui.success(&format!(
+                "Deleted OAuth client {id} (created by the login of profile {p})"
+            ));
+            clients_deleted.push(json!({"profile": p, "id": id}));
+        }
+        if let Some((id, why)) = &r.client_kept {
+            if !a.keep_client {
+                ctx.ui.info(&format!(
+                    "Kept OAuth client {id} (created by the login of profile {p}): {why}; \
+                     `tapis-auth clients delete {id}` deletes it"
+                ));
+            }
+            clients_kept.push(json!({"profile": p, "id": id, "why": why}));
+        }
+        if r.deleted {
             ctx.ui.success(&format!("Logged out of profile {p}"));
             removed.push(p.clone());
         } else if !a.all {
@@ -234,7 +255,11 @@ pub fn logout(ctx: &Ctx, a: &LogoutArgs) -> Result<Value, CliError> {
     if a.all && removed.is_empty() {
         ctx.ui.info("No saved sessions; nothing to do");
     }
-    Ok(json!({ "logged_out": removed }))
+    Ok(json!({
+        "logged_out": removed,
+        "clients_deleted": clients_deleted,
+        "clients_kept": clients_kept,
+    }))
 }
 
 /// `profiles list | use NAME`.
@@ -344,6 +369,26 @@ fn client_json(c: &tapis_auth_core::OAuthClient) -> Value {
     json!({"id": c.id, "name": c.name, "callback_url": c.callback_url, "description": c.description})
 }
 
+/// The profiles of `s`'s store on `s`'s tenant, with their client id and whether their login
+/// created it.
+fn client_users(s: &AuthSession) -> Result<Vec<(String, String, bool)>, CliError> {
+    let store = s.manager().store();
+    let base = s.session()?.tenant.base_url;
+    let mut out = Vec::new();
+    for p in store.list()? {
+        if let Some(sess) = store.load(&p)? {
+            if let Some(c) = sess
+                .client
+                .as_ref()
+                .filter(|_| sess.tenant.base_url == base)
+            {
+                out.push((p.clone(), c.id.clone(), c.created_by_login_for(&p)));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// `clients create | list | delete`.
 pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
     let mut o = ctx.options();
@@ -367,22 +412,66 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
     let needs_password = session.platform() == Platform::AgaveV2
         || matches!(c, ClientsCommand::Create(a) if a.use_it);
     if needs_password {
-        // v2 manages clients with HTTP Basic username:password; `--use` logs in again.
+        // v2 manages clients with HTTP Basic username:password; `--use` logs in again. A
+        // password the session already holds (TAPIS_PASSWORD) is used as it is.
         o.username = session.username.clone();
-        o.password = Some(get_password(
-            stdin,
-            &format!("Password for {user} (client management / new login): "),
-        )?);
+        o.password = Some(match session.password.clone() {
+            Some(p) => p,
+            None => get_password(
+                stdin,
+                &format!("Password for {user} (client management / new login): "),
+            )?,
+        });
     }
     drop(probe);
     let s = ctx.restore_session(o)?;
     Ok(match c {
         ClientsCommand::List { .. } => {
             let list = s.list_clients()?;
+            let users = client_users(&s)?;
+            let used_by = |c: &tapis_auth_core::OAuthClient| {
+                users
+                    .iter()
+                    .filter(|(_, id, _)| *id == c.id)
+                    .map(|(p, _, _)| p.clone())
+                    .collect::<Vec<_>>()
+            };
             if !ctx.g.json {
-                out(&list.iter().map(client_row).collect::<String>())?;
+                let mut text = String::new();
+                for c in &list {
+                    let by = used_by(c);
+                    let mark = if by.is_empty() { ' ' } else { '*' };
+                    let by = if by.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        format!("used by {}", by.join(","))
+                    };
+                    text.push_str(&format!("{mark} {}\t{by}\n", client_row(c).trim_end()));
+                }
+                out(&text)?;
+                if users
+                    .iter()
+                    .any(|(_, id, _)| list.iter().any(|c| &c.id == id))
+                {
+                    ctx.ui.info(&format!(
+                        "* = used by a profile in {}",
+                        s.manager().store().describe()
+                    ));
+                }
             }
-            json!({"clients": list.iter().map(client_json).collect::<Vec<_>>()})
+            let v: Vec<Value> = list
+                .iter()
+                .map(|c| {
+                    let mut j = client_json(c);
+                    let by = used_by(c);
+                    j["used_by"] = json!(by);
+                    j["created_by_login"] = json!(users
+                        .iter()
+                        .any(|(p, id, login)| *id == c.id && *login && by.contains(p)));
+                    j
+                })
+                .collect();
+            json!({"clients": v})
         }
         ClientsCommand::Delete { id, .. } => {
             s.delete_client(id)?;
@@ -423,7 +512,24 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
                     created.id
                 ));
             }
-            if !ctx.g.json {
+            if a.export {
+                let key = created.key.as_ref().map(|k| k.expose()).unwrap_or_default();
+                let vars = [
+                    ("TAPIS_CLIENT_ID", created.id.as_str()),
+                    ("TAPIS_CLIENT_KEY", key),
+                ];
+                if ctx.g.json {
+                    let v: serde_json::Map<String, Value> = vars
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                        .collect();
+                    return Ok(
+                        json!({"client": client_json(&created), "used": false, "variables": v}),
+                    );
+                }
+                let text = Secret::new(export_lines(a.shell, &vars));
+                out(text.expose())?;
+            } else if !ctx.g.json {
                 out(&format!("{}\n", created.id))?;
             }
             json!({"client": client_json(&created), "used": a.use_it})
@@ -500,6 +606,20 @@ pub fn quote(shell: ShellArg, v: &str) -> String {
     }
 }
 
+/// Lines that set each variable in `shell`, values quoted so that any byte survives.
+pub fn export_lines(shell: ShellArg, vars: &[(&str, &str)]) -> String {
+    let mut text = String::new();
+    for (k, v) in vars {
+        let q = quote(shell, v);
+        text.push_str(&match shell {
+            ShellArg::Sh => format!("export {k}={q}\n"),
+            ShellArg::Csh => format!("setenv {k} {q};\n"),
+            ShellArg::Fish => format!("set -gx {k} {q};\n"),
+        });
+    }
+    text
+}
+
 /// `env`: export lines for a batch job.
 pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Value, CliError> {
     let s = ctx.restore()?;
@@ -536,15 +656,8 @@ pub fn env(ctx: &Ctx, a: &EnvArgs) -> Result<Value, CliError> {
             "expires": time_json(expires, SystemClock.now()),
         }));
     }
-    let mut text = String::new();
-    for (k, v) in &vars {
-        let q = quote(a.shell, v);
-        text.push_str(&match a.shell {
-            ShellArg::Sh => format!("export {k}={q}\n"),
-            ShellArg::Csh => format!("setenv {k} {q};\n"),
-            ShellArg::Fish => format!("set -gx {k} {q};\n"),
-        });
-    }
+    let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let text = export_lines(a.shell, &pairs);
     let r = out(&text);
     // Do not leave a copy of the token in freed memory.
     drop(Secret::new(text));
@@ -575,7 +688,23 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<Value, CliError> {
     let existing = dst.list()?;
     let mut imported = Vec::new();
     let mut skipped = Vec::new();
-    for name in src.list()? {
+    let mut names = src.list()?;
+    // --profile NAME imports that profile only.
+    if let Some(only) = &ctx.g.profile {
+        if !names.contains(only) {
+            return Err(CliError::usage(format!(
+                "there is no profile {only:?} in {} (it has: {})",
+                src.describe(),
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        }
+        names.retain(|n| n == only);
+    }
+    for name in names {
         let Some(session) = src.load(&name)? else {
             continue;
         };

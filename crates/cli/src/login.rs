@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use tapis_auth_core::{BaseUrl, Clock, Error, Platform, Secret, Session, UnixTime};
 use tapis_auth_http::{AuthSession, DevicePoll, Options, SystemClock};
@@ -74,10 +74,13 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<Value, CliError> {
     let store = ctx.open_store()?;
     let profile = ctx.profile_name(&*store)?;
     let existing = store.load(&profile)?;
+    let current = store.current_profile()?;
     drop(store);
+    let switch = Switch::decide(ctx, &a, &profile, current.as_deref());
 
     let mut o = ctx.options();
     o.profile = Some(profile.clone());
+    o.make_current = switch == Switch::Yes;
     o.use_environment = false;
     o.persist_explicit = true;
     o.tenants_url = a.tenants_url.clone();
@@ -161,7 +164,7 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<Value, CliError> {
                 .info(&format!("Logging in to {tenant_label} as {user}…"));
             let s = ctx.open_session(o)?;
             s.login_password(!a.no_create_client)?;
-            finish(ctx, &s)
+            finish(ctx, &s, switch, current.as_deref())
         }
         Method::Device => {
             if o.client_id.is_none() {
@@ -171,7 +174,7 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<Value, CliError> {
             }
             let s = ctx.open_session(o)?;
             device(ctx, &s, &a)?;
-            finish(ctx, &s)
+            finish(ctx, &s, switch, current.as_deref())
         }
         Method::Browser => {
             if o.client_id.is_none() || o.client_key.is_none() {
@@ -180,12 +183,76 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<Value, CliError> {
             }
             let s = ctx.open_session(o)?;
             browser(ctx, &s, &a)?;
-            finish(ctx, &s)
+            finish(ctx, &s, switch, current.as_deref())
         }
     }
 }
 
-fn finish(ctx: &Ctx, s: &AuthSession) -> Result<Value, CliError> {
+/// Whether a login makes its profile the current one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Switch {
+    /// Yes (asked for, no current profile, or it already is current).
+    Yes,
+    /// No (asked for, or another profile is current and nobody can be asked).
+    No,
+    /// Another profile is current: ask once the login has succeeded.
+    Ask,
+}
+
+impl Switch {
+    fn decide(ctx: &Ctx, a: &LoginArgs, profile: &str, current: Option<&str>) -> Self {
+        if a.switch {
+            Switch::Yes
+        } else if a.no_switch {
+            Switch::No
+        } else if current.is_none_or(|c| c == profile) {
+            Switch::Yes
+        } else if !ctx.g.json && io::stdin().is_terminal() && io::stderr().is_terminal() {
+            Switch::Ask
+        } else {
+            Switch::No
+        }
+    }
+}
+
+/// Asks whether `profile` should replace `current` as the current profile (default no).
+fn ask_switch(profile: &str, current: &str) -> bool {
+    let mut e = io::stderr().lock();
+    let _ = write!(
+        e,
+        "Make {profile} the current profile instead of {current}? Commands and running jobs \
+         that name no profile would then use {profile}. [y/N] "
+    );
+    let _ = e.flush();
+    drop(e);
+    let mut line = String::new();
+    if io::stdin().lock().read_line(&mut line).is_err() {
+        return false;
+    }
+    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+fn finish(
+    ctx: &Ctx,
+    s: &AuthSession,
+    switch: Switch,
+    current: Option<&str>,
+) -> Result<Value, CliError> {
+    if let (Switch::Ask, Some(c)) = (switch, current) {
+        if ask_switch(s.profile(), c) {
+            s.manager().store().set_current_profile(s.profile())?;
+        }
+    }
+    // The store has the last word (the JSON cache makes its first profile current).
+    let made_current = s.manager().store().current_profile()?.as_deref() == Some(s.profile());
+    if !made_current {
+        if let Some(c) = current {
+            ctx.ui.info(&format!(
+                "Profile {c} stays current: use this login with `--profile {p}`, or make it current with `tapis-auth profiles use {p}`.",
+                p = s.profile()
+            ));
+        }
+    }
     let w = s.whoami()?;
     let now = SystemClock.now();
     let expiry = w
@@ -193,11 +260,12 @@ fn finish(ctx: &Ctx, s: &AuthSession) -> Result<Value, CliError> {
         .map(|e| format!("; the access token expires {}", relative(e, now)))
         .unwrap_or_default();
     ctx.ui.success(&format!(
-        "Logged in as {} on {} ({}); saved as profile {} in {}{expiry}",
+        "Logged in as {} on {} ({}); saved as profile {}{} in {}{expiry}",
         w.username.as_deref().unwrap_or("?"),
         w.tenant_id.as_deref().unwrap_or(&w.base_url),
         w.platform,
         w.profile,
+        if made_current { " (current)" } else { "" },
         s.manager().store().describe(),
     ));
     if w.expires_at.is_some_and(|e| e.since(now) > 86_400) {
@@ -214,7 +282,9 @@ fn finish(ctx: &Ctx, s: &AuthSession) -> Result<Value, CliError> {
             w.base_url
         ));
     }
-    Ok(whoami_json(&w, now))
+    let mut v = whoami_json(&w, now);
+    v["current"] = json!(made_current);
+    Ok(v)
 }
 
 /// Why the device login stopped waiting: the code expired, or `--wait` ran out first.

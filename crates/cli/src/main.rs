@@ -76,10 +76,24 @@ impl Ctx {
     }
 
     /// [`AuthSession::restore`], remembering the store for its warnings.
-    pub fn restore_session(&self, o: Options) -> Result<AuthSession, Error> {
-        let s = AuthSession::restore(o)?;
-        self.watch(s.manager().store());
-        Ok(s)
+    /// With `--store env` and no credentials in the environment, the error names the
+    /// variables to set (a login cannot help there).
+    pub fn restore_session(&self, o: Options) -> Result<AuthSession, CliError> {
+        match AuthSession::restore(o) {
+            Ok(s) => {
+                self.watch(s.manager().store());
+                Ok(s)
+            }
+            Err(Error::LoginRequired { .. }) if self.store_kind() == StoreKind::Env => {
+                Err(CliError::new(
+                    exit::LOGIN_REQUIRED,
+                    "no credentials in the environment (--store env reads only TAPIS_* variables, and TAPIS_BASE_URL is not set)",
+                )
+                .with_reason("login_required")
+                .hint(tapis_auth_storage::env::VARIABLES_NEEDED))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The store kind chosen by `--store`.
@@ -146,7 +160,7 @@ impl Ctx {
 
     /// Restores the session (explicit > environment > store); exit code 3 when there is none.
     pub fn restore(&self) -> Result<AuthSession, CliError> {
-        Ok(self.restore_session(self.options())?)
+        self.restore_session(self.options())
     }
 }
 

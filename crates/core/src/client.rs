@@ -51,4 +51,47 @@ impl OAuthClient {
     pub fn is_confidential(&self) -> bool {
         !self.id.is_empty() && self.key.as_ref().is_some_and(|k| !k.is_empty())
     }
+
+    /// Whether this client was created by a tapis-auth login for `profile` (its description is
+    /// [`login_client_description`]`(profile)`, or the profile-less one older versions wrote):
+    /// such a client belongs to the login, and logging out may delete it.
+    pub fn created_by_login_for(&self, profile: &str) -> bool {
+        self.description.as_deref().is_some_and(|d| {
+            d == login_client_description(profile) || d == LEGACY_LOGIN_CLIENT_DESCRIPTION
+        })
+    }
+}
+
+/// The description versions before 0.1 gave every client a login created.
+const LEGACY_LOGIN_CLIENT_DESCRIPTION: &str = "Created by tapis-auth";
+
+/// The description of the OAuth client a login creates for `profile`, by which `logout`
+/// recognises it: at most 70 characters (the Tapis v3 limit), the profile name shortened if
+/// needed.
+pub fn login_client_description(profile: &str) -> String {
+    const PREFIX: &str = "Created by tapis-auth login for profile ";
+    let room = 70 - PREFIX.len();
+    let name: String = profile.chars().take(room).collect();
+    format!("{PREFIX}{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_clients_are_recognised_by_profile() {
+        let mut c = OAuthClient::new("id", "key");
+        assert!(!c.created_by_login_for("default"));
+        c.description = Some(login_client_description("default"));
+        assert!(c.created_by_login_for("default"));
+        assert!(!c.created_by_login_for("job42"));
+        c.description = Some("Created by tapis-auth".into());
+        assert!(c.created_by_login_for("anything"));
+        let long = "p".repeat(200);
+        let d = login_client_description(&long);
+        assert_eq!(d.chars().count(), 70);
+        c.description = Some(d);
+        assert!(c.created_by_login_for(&long));
+    }
 }

@@ -174,16 +174,25 @@ impl TokenManager {
         let now = self.clock.now();
         if let Some(c) = self.cache.load().as_deref() {
             if c.expires_at.since(now) >= need {
-                tracing::debug!(
-                    "profile {}: cached access token, valid {} s more (at least {need} s needed)",
-                    self.config.profile,
-                    valid_for(c.expires_at, now)
-                );
+                if tracing::level_enabled!(tracing::Level::DEBUG) {
+                    self.report_cached(c.expires_at, now, need);
+                }
                 return Ok(f(c.token.expose()));
             }
         }
         let tokens = self.slow_path(need, min_valid.max(0), None)?;
         Ok(f(tokens.access_token.expose()))
+    }
+
+    /// The hot path's event, out of line so that the hot path stays small.
+    #[cold]
+    #[inline(never)]
+    fn report_cached(&self, expires_at: UnixTime, now: UnixTime, need: i64) {
+        tracing::debug!(
+            "profile {}: cached access token, valid {} s more (at least {need} s needed)",
+            self.config.profile,
+            valid_for(expires_at, now)
+        );
     }
 
     /// Refreshes now, whatever the cached expiry says, unless another thread or process

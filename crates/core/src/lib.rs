@@ -36,7 +36,7 @@ pub mod token;
 pub mod transport;
 
 pub use authorize::{authorize, authorize_with, classify_service_response, ServiceVerdict};
-pub use client::OAuthClient;
+pub use client::{login_client_description, OAuthClient};
 pub use driver::{TokenManager, TokenManagerConfig};
 pub use error::{Error, StoreError, TransportError, TransportErrorKind};
 pub use flow::{drive, Action, DevicePrompt, Exchange, Flow};

@@ -24,5 +24,5 @@ pub mod transport;
 pub use clock::SystemClock;
 pub use login::{BrowserLogin, DeviceLogin, DevicePoll};
 pub use options::{Options, Source};
-pub use session::{AuthSession, WhoAmI};
+pub use session::{AuthSession, Logout, WhoAmI};
 pub use transport::{HttpTransport, TransportConfig, USER_AGENT};

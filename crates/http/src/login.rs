@@ -99,7 +99,8 @@ impl AuthSession {
 
     /// Logs in with username and password. When no OAuth client is given and `create_client`
     /// is set, creates one (v3: with a first client-less token; v2: with the password) so that
-    /// the session can refresh. Saves the session under the profile and makes it current.
+    /// the session can refresh. Saves the session under the profile and makes it current
+    /// (unless [`Options::make_current`](crate::Options::make_current) is false).
     pub fn login_password(&self, create_client: bool) -> Result<Session, Error> {
         let o = self.options();
         let username = o
@@ -135,7 +136,8 @@ impl AuthSession {
                     &host,
                     &suffix,
                 ])),
-                description: Some("Created by tapis-auth".to_owned()),
+                // How logout recognises the client as this login's own (and deletes it).
+                description: Some(tapis_auth_core::login_client_description(self.profile())),
                 ..NewClient::default()
             };
             let client = drive(
@@ -257,7 +259,7 @@ impl AuthSession {
         session.tokens = Some(tokens);
         session.password = None;
         self.manager().set_session(session.clone())?;
-        if self.manager().store().is_writable() {
+        if self.manager().store().is_writable() && self.options().make_current {
             self.manager().store().set_current_profile(self.profile())?;
         }
         Ok(session)

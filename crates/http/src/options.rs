@@ -63,6 +63,9 @@ pub struct Options {
     /// Where Agave v2 tenants are listed (default: `TAPIS_TENANTS_URL`, else
     /// `AGAVE_TENANTS_API_BASEURL`, else TACC's).
     pub tenants_url: Option<String>,
+    /// A login makes its profile the store's current one (default true). The current profile
+    /// is what every process that names no profile uses — running jobs included.
+    pub make_current: bool,
     /// HTTP settings.
     pub transport: TransportConfig,
 }
@@ -86,6 +89,7 @@ impl Default for Options {
             persist_explicit: false,
             margin_secs: DEFAULT_MARGIN_SECS,
             tenants_url: None,
+            make_current: true,
             transport: TransportConfig::default(),
         }
     }

@@ -88,6 +88,18 @@ pub struct WhoAmI {
     pub login_required: Option<String>,
 }
 
+/// What [`AuthSession::logout_with`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Logout {
+    /// A stored session was deleted.
+    pub deleted: bool,
+    /// The OAuth client the profile's login had created, deleted on the server.
+    pub client_deleted: Option<String>,
+    /// The login's client, kept, and why (shared with another profile, deletion not asked
+    /// for, or the deletion failed).
+    pub client_kept: Option<(String, String)>,
+}
+
 /// A thread-safe handle on one profile's credentials. Every method takes `&self`; clones are
 /// cheap and share everything (one token manager, one connection pool), so hand a clone to each
 /// thread or keep one in an `Arc`.
@@ -374,6 +386,72 @@ impl AuthSession {
             }
         }
         self.inner.manager.forget()
+    }
+
+    /// [`logout`](Self::logout), and with `delete_login_client` also deletes (first, while the
+    /// tokens still work) the OAuth client a tapis-auth login created for this profile
+    /// ([`OAuthClient::created_by_login_for`]) unless another profile in the store uses it.
+    /// Agave v2 needs the password ([`Options::password`]) to delete a client. A client that
+    /// cannot be deleted is kept and the logout goes on; [`Logout::client_kept`] says why.
+    pub fn logout_with(&self, delete_login_client: bool) -> Result<Logout, Error> {
+        let mut out = Logout::default();
+        let session = self.inner.manager.session().ok();
+        let own = session.as_ref().and_then(|s| {
+            s.client
+                .clone()
+                .filter(|c| c.created_by_login_for(&s.profile))
+                .map(|c| (s, c))
+        });
+        if let Some((s, client)) = own {
+            let id = client.id.clone();
+            // v2 deletes by name; v3 by id.
+            let handle = match s.platform() {
+                Platform::AgaveV2 => client.name.clone().unwrap_or_else(|| id.clone()),
+                Platform::TapisV3 => id.clone(),
+            };
+            let kept = |why: String| Some((id.clone(), why));
+            if !delete_login_client {
+                out.client_kept = kept("keeping it was asked for".into());
+            } else if let Some(other) = self.other_profile_using(s, &id)? {
+                out.client_kept = kept(format!("profile {other} uses it too"));
+            } else if s.platform() == Platform::AgaveV2
+                && s.password.is_none()
+                && self.inner.options.password.is_none()
+            {
+                out.client_kept = kept("Agave v2 needs your password to delete a client".into());
+            } else {
+                match self.delete_client(&handle) {
+                    Ok(()) => {
+                        tracing::debug!(
+                            "deleted OAuth client {id}, created by this profile's login"
+                        );
+                        out.client_deleted = Some(id.clone());
+                    }
+                    Err(e) => out.client_kept = kept(format!("deleting it failed: {e}")),
+                }
+            }
+        }
+        out.deleted = self.logout()?;
+        Ok(out)
+    }
+
+    /// Another profile in this session's store whose session uses client `id` on the same
+    /// tenant, if any.
+    fn other_profile_using(&self, s: &Session, id: &str) -> Result<Option<String>, Error> {
+        let store = self.inner.manager.store();
+        for p in store.list()? {
+            if p == s.profile {
+                continue;
+            }
+            if let Ok(Some(o)) = store.load(&p) {
+                if o.tenant.base_url == s.tenant.base_url
+                    && o.client.as_ref().is_some_and(|c| c.id == id)
+                {
+                    return Ok(Some(p));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Creates an OAuth client for the session's user (v3: with the access token; v2: with

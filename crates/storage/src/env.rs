@@ -43,6 +43,13 @@ use tapis_auth_core::{
     Tenant, TokenSet, UnixTime, DEFAULT_PROFILE,
 };
 
+/// What to set for the environment store to hold a session, for messages shown when it holds
+/// none (it never says "log in": a login cannot be saved in the environment).
+pub const VARIABLES_NEEDED: &str = "set TAPIS_BASE_URL and TAPIS_TOKEN (an access token); to \
+renew it, also TAPIS_REFRESH_TOKEN with TAPIS_CLIENT_ID and TAPIS_CLIENT_KEY, or TAPIS_USERNAME \
+and TAPIS_PASSWORD (Agave v2 also needs TAPIS_CLIENT_ID and TAPIS_CLIENT_KEY). On a machine \
+where you are logged in, `eval \"$(tapis-auth env)\"` sets the first two";
+
 /// The six documented agavepy environment profiles, plus any other combination.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EnvProfile {

@@ -66,8 +66,10 @@ pub fn password_grant(session: &Session) -> Result<Exchange<TokenSet>, Error> {
                 .and_then(|c| c.key.as_ref().map(|k| (c.id.as_str(), k)))
                 .ok_or_else(|| {
                     Error::Config(
-                        "the Agave v2 password grant needs an OAuth client (apikey and apisecret); \
-                         create one first (POST /clients/v2 with your username and password)"
+                        "the Agave v2 password grant needs an OAuth client (id and key): \
+                         `tapis-auth login --password` creates one and keeps it in the cache; \
+                         with the env store, `eval \"$(tapis-auth --store env clients create --export)\"` \
+                         sets TAPIS_CLIENT_ID and TAPIS_CLIENT_KEY"
                             .into(),
                     )
                 })?;
