@@ -4,7 +4,8 @@
 #   cargo build of the ffi crate and the test server; Rust ffi tests; header drift check;
 #   C tests (shared, static, ASan+UBSan, valgrind); C examples (password login, get_token,
 #   device login approved out of band); C++ (ASan+UBSan); Fortran; Go (go vet + go test);
-#   install into a temp prefix + CMake and pkg-config consumer projects.
+#   install into a temp prefix + CMake and pkg-config consumer projects; a C host against a
+#   hostile cache and an endless response body, linked against the installed library.
 # Prints "bindings: N passed, M failed" and exits non-zero on any failure.
 # Env: KEEP_TMP=1 keeps the temp directory; SKIP_VALGRIND=1 skips the valgrind step.
 set -uo pipefail
@@ -30,7 +31,7 @@ step() {
   rc=$?
   if [ $rc -eq 0 ]; then
     passed=$((passed + 1)); printf 'ok    %-28s (%ss)\n' "$name" $(( $(date +%s) - t0 ))
-    grep -E '^(c-tests|cpp-tests|fortran-tests):|^ok  |^PASS$' "$TMP/logs/$name.log" | sed 's/^/      /' | head -5
+    grep -E '^(c-tests|c-hostile|endless-body|cpp-tests|fortran-tests):|^ok  |^PASS$' "$TMP/logs/$name.log" | sed 's/^/      /' | head -5
   else
     failed=$((failed + 1)); failed_names+=("$name"); printf 'FAIL  %-28s (%ss)\n' "$name" $(( $(date +%s) - t0 ))
     tail -40 "$TMP/logs/$name.log" | sed 's/^/      /'
@@ -179,6 +180,15 @@ consumers() (
   tok=$("$TMP/go_get_token"); [ ${#tok} -gt 20 ]; echo "go get_token (pkg-config): ${#tok}-byte token"
 )
 step install-consumers consumers
+
+# --- a C host against a hostile cache and server, linked against the installed library -------
+hostile_build() {
+  # shellcheck disable=SC2046
+  cc $CFLAGS tests/c/test_hostile.c -o "$BIN/test_hostile" \
+    $(PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" pkg-config --cflags --libs tapis_auth) -Wl,-rpath,"$PREFIX/lib"
+}
+step c-hostile-build hostile_build
+step c-hostile env TAPIS_TEST_DIR="$(fresh c-hostile)" "$BIN/test_hostile"
 
 echo
 echo "$(( $(date +%s) - start )) s; logs in $TMP/logs$([ "${KEEP_TMP:-0}" = 1 ] || echo ' (removed; KEEP_TMP=1 keeps them)')"

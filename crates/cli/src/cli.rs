@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::builder::FalseyValueParser;
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const ABOUT: &str = "Log in to Tapis v3 and Agave v2 tenants and hand out access tokens to scripts";
@@ -64,10 +64,10 @@ pub struct Global {
     #[arg(long, global = true, value_name = "NAME", env = "TAPIS_AUTH_PROFILE")]
     pub profile: Option<String>,
     /// Machine-readable JSON on stdout.
-    #[arg(long, global = true, env = "TAPIS_AUTH_JSON", value_parser = FalseyValueParser::new())]
+    #[arg(long, global = true, env = "TAPIS_AUTH_JSON", value_parser = BoolishValueParser::new())]
     pub json: bool,
     /// Print nothing on stderr except errors.
-    #[arg(short, long, global = true, env = "TAPIS_AUTH_QUIET", value_parser = FalseyValueParser::new())]
+    #[arg(short, long, global = true, env = "TAPIS_AUTH_QUIET", value_parser = BoolishValueParser::new())]
     pub quiet: bool,
     /// More detail on stderr (repeat for more). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -83,8 +83,10 @@ pub struct Global {
     #[arg(long, global = true, value_name = "SECS", env = "TAPIS_AUTH_TIMEOUT",
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: Option<u64>,
-    /// Allow plain http:// to non-loopback hosts (loopback is always allowed).
-    #[arg(long, global = true, env = "TAPIS_AUTH_INSECURE_HTTP", value_parser = FalseyValueParser::new())]
+    /// Allow plain http:// to non-loopback hosts (loopback is always allowed, and reached
+    /// directly, never through a proxy). TAPIS_AUTH_INSECURE_HTTP takes 1/true/yes/on or
+    /// 0/false/no/off; anything else is an error.
+    #[arg(long, global = true, env = "TAPIS_AUTH_INSECURE_HTTP", value_parser = BoolishValueParser::new())]
     pub insecure_http: bool,
 }
 

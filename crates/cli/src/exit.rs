@@ -119,6 +119,8 @@ pub fn code_for(e: &Error) -> u8 {
         | Error::DeviceCodeExpired
         | Error::AuthorizationPending => AUTH_FAILED,
         Error::Transport(t) if t.kind == TransportErrorKind::Cancelled => CANCELLED,
+        // A response came, but not one to accept (an endless body): the server's fault.
+        Error::Transport(t) if t.kind == TransportErrorKind::Malformed => SERVER,
         Error::Transport(_) => NETWORK,
         Error::Server { .. } | Error::Malformed { .. } | Error::TokenExpired { .. } => SERVER,
         // Asking the read-only store (the environment) to write is a usage error, like
@@ -149,6 +151,7 @@ pub fn reason_for(e: &Error) -> &'static str {
             TransportErrorKind::Insecure => "insecure_http",
             TransportErrorKind::Cancelled => "cancelled",
             TransportErrorKind::Other => "network",
+            TransportErrorKind::Malformed => "malformed_response",
         },
         Error::Server { .. } => "server",
         Error::Malformed { .. } => "malformed_response",
@@ -159,6 +162,7 @@ pub fn reason_for(e: &Error) -> &'static str {
             StoreError::Unavailable(_) => "store_unavailable",
             StoreError::ReadOnly(_) => "store_read_only",
             StoreError::Invalid(_) => "invalid_record",
+            StoreError::Unsafe { .. } => "unsafe_cache",
             _ => "storage",
         },
         Error::Cancelled => "cancelled",

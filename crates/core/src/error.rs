@@ -19,6 +19,10 @@ pub enum TransportErrorKind {
     Cancelled,
     /// The connection broke after the request may have been sent.
     Other,
+    /// A response arrived but could not be accepted as it came: its body is larger than the
+    /// transport's limit (authentication responses are small; an endless body is an attack).
+    /// Not retried.
+    Malformed,
 }
 
 /// A transport failure: no HTTP response was received.
@@ -95,6 +99,15 @@ pub enum StoreError {
         /// What is wrong with it and how to fix it.
         reason: String,
     },
+}
+
+/// How a transport error reads inside an [`Error`]: a network error, or a response refused as
+/// it came ([`TransportErrorKind::Malformed`]).
+fn transport_text(t: &TransportError) -> String {
+    match t.kind {
+        TransportErrorKind::Malformed => format!("malformed response: {}", t.message),
+        _ => format!("network error: {}", t.message),
+    }
 }
 
 fn position(line: Option<usize>, column: Option<usize>) -> String {
@@ -178,8 +191,8 @@ pub enum Error {
         /// What was found (redacted).
         detail: String,
     },
-    /// No response was received.
-    #[error("network error: {0}")]
+    /// No (acceptable) response was received.
+    #[error("{}", transport_text(.0))]
     Transport(#[from] TransportError),
     /// The store failed.
     #[error(transparent)]

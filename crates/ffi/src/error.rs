@@ -119,6 +119,7 @@ impl FfiError {
                 TransportErrorKind::Insecure => TAPIS_AUTH_ERR_INSECURE_HTTP,
                 TransportErrorKind::Cancelled => TAPIS_AUTH_ERR_CANCELLED,
                 TransportErrorKind::Other => TAPIS_AUTH_ERR_NETWORK,
+                TransportErrorKind::Malformed => TAPIS_AUTH_ERR_MALFORMED_RESPONSE,
             },
             Error::Store(s) => match s {
                 StoreError::Corrupt { .. } => TAPIS_AUTH_ERR_CORRUPT_CACHE,

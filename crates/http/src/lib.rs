@@ -25,4 +25,4 @@ pub use clock::SystemClock;
 pub use login::{BrowserLogin, DeviceLogin, DevicePoll};
 pub use options::{Options, Source};
 pub use session::{AuthSession, Logout, WhoAmI};
-pub use transport::{HttpTransport, TransportConfig, USER_AGENT};
+pub use transport::{HttpTransport, TransportConfig, DEFAULT_MAX_BODY_BYTES, USER_AGENT};

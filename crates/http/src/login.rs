@@ -83,16 +83,29 @@ impl AuthSession {
         tenants::resolve(&all, base.as_str()).and_then(|t| t.id.clone())
     }
 
-    /// Asks the server which platform it speaks: a Tapis v3 tenants listing, else Agave v2.
+    /// Asks the server which platform it speaks: a Tapis v3 tenants listing (2xx), or Agave v2
+    /// when `/v3/tenants` definitely is not there (404, 410). Any other answer is an error.
     fn detect_platform(&self, base: &BaseUrl) -> Result<Platform, Error> {
         let req = tapis_auth_core::HttpRequest::new(
             tapis_auth_core::Method::Get,
             base.join("/v3/tenants"),
             tapis_auth_core::Replay::Safe,
         );
+        // Only a definite "not here" means Agave v2: a Tapis v3 tenant that is down (503),
+        // rate-limiting or refusing would otherwise be sent the password as HTTP Basic on
+        // `/clients/v2`.
         match self.transport().send(&req) {
             Ok(r) if r.is_success() => Ok(Platform::TapisV3),
-            Ok(_) => Ok(Platform::AgaveV2),
+            Ok(r) if matches!(r.status, 404 | 410) => Ok(Platform::AgaveV2),
+            Ok(r) => Err(Error::Server {
+                status: r.status,
+                message: format!(
+                    "cannot tell whether {base} is a Tapis v3 or an Agave v2 tenant: GET /v3/tenants \
+                     answered HTTP {} (only 404 means \"not Tapis v3\"); try again later, or name \
+                     the platform (--platform v3 or v2)",
+                    r.status
+                ),
+            }),
             Err(e) => Err(e.into()),
         }
     }
@@ -240,7 +253,7 @@ impl AuthSession {
                 Error::Config("browser login needs an OAuth client id and key".into())
             })?;
         let flow = AuthCodeFlow::new(&tenant, &client, redirect_uri, random_hex(16))?;
-        let listener = loopback_listener(redirect_uri);
+        let listener = loopback_listener(redirect_uri)?;
         let mut session = Session::new(self.profile(), tenant);
         session.client = Some(client);
         Ok(BrowserLogin {
@@ -356,13 +369,16 @@ impl BrowserLogin {
         open_browser(&self.authorize_url())
     }
 
-    /// Waits for the browser's redirect on the loopback listener (one request), then exchanges
-    /// the code and saves the session.
+    /// Waits for the browser's redirect on the loopback listener, then exchanges the code and
+    /// saves the session. Requests that do not carry this login's `state` (forged, or for
+    /// another login) are answered and ignored: the listener keeps waiting until `timeout`.
+    /// Each request is read with a bound on its size and time, so a connection that sends an
+    /// endless line, or nothing, cannot exhaust memory or hold the login.
     pub fn wait(self, timeout: Duration) -> Result<Session, Error> {
         let listener = self.listener.as_ref().ok_or_else(|| {
             Error::Config("no local listener: paste the redirected URL instead".into())
         })?;
-        let target = accept_redirect(listener, timeout)?;
+        let target = accept_redirect(listener, timeout, &self.flow)?;
         self.complete(&target)
     }
 
@@ -377,49 +393,82 @@ impl BrowserLogin {
     }
 }
 
-fn loopback_listener(redirect_uri: &str) -> Option<TcpListener> {
-    let url = url::Url::parse(redirect_uri).ok()?;
-    if url.scheme() != "http" {
-        return None;
+/// The listener for a loopback `http://127.0.0.1:PORT/...` (or `localhost`) redirect URI, bound
+/// to 127.0.0.1 only; `None` for any other redirect URI, or a port this process may not bind
+/// (the user pastes the redirected URL instead). A port another program already listens on is
+/// an error: the browser's redirect, and the authorization code in it, would go to that
+/// program (it cannot use the code without the client's key, but the login would hang).
+fn loopback_listener(redirect_uri: &str) -> Result<Option<TcpListener>, Error> {
+    let Ok(url) = url::Url::parse(redirect_uri) else {
+        return Ok(None);
+    };
+    let host = url.host_str().unwrap_or_default();
+    if url.scheme() != "http" || (host != "127.0.0.1" && host != "localhost") {
+        return Ok(None);
     }
-    let host = url.host_str()?;
-    if host != "127.0.0.1" && host != "localhost" {
-        return None;
+    let port = url.port().unwrap_or(80);
+    match TcpListener::bind(("127.0.0.1", port)) {
+        Ok(l) => Ok(Some(l)),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(Error::Config(format!(
+            "port {port} of the redirect URI is already in use by another program: the \
+             browser's redirect, with the authorization code, would go to it. Stop that program, \
+             or register another callback port with the OAuth client and pass it as the redirect \
+             URI (--redirect-uri)"
+        ))),
+        Err(_) => Ok(None),
     }
-    TcpListener::bind(("127.0.0.1", url.port().unwrap_or(80))).ok()
 }
 
-/// Accepts one HTTP request on `listener` within `timeout`, answers it with a short page and
-/// returns its request target (path and query).
-fn accept_redirect(listener: &TcpListener, timeout: Duration) -> Result<String, Error> {
+/// Longest request line the redirect listener reads (the redirect URL with its code and state
+/// is a few hundred bytes).
+const MAX_REDIRECT_REQUEST_BYTES: u64 = 8 * 1024;
+/// Longest time one connection to the redirect listener may take to send its request line.
+const REDIRECT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts HTTP requests on `listener` until one carries `flow`'s state or `timeout` passes;
+/// answers each with a short page and returns the matching request's target (path and query).
+fn accept_redirect(
+    listener: &TcpListener,
+    timeout: Duration,
+    flow: &AuthCodeFlow,
+) -> Result<String, Error> {
     listener
         .set_nonblocking(true)
         .map_err(|e| Error::Config(format!("redirect listener: {e}")))?;
-    let start = Instant::now();
+    let deadline = Instant::now() + timeout;
     loop {
         match listener.accept() {
             Ok((stream, _)) => {
-                stream.set_nonblocking(false).ok();
-                stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
-                let mut reader = BufReader::new(&stream);
-                let mut line = String::new();
-                reader
-                    .read_line(&mut line)
-                    .map_err(|e| Error::Config(format!("redirect listener: {e}")))?;
-                let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-                let body = "<html><body><h3>tapis-auth: login received.</h3>You can close this window.</body></html>";
+                let left = deadline.saturating_duration_since(Instant::now());
+                let target = read_request_target(&stream, left.min(REDIRECT_READ_TIMEOUT));
+                let ours = target.as_deref().is_some_and(|t| flow.is_own_callback(t));
+                let (status, text) = if ours {
+                    (
+                        "200 OK",
+                        "tapis-auth: login received.</h3>You can close this window.",
+                    )
+                } else {
+                    (
+                        "400 Bad Request",
+                        "tapis-auth: this is not the login being waited for.</h3>",
+                    )
+                };
+                let body = format!("<html><body><h3>{text}</body></html>");
                 let mut w = &stream;
                 let _ = write!(
                     w,
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
-                if target.contains("code=") || target.contains("error=") {
-                    return Ok(target);
+                match target {
+                    Some(t) if ours => return Ok(t),
+                    _ => tracing::debug!(
+                        "redirect listener: ignored a request without this login's state"
+                    ),
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if start.elapsed() >= timeout {
+                if Instant::now() >= deadline {
                     return Err(Error::LoginFailed {
                         status: None,
                         message: format!("no browser redirect within {} s", timeout.as_secs()),
@@ -430,6 +479,24 @@ fn accept_redirect(listener: &TcpListener, timeout: Duration) -> Result<String, 
             Err(e) => return Err(Error::Config(format!("redirect listener: {e}"))),
         }
     }
+}
+
+/// The request target of the request line on `stream`, read with a bound on size and time;
+/// `None` when no complete line arrived in time or within [`MAX_REDIRECT_REQUEST_BYTES`].
+fn read_request_target(stream: &std::net::TcpStream, wait: Duration) -> Option<String> {
+    use std::io::Read;
+    stream.set_nonblocking(false).ok()?;
+    stream
+        .set_read_timeout(Some(wait.max(Duration::from_millis(1))))
+        .ok()?;
+    let mut reader = BufReader::new(stream.take(MAX_REDIRECT_REQUEST_BYTES));
+    let mut line = Vec::new();
+    reader.read_until(b'\n', &mut line).ok()?;
+    if line.last() != Some(&b'\n') {
+        return None;
+    }
+    let line = String::from_utf8(line).ok()?;
+    line.split_whitespace().nth(1).map(str::to_owned)
 }
 
 /// Opens `url` in a browser: the `BROWSER` command when set, else `open` (macOS) or `xdg-open`

@@ -344,7 +344,29 @@ impl AuthSession {
     /// Sends a service call with the token attached (`X-Tapis-Token` on v3, `Authorization:
     /// Bearer` on v2). When the service says the token expired, refreshes once and retries
     /// once; a failed refresh is returned as is, never retried in a loop.
+    ///
+    /// The token is attached only to the session's own origin (the scheme, host and port of
+    /// the tenant's base URL): a request for any other URL is refused with
+    /// [`Error::Config`] before anything is sent (a token sent elsewhere can be replayed
+    /// there). To send it to another origin on purpose, use
+    /// [`send_to_any_origin`](Self::send_to_any_origin).
     pub fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let base = self.inner.manager.session()?.tenant.base_url;
+        if !same_origin(&request.url, base.as_str()) {
+            return Err(Error::Config(format!(
+                "refusing to attach the access token to a request for {}: it is not the tenant's \
+                 origin {} (a token sent elsewhere can be replayed there); use \
+                 AuthSession::send_to_any_origin to send it there on purpose",
+                origin_of(&request.url),
+                origin_of(base.as_str())
+            )));
+        }
+        self.send_to_any_origin(request)
+    }
+
+    /// [`send`](Self::send) without the origin check: the caller has decided that the
+    /// request's server may have the access token.
+    pub fn send_to_any_origin(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
         use tapis_auth_core::Transport as _;
         let token = self.access_token(0)?;
         let platform = self.inner.manager.platform()?;
@@ -514,6 +536,22 @@ impl AuthSession {
         }
         Ok(s)
     }
+}
+
+/// Whether URLs `a` and `b` have the same origin (scheme, host, port). Unparsable URLs have
+/// none.
+fn same_origin(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.origin().is_tuple() && a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
+/// The origin of `url` for a message (never its path, query or credentials).
+fn origin_of(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| "(an invalid URL)".to_owned())
 }
 
 /// Lists tenants at `base_url` (v3: `/v3/tenants`; v2: the tenants listing URL).

@@ -9,7 +9,14 @@
 //!   `NO_PROXY` (upper case first, then lower case). Connection errors name the proxy settings
 //!   in force, with any credentials removed.
 //! - Plain `http://` is refused except to loopback addresses, unless
-//!   [`TransportConfig::allow_insecure_http`] is set.
+//!   [`TransportConfig::allow_insecure_http`] is set. Plain `http://` to loopback (a test
+//!   server, an SSH tunnel) never goes through a proxy: it is sent directly, whatever the
+//!   proxy variables say (a proxy would see the password in clear text, and its own
+//!   `localhost` is not ours).
+//! - Response bodies are read as they arrive and refused beyond
+//!   [`TransportConfig::max_body_bytes`] (default [`DEFAULT_MAX_BODY_BYTES`], 1 MiB; a
+//!   declared `Content-Length` beyond it is refused before the body is read):
+//!   [`TransportErrorKind::Malformed`], never retried. An endless body cannot exhaust memory.
 //! - Retries (bounded, [`TransportConfig::max_tries`], default 3) with exponential backoff and
 //!   jitter: a request that certainly never left (connection refused, DNS, a timeout while
 //!   connecting, a proxy refusing the tunnel) is retried whatever it is; a 429 is retried
@@ -58,8 +65,9 @@ use tapis_auth_core::{
 /// hosts to reach directly (comma-separated domain suffixes — `tapis.io` also covers
 /// `tacc.tapis.io` — IP addresses, CIDR ranges, or `*`; ports are not matched). Each is read
 /// upper case first, then lower case (`https_proxy`, …); an upper-case variable that is set but
-/// empty hides its lower-case twin. Loopback addresses are **not** exempt: add
-/// `127.0.0.1,localhost` to `NO_PROXY` to reach a local tunnel past a proxy. `https://` goes
+/// empty hides its lower-case twin. Plain `http://` to loopback (`127.0.0.1`, `::1`,
+/// `localhost`) never uses a proxy. `https://` to loopback is **not** exempt: add
+/// `127.0.0.1,localhost` to `NO_PROXY` to reach a local TLS tunnel past a proxy. `https://` goes
 /// through an HTTP `CONNECT` tunnel (the proxy sees only the host and port);
 /// `http://user:pass@proxy:port` sends proxy credentials. All proxy variables are ignored when
 /// `REQUEST_METHOD` is set (CGI, "httpoxy").
@@ -90,7 +98,15 @@ pub struct TransportConfig {
     pub backoff: Duration,
     /// Longest wait honoured from a `Retry-After` header (default 30 s).
     pub max_retry_after: Duration,
+    /// Largest response body accepted, in bytes (default [`DEFAULT_MAX_BODY_BYTES`]). A body
+    /// that is larger — or declares a larger `Content-Length` — fails the request with
+    /// [`TransportErrorKind::Malformed`] as soon as that is known.
+    pub max_body_bytes: u64,
 }
+
+/// The default [`TransportConfig::max_body_bytes`]: 1 MiB. Token, tenant and client
+/// responses are a few KiB.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 1 << 20;
 
 impl Default for TransportConfig {
     fn default() -> Self {
@@ -102,6 +118,7 @@ impl Default for TransportConfig {
             max_tries: 3,
             backoff: Duration::from_millis(200),
             max_retry_after: Duration::from_secs(30),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -119,7 +136,46 @@ pub struct HttpTransport {
 /// The client, and what error messages need to know about how it was built.
 struct Built {
     client: reqwest::blocking::Client,
+    /// A client that never uses a proxy, for plain `http://` to loopback; built on first use.
+    direct: OnceLock<Result<reqwest::blocking::Client, TransportError>>,
+    /// The TLS settings `client` was built with (the direct client is built with them too).
+    tls: rustls::ClientConfig,
     notes: Notes,
+}
+
+impl Built {
+    /// The client for `url`: the direct one for plain `http://` to loopback (never through a
+    /// proxy), else the one that follows the proxy variables.
+    fn client_for(
+        &self,
+        url: &url::Url,
+        config: &TransportConfig,
+    ) -> Result<(&reqwest::blocking::Client, bool), TransportError> {
+        if url.scheme() == "http" && is_loopback(url) {
+            let c = self
+                .direct
+                .get_or_init(|| {
+                    client_builder(config, self.tls.clone())
+                        .no_proxy()
+                        .build()
+                        .map_err(cannot_build)
+                })
+                .as_ref()
+                .map_err(Clone::clone)?;
+            return Ok((c, false));
+        }
+        Ok((&self.client, true))
+    }
+}
+
+/// Why a request got no acceptable response.
+enum Failure {
+    /// reqwest failed (connection, TLS, timeout, a broken body).
+    Http(reqwest::Error),
+    /// Reading the body failed without a reqwest error to say why.
+    Io(std::io::Error),
+    /// The body is larger than the limit (`declared`: the `Content-Length` that said so).
+    TooLarge { declared: Option<u64> },
 }
 
 /// Context appended to transport errors, captured when the client was built.
@@ -197,7 +253,8 @@ impl HttpTransport {
         client: &reqwest::blocking::Client,
         url: &url::Url,
         req: &HttpRequest,
-    ) -> Result<HttpResponse, reqwest::Error> {
+        max_body: u64,
+    ) -> Result<HttpResponse, Failure> {
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -213,7 +270,11 @@ impl HttpTransport {
                 .header(reqwest::header::CONTENT_TYPE, body.content_type)
                 .body(body.bytes.to_vec());
         }
-        let resp = rb.send()?;
+        let mut resp = rb.send().map_err(Failure::Http)?;
+        let declared = resp.content_length();
+        if declared.is_some_and(|n| n > max_body) {
+            return Err(Failure::TooLarge { declared });
+        }
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -225,7 +286,7 @@ impl HttpTransport {
                 )
             })
             .collect();
-        let body = resp.bytes()?.to_vec();
+        let body = read_body(&mut resp, declared, max_body)?;
         let mut out = HttpResponse::new(status, body);
         out.headers = headers;
         Ok(out)
@@ -253,7 +314,8 @@ impl Transport for HttpTransport {
                 req.method.as_str()
             );
             let started = std::time::Instant::now();
-            match Self::send_once(&built.client, &url, req) {
+            let (client, proxied) = built.client_for(&url, &self.config)?;
+            match Self::send_once(client, &url, req, self.config.max_body_bytes) {
                 Ok(resp) => {
                     tracing::trace!(
                         "< {} from {} {shown} in {} ms ({} bytes)",
@@ -280,7 +342,13 @@ impl Transport for HttpTransport {
                     std::thread::sleep(wait);
                 }
                 Err(e) => {
-                    let err = classify(&e, &url, &built.notes, &self.config);
+                    let err = match e {
+                        Failure::Http(e) => classify(&e, &url, &built.notes, &self.config, proxied),
+                        Failure::Io(e) => classify_io(&e, &url),
+                        Failure::TooLarge { declared } => {
+                            too_large(&url, declared, self.config.max_body_bytes)
+                        }
+                    };
                     tracing::trace!(
                         "! {} {shown} failed after {} ms: {}",
                         req.method.as_str(),
@@ -304,6 +372,56 @@ impl Transport for HttpTransport {
             }
         }
     }
+}
+
+/// Reads a response body as it arrives, at most `max` bytes; more is [`Failure::TooLarge`]
+/// (the rest is never read: dropping the response closes the connection).
+fn read_body(
+    resp: &mut reqwest::blocking::Response,
+    declared: Option<u64>,
+    max: u64,
+) -> Result<Vec<u8>, Failure> {
+    use std::io::Read;
+    let mut body = Vec::with_capacity(declared.unwrap_or(8192).min(max) as usize);
+    match resp.take(max.saturating_add(1)).read_to_end(&mut body) {
+        Ok(_) if body.len() as u64 > max => Err(Failure::TooLarge { declared: None }),
+        Ok(_) => Ok(body),
+        // reqwest's blocking reader wraps its own errors (timeouts, broken bodies).
+        Err(e) => match e
+            .into_inner()
+            .map(|inner| inner.downcast::<reqwest::Error>())
+        {
+            Some(Ok(re)) => Err(Failure::Http(*re)),
+            Some(Err(other)) => Err(Failure::Io(std::io::Error::other(other))),
+            None => Err(Failure::Io(std::io::Error::other(
+                "the response body broke off",
+            ))),
+        },
+    }
+}
+
+/// The error for a body over the limit.
+fn too_large(url: &url::Url, declared: Option<u64>, max: u64) -> TransportError {
+    let what = match declared {
+        Some(n) => format!("declares a {n}-byte body, more"),
+        None => "sent more".to_owned(),
+    };
+    TransportError::new(
+        TransportErrorKind::Malformed,
+        format!(
+            "the response from {} {what} than the {max} bytes an authentication response may \
+             have; it was refused (the server is broken or hostile)",
+            safe_url(url)
+        ),
+    )
+}
+
+/// A body read that failed without a reqwest error.
+fn classify_io(e: &std::io::Error, url: &url::Url) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::Other,
+        format!("reading the response from {} failed: {e}", safe_url(url)),
+    )
 }
 
 fn is_loopback(url: &url::Url) -> bool {
@@ -358,6 +476,7 @@ fn classify(
     url: &url::Url,
     notes: &Notes,
     config: &TransportConfig,
+    proxied: bool,
 ) -> TransportError {
     // Walk the source chain for the most specific description (reqwest's top level is vague).
     let mut detail = e.to_string();
@@ -393,6 +512,7 @@ fn classify(
         }
     }
     let proxy = match url.scheme() {
+        _ if !proxied => None,
         "https" => notes.https_proxy.as_deref(),
         _ => notes.http_proxy.as_deref(),
     };
@@ -663,27 +783,40 @@ fn build_client(config: &TransportConfig) -> Result<Built, TransportError> {
         .map_err(|e| tls_error(format!("TLS setup failed: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let client = reqwest::blocking::Client::builder()
-        .use_preconfigured_tls(tls)
-        .user_agent(USER_AGENT)
-        .connect_timeout(config.connect_timeout)
-        .timeout(config.timeout)
-        .redirect(reqwest::redirect::Policy::none())
+    let client = client_builder(config, tls.clone())
         .build()
-        .map_err(|e| {
-            TransportError::new(
-                TransportErrorKind::Other,
-                format!("cannot build HTTP client: {e}"),
-            )
-        })?;
+        .map_err(cannot_build)?;
     Ok(Built {
         client,
+        direct: OnceLock::new(),
+        tls,
         notes: Notes {
             trust,
             http_proxy,
             https_proxy,
         },
     })
+}
+
+/// A client builder with every setting but the proxies (from the environment unless the
+/// caller says `no_proxy`).
+fn client_builder(
+    config: &TransportConfig,
+    tls: rustls::ClientConfig,
+) -> reqwest::blocking::ClientBuilder {
+    reqwest::blocking::Client::builder()
+        .use_preconfigured_tls(tls)
+        .user_agent(USER_AGENT)
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+}
+
+fn cannot_build(e: reqwest::Error) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::Other,
+        format!("cannot build HTTP client: {e}"),
+    )
 }
 
 /// Adds the PEM certificates of `path` ([`TransportConfig::ca_file`]) to `roots`.

@@ -380,3 +380,58 @@ fn a_proxy_that_is_down_is_named_in_the_error() {
     );
     assert_eq!(tls.srv.stats().total, 0);
 }
+
+/// Plain `http://` to loopback (a test server, an SSH tunnel) never goes through a proxy: the
+/// proxy would see the password in clear text (and its `localhost` is not ours).
+#[test]
+fn plain_http_to_loopback_never_goes_through_a_proxy() {
+    let _env = clean_env();
+    let srv = TestServer::start(Config::default());
+    let proxy = ConnectProxy::start(None);
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY"] {
+        std::env::set_var(var, proxy.url());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let s = AuthSession::open(Options {
+        base_url: Some(srv.url().to_owned()),
+        platform: Some(Platform::TapisV3),
+        store_path: Some(dir.path().join("c")),
+        use_environment: false,
+        username: Some("testuser".into()),
+        password: Some(Secret::new("testpass")),
+        client_id: Some("test-client".into()),
+        client_key: Some(Secret::new("test-client-key")),
+        transport: TransportConfig {
+            max_tries: 1,
+            ..TransportConfig::default()
+        },
+        ..Options::default()
+    })
+    .unwrap();
+    s.login_password(false)
+        .expect("the login goes directly to loopback");
+    assert!(
+        proxy.seen().is_empty(),
+        "the proxy saw the login: {:?}",
+        proxy.seen()
+    );
+    assert!(srv.stats().grant("v3.password") >= 1);
+    // An error names no proxy either: none was used.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let e = HttpTransport::new(TransportConfig {
+        max_tries: 1,
+        ..TransportConfig::default()
+    })
+    .send(&HttpRequest::new(
+        Method::Get,
+        format!("http://127.0.0.1:{port}/v3/tenants"),
+        Replay::Safe,
+    ))
+    .unwrap_err();
+    assert!(!e.message.contains("proxy settings"), "{}", e.message);
+    assert!(proxy.seen().is_empty());
+}

@@ -75,6 +75,8 @@ where
                 );
                 return r;
             }
+            FaultKind::EndlessBody => return endless_body(f.declared),
+            FaultKind::Respond => return respond(f),
         }
     }
     let resp = work.await;
@@ -82,4 +84,50 @@ where
         return drop_response();
     }
     resp
+}
+
+/// 64 KiB of the endless body, sent again and again.
+static CHUNK: [u8; 65536] = [b'a'; 65536];
+
+/// A body that never ends: `{"result": {"access_token": {"access_token": "aaaa…` forever.
+struct Endless {
+    started: bool,
+}
+
+impl futures_core::Stream for Endless {
+    type Item = Result<axum::body::Bytes, std::convert::Infallible>;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let chunk = if std::mem::replace(&mut self.started, true) {
+            axum::body::Bytes::from_static(&CHUNK)
+        } else {
+            axum::body::Bytes::from_static(br#"{"result": {"access_token": {"access_token": ""#)
+        };
+        std::task::Poll::Ready(Some(Ok(chunk)))
+    }
+}
+
+fn endless_body(declared: Option<u64>) -> Response {
+    let mut r = Response::new(axum::body::Body::from_stream(Endless { started: false }));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(n) = declared {
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+    }
+    r
+}
+
+fn respond(f: &Fault) -> Response {
+    let code = StatusCode::from_u16(f.status.unwrap_or(200)).unwrap_or(StatusCode::OK);
+    let mut r = (code, f.body.clone().unwrap_or_default()).into_response();
+    let ct = f.content_type.as_deref().unwrap_or("application/json");
+    if let Ok(v) = HeaderValue::from_str(ct) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    r
 }

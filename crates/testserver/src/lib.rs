@@ -35,7 +35,7 @@
 //! | `POST /_test/stats/reset`, `DELETE /_test/stats` | | `{"reset":true}` |
 //! | `GET /_test/config` | | [`RuntimeConfig`] |
 //! | `POST /_test/config` | partial [`ConfigPatch`], e.g. `{"v3_access_ttl":5,"v3_single_use_refresh":true}` | new [`RuntimeConfig`] |
-//! | `POST /_test/faults` | a [`Fault`] or an array: `{"endpoint":"v3.tokens","grant":"refresh_token","kind":"drop_after","count":1}`; kinds `status` (+`status`), `rate_limit` (+`retry_after`), `delay` (+`delay_ms`), `drop`, `drop_after`, `malformed` | `{"queued":n}` |
+//! | `POST /_test/faults` | a [`Fault`] or an array: `{"endpoint":"v3.tokens","grant":"refresh_token","kind":"drop_after","count":1}`; kinds `status` (+`status`), `rate_limit` (+`retry_after`), `delay` (+`delay_ms`), `drop`, `drop_after`, `malformed`, `endless_body` (+`declared`: a `Content-Length` to claim), `respond` (+`status`, `body`, `content_type`) | `{"queued":n}` |
 //! | `GET /_test/faults`, `DELETE /_test/faults` | | list / `{"cleared":n}` |
 //! | `POST /_test/device/approve` | `{"user_code","username"?,"ttl"?}` | `{"approved":true,"device_code","username"}` or 404 `{"error"}` |
 //! | `GET /_test/device/pending` | | `[{"user_code","client_id","entered","expires_at"}]` |

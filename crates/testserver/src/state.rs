@@ -205,6 +205,14 @@ pub enum FaultKind {
     DropAfter,
     /// Answer 200 with a truncated, unparseable JSON body without processing.
     Malformed,
+    /// Answer 200 with a JSON-looking body that never ends (a hostile server), without
+    /// processing; with `declared` set, a `Content-Length` of that many bytes is declared
+    /// first (and the body still never ends).
+    EndlessBody,
+    /// Answer with `status` (default 200), `content_type` (default `application/json`) and
+    /// exactly `body`, without processing (a server that lies: control characters in a token,
+    /// a `javascript:` verification URI, an absurd `expires_in`, ...).
+    Respond,
 }
 
 /// An injected fault for the next `count` matching requests.
@@ -229,6 +237,15 @@ pub struct Fault {
     /// Delay for [`FaultKind::Delay`].
     #[serde(default)]
     pub delay_ms: Option<u64>,
+    /// Body for [`FaultKind::Respond`].
+    #[serde(default)]
+    pub body: Option<String>,
+    /// `Content-Type` for [`FaultKind::Respond`].
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// A `Content-Length` to declare for [`FaultKind::EndlessBody`].
+    #[serde(default)]
+    pub declared: Option<u64>,
 }
 
 fn one() -> u32 {
@@ -246,7 +263,23 @@ impl Fault {
             status: None,
             retry_after: None,
             delay_ms: None,
+            body: None,
+            content_type: None,
+            declared: None,
         }
+    }
+    /// A [`FaultKind::Respond`] fault: `status` and exactly `body` (JSON) for one request.
+    pub fn respond(endpoint: &str, status: u16, body: &str) -> Fault {
+        Fault {
+            status: Some(status),
+            body: Some(body.into()),
+            ..Fault::new(endpoint, FaultKind::Respond)
+        }
+    }
+    /// Declares a `Content-Length` for [`FaultKind::EndlessBody`].
+    pub fn declared(mut self, n: u64) -> Fault {
+        self.declared = Some(n);
+        self
     }
     /// Restricts the fault to one grant type.
     pub fn grant(mut self, g: &str) -> Fault {

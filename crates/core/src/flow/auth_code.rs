@@ -88,21 +88,12 @@ impl AuthCodeFlow {
     /// for tokens. Errors before any request: an `error=` parameter, a missing or different
     /// `state`, or no `code` ⇒ [`Error::LoginFailed`].
     pub fn exchange(&self, callback: &str) -> Result<Exchange<TokenSet>, Error> {
-        let query = callback.split_once('?').map_or(callback, |(_, q)| q);
-        let query = query.split('#').next().unwrap_or_default();
-        let mut code = None;
-        let mut state = None;
-        let mut error = None;
-        let mut description = None;
-        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-            match k.as_ref() {
-                "code" => code = Some(Secret::new(v.into_owned())),
-                "state" => state = Some(v.into_owned()),
-                "error" => error = Some(v.into_owned()),
-                "error_description" => description = Some(v.into_owned()),
-                _ => {}
-            }
-        }
+        let Callback {
+            code,
+            state,
+            error,
+            description,
+        } = Callback::parse(callback);
         if let Some(e) = error {
             let text = match description {
                 Some(d) => format!("{e}: {d}"),
@@ -147,5 +138,45 @@ impl AuthCodeFlow {
                 &protocol::borrowed(&secrets),
             )
         }))
+    }
+
+    /// True when `callback` (a redirect URL or its query string) carries this login's
+    /// `state`: a redirect listener waits for such a request and ignores any other (a forged
+    /// one, or one for another login), rather than letting it end the login.
+    pub fn is_own_callback(&self, callback: &str) -> bool {
+        Callback::parse(callback).state.as_deref() == Some(self.state.as_str())
+    }
+}
+
+/// The parameters of a redirect to the callback URL.
+struct Callback {
+    code: Option<Secret>,
+    state: Option<String>,
+    error: Option<String>,
+    description: Option<String>,
+}
+
+impl Callback {
+    /// Reads `code`, `state`, `error` and `error_description` from a redirect URL (or its
+    /// query string); a fragment is ignored.
+    fn parse(callback: &str) -> Self {
+        let query = callback.split_once('?').map_or(callback, |(_, q)| q);
+        let query = query.split('#').next().unwrap_or_default();
+        let mut c = Callback {
+            code: None,
+            state: None,
+            error: None,
+            description: None,
+        };
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            match k.as_ref() {
+                "code" => c.code = Some(Secret::new(v.into_owned())),
+                "state" => c.state = Some(v.into_owned()),
+                "error" => c.error = Some(v.into_owned()),
+                "error_description" => c.description = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        c
     }
 }

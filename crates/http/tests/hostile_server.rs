@@ -1,0 +1,316 @@
+//! A hostile server, and a hostile neighbour on loopback, against the HTTP layer. Each test is
+//! named for the attack and fails on a library that trusts what it receives (issue 11).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::*;
+use tapis_auth_core::{
+    Error, HttpRequest, Method, Platform, Replay, Secret, Transport, TransportErrorKind,
+};
+use tapis_auth_http::{AuthSession, HttpTransport, Options, TransportConfig};
+use tapis_auth_storage::StoreKind;
+use tapis_auth_testserver::{Config, Fault, FaultKind, TestServer, V3ClientSeed};
+
+/// Password-login options against `srv`, one try per request, a short timeout.
+fn password_options(srv: &TestServer, dir: &std::path::Path) -> Options {
+    let mut o = options(srv, dir, StoreKind::Json, Platform::TapisV3);
+    o.username = Some("testuser".into());
+    o.password = Some(Secret::new("testpass"));
+    o.client_id = Some("test-client".into());
+    o.client_key = Some(Secret::new("test-client-key"));
+    o.transport = TransportConfig {
+        max_tries: 1,
+        timeout: Duration::from_secs(5),
+        ..TransportConfig::default()
+    };
+    o
+}
+
+#[track_caller]
+fn assert_too_large(e: &Error) {
+    match e {
+        Error::Transport(t) if t.kind == TransportErrorKind::Malformed => {
+            assert!(
+                t.message.contains("1048576 bytes") && t.message.contains("refused"),
+                "{}",
+                t.message
+            );
+        }
+        other => panic!("expected a refused oversized body, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_endless_token_response_is_refused_at_the_size_limit() {
+    let srv = server();
+    let dir = tempfile::tempdir().unwrap();
+    srv.inject_fault(Fault::new("v3.tokens", FaultKind::EndlessBody));
+    let s = AuthSession::open(password_options(&srv, dir.path())).unwrap();
+    let e = s.login_password(false).unwrap_err();
+    assert_too_large(&e);
+    assert!(
+        !e.to_string().contains("testpass"),
+        "the error never quotes the request"
+    );
+}
+
+#[test]
+fn a_declared_terabyte_body_is_refused_before_it_is_read() {
+    let srv = server();
+    let dir = tempfile::tempdir().unwrap();
+    srv.inject_fault(Fault::new("v3.tokens", FaultKind::EndlessBody).declared(1 << 40));
+    let s = AuthSession::open(password_options(&srv, dir.path())).unwrap();
+    let e = s.login_password(false).unwrap_err();
+    let Error::Transport(t) = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(t.kind, TransportErrorKind::Malformed, "{t:?}");
+    assert!(
+        t.message.contains("declares a 1099511627776-byte body"),
+        "{}",
+        t.message
+    );
+}
+
+#[test]
+fn a_body_just_over_a_configured_limit_is_refused_and_one_at_it_accepted() {
+    let srv = server();
+    let limit = |n| {
+        HttpTransport::new(TransportConfig {
+            max_body_bytes: n,
+            max_tries: 1,
+            ..TransportConfig::default()
+        })
+    };
+    let url = format!("{}/v3/tenants", srv.url());
+    let len = HttpTransport::default()
+        .send(&HttpRequest::new(Method::Get, url.clone(), Replay::Safe))
+        .unwrap()
+        .body
+        .len() as u64;
+    let req = HttpRequest::new(Method::Get, url, Replay::Safe);
+    assert_eq!(limit(len).send(&req).unwrap().body.len() as u64, len);
+    let e = limit(len - 1).send(&req).unwrap_err();
+    assert_eq!(e.kind, TransportErrorKind::Malformed, "{e:?}");
+}
+
+#[test]
+fn a_v3_tenant_answering_503_is_never_taken_for_agave_v2() {
+    let srv = server();
+    let dir = tempfile::tempdir().unwrap();
+    srv.inject_fault(
+        Fault::new("v3.tenants", FaultKind::Status)
+            .status(503)
+            .times(10),
+    );
+    let mut o = password_options(&srv, dir.path());
+    o.platform = None;
+    o.client_id = None;
+    o.client_key = None;
+    let s = AuthSession::open(o).unwrap();
+    let e = s.login_password(true).unwrap_err();
+    assert!(
+        matches!(e, Error::Server { status: 503, .. }),
+        "a 503 is no answer about the platform: {e:?}"
+    );
+    assert!(e.to_string().contains("--platform"), "{e}");
+    let stats = srv.stats();
+    assert_eq!(
+        stats.endpoint("v2.clients"),
+        0,
+        "the password went to /clients/v2"
+    );
+    assert_eq!(stats.endpoint("v2.token"), 0, "the password went to /token");
+    assert_eq!(stats.endpoint("v3.tokens"), 0);
+}
+
+#[test]
+fn the_access_token_is_attached_only_to_the_sessions_own_origin() {
+    let srv = server();
+    let other = server();
+    let dir = tempfile::tempdir().unwrap();
+    let s = login(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
+    let elsewhere = format!("{}/v3/systems", other.url());
+    let e = s
+        .send(HttpRequest::new(
+            Method::Get,
+            elsewhere.clone(),
+            Replay::Safe,
+        ))
+        .unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    assert!(
+        e.to_string().contains(&other.url().to_string())
+            && e.to_string().contains("send_to_any_origin"),
+        "{e}"
+    );
+    assert_eq!(other.stats().total, 0, "nothing reached the other server");
+    // The session's own origin, and another one on purpose.
+    let own = s
+        .send(HttpRequest::new(
+            Method::Get,
+            format!("{}/v3/systems", srv.url()),
+            Replay::Safe,
+        ))
+        .unwrap();
+    assert_eq!(own.status, 200, "{}", own.text());
+    s.send_to_any_origin(HttpRequest::new(Method::Get, elsewhere, Replay::Safe))
+        .unwrap();
+    assert_eq!(other.stats().endpoint("v3.systems"), 1);
+}
+
+// --- the browser login's redirect listener ------------------------------------------------------
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A test server with a confidential client whose callback is a free loopback port, and a
+/// session to log in with it.
+fn browser_setup() -> (TestServer, String, tempfile::TempDir, AuthSession) {
+    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+    let srv = TestServer::start(Config {
+        v3_clients: vec![V3ClientSeed {
+            client_id: "web-client".into(),
+            client_key: "web-client-key".into(),
+            owner: "testuser".into(),
+            callback_url: redirect.clone(),
+        }],
+        ..Config::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = options(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
+    o.client_id = Some("web-client".into());
+    o.client_key = Some(Secret::new("web-client-key"));
+    let s = AuthSession::open(o).unwrap();
+    (srv, redirect, dir, s)
+}
+
+/// The redirect the browser would follow after approving `authorize_url`.
+fn approved_redirect(authorize_url: &str) -> String {
+    let r = HttpTransport::default()
+        .send(&HttpRequest::new(
+            Method::Get,
+            format!("{authorize_url}&test_user=testuser"),
+            Replay::Safe,
+        ))
+        .unwrap();
+    assert_eq!(r.status, 302, "{}", r.text());
+    r.header("location").unwrap().to_owned()
+}
+
+/// Sends `request` to `host:port` and returns the status line of the answer.
+fn raw(addr: &str, request: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_forged_redirect_with_another_state_is_ignored_and_the_login_goes_on() {
+    let (srv, redirect, _dir, s) = browser_setup();
+    let login = s.browser_start(&redirect).unwrap();
+    let location = approved_redirect(&login.authorize_url());
+    let addr = redirect
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let neighbour = {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            // A neighbour's forged code (and an error) arrive first.
+            let a = raw(
+                &addr,
+                "GET /callback?code=attackers-code&state=forged HTTP/1.1\r\nHost: x\r\n\r\n",
+            );
+            let b = raw(
+                &addr,
+                "GET /callback?error=access_denied&state=forged HTTP/1.1\r\nHost: x\r\n\r\n",
+            );
+            // Then the user's browser.
+            let path = location.trim_start_matches(&format!("http://{addr}"));
+            let c = raw(&addr, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
+            (a, b, c)
+        })
+    };
+    let session = login.wait(Duration::from_secs(20)).unwrap();
+    let (a, b, c) = neighbour.join().unwrap();
+    assert!(a.contains("400") && b.contains("400"), "{a} / {b}");
+    assert!(c.contains("200"), "{c}");
+    assert_eq!(session.username.as_deref(), Some("testuser"));
+    assert_eq!(srv.stats().grant("v3.authorization_code"), 1);
+}
+
+#[test]
+fn an_endless_request_line_to_the_redirect_listener_is_cut_off() {
+    let (_srv, redirect, _dir, s) = browser_setup();
+    let login = s.browser_start(&redirect).unwrap();
+    let location = approved_redirect(&login.authorize_url());
+    let addr = redirect
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let attacker = {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            // A line without end (at most 64 MiB here), and the connection held open after.
+            let mut s = TcpStream::connect(&addr).unwrap();
+            let chunk = vec![b'A'; 1 << 16];
+            let mut sent = 0usize;
+            while sent < 64 << 20 && s.write_all(&chunk).is_ok() {
+                sent += chunk.len();
+            }
+            std::thread::sleep(Duration::from_secs(15));
+            sent
+        })
+    };
+    let browser = {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(500));
+            let path = location.trim_start_matches(&format!("http://{addr}"));
+            raw(&addr, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"))
+        })
+    };
+    let session = login.wait(Duration::from_secs(30)).unwrap();
+    assert_eq!(session.username.as_deref(), Some("testuser"));
+    assert!(browser.join().unwrap().contains("200"));
+    let sent = attacker.join().unwrap();
+    assert!(
+        sent < 64 << 20,
+        "the listener kept reading the endless line ({sent} bytes)"
+    );
+}
+
+#[test]
+fn a_redirect_port_taken_by_another_program_is_an_error_naming_it() {
+    let (_srv, redirect, _dir, s) = browser_setup();
+    let port: u16 = redirect
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let _squatter = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let e = s.browser_start(&redirect).err().expect("a squatted port");
+    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    assert!(
+        e.to_string().contains(&format!("port {port}")) && e.to_string().contains("already in use"),
+        "{e}"
+    );
+}
