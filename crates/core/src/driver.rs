@@ -1,48 +1,33 @@
-//! [`TokenManager`]: the refresh algorithm. One file, one place:
+//! [`TokenManager`]: the blocking driver of the refresh rules ([`crate::rules`], where every
+//! decision is made and explained). This file only gathers facts and carries decisions out:
 //!
 //! 1. **Hot path** — the cached access token is valid for `max(min_valid, margin)` more
 //!    seconds: return it. One atomic load, one clock read, one string copy; no lock, no I/O.
 //! 2. Otherwise take the in-process lock (single flight: one thread refreshes, the others
-//!    wait and then find the fresh token on the hot path's re-check).
-//! 3. Read the store: another process may already have refreshed; if its token is good
-//!    enough, adopt it.
-//! 4. Refuse what no refresh can give, without a grant: more validity than the server issues
-//!    (the lifetime of the last token it issued), or a refresh token the server has rejected
-//!    (recorded in the store by the first process that met the rejection): login required.
-//! 5. **Claim** the credential state ([`Store::claim_refresh`], named by
-//!    [`TokenSet::generation`]): exactly one process spends a refresh token. The winner reads
-//!    the store again (the decisive read) and refreshes only if the state is still the one it
-//!    claimed.
-//! 6. The others **watch** the claim instead of queueing on a lock, then read the store and
-//!    adopt what they find — by identity: a state other than the claimed one was written after
-//!    it, whatever its timestamps. A rejection is answered at once; a claim given back (its
-//!    holder failed before spending, or died) is claimed again.
-//! 7. Save the rotated tokens **before** handing the new access token out (Agave v2 refresh
-//!    tokens are single-use: an unsaved rotation would strand every other process), then settle
-//!    the claim.
-//! 8. On any failure nothing is written but the record of a rejected refresh token: a failed
-//!    refresh never deletes or overwrites the stored credentials.
+//!    wait and then find the fresh token held in memory).
+//! 3. Read the store (another process may have refreshed) and ask [`rules::next_step`].
+//! 4. **Claim** a refresh ([`Store::claim_refresh`]): exactly one process spends a refresh
+//!    token. The winner reads the store again (the decisive read) and refreshes only if the
+//!    state is still the one it claimed; it saves the rotated tokens **before** handing the
+//!    new access token out (Agave v2 refresh tokens are single-use), then settles the claim.
+//! 5. The others **watch** the claim instead of queueing on a lock, then read the store and do
+//!    what [`rules::after_watch`] says (adopt, decide again, read again, or fail at once).
+//! 6. On any failure nothing is written but the record of a rejected refresh token: a failed
+//!    refresh never deletes or overwrites the stored credentials. After a failed *save*, the
+//!    next refresh starts from the tokens held in memory (the store's refresh token may be
+//!    spent) and tries the save again. Read-only stores keep refreshed tokens in memory only.
 //!
 //! Every decision is reported as a `tracing` event at `debug` level (target
 //! `tapis_auth_core::driver`): served from memory, adopted from the store, claimed, watched,
 //! refreshed (and why), or failed. Events never hold a secret. Without a subscriber they cost
 //! one relaxed load.
-//!
-//! Read-only stores (the environment) keep refreshed tokens in memory only. After a failed save,
-//! the next refresh starts from the tokens held in memory (the store's refresh token may be
-//! spent) and tries the save again.
-//!
-//! A token whose expiry is unknown (an opaque Agave v2 token from the environment) is handed out
-//! as it is when nothing could renew it or the store is read-only (processes sharing an
-//! environment must not each spend its single-use refresh token); the service's 401 then
-//! decides (see [`crate::authorize`](mod@crate::authorize)). In a writable store it counts as expired when it can be
-//! renewed.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwapOption;
 
 use crate::flow::{drive, password, refresh};
+use crate::rules::{self, Need, Policy, Step, Watched};
 use crate::store::{ClaimState, RefreshClaim, RefreshOutcome, RefreshTicket, RefreshWatch};
 use crate::{
     Clock, Error, Secret, Session, Store, StoreError, TokenSet, Transport, UnixTime,
@@ -180,7 +165,7 @@ impl TokenManager {
                 return Ok(f(c.token.expose()));
             }
         }
-        let tokens = self.slow_path(need, min_valid.max(0), None)?;
+        let tokens = self.slow_path(Need::Valid { min_valid })?;
         Ok(f(tokens.access_token.expose()))
     }
 
@@ -210,7 +195,7 @@ impl TokenManager {
                 .map(|t| t.access_token)
                 .unwrap_or_default(),
         };
-        self.slow_path(i64::MAX, 0, Some(&forced))
+        self.slow_path(Need::Replace { rejected: &forced })
     }
 
     /// The current session, loading it from the store when none is held yet.
@@ -239,16 +224,7 @@ impl TokenManager {
     /// reading the store.
     pub fn login_required(&self) -> Result<Option<String>, Error> {
         let s = self.session()?;
-        let now = self.clock.now();
-        let usable = s
-            .tokens
-            .as_ref()
-            .is_some_and(|t| t.is_valid_for(now, self.config.margin_secs))
-            || self.hands_out_as_is(&s, now);
-        if usable || self.renewable(&s, now) {
-            return Ok(None);
-        }
-        Ok(Some(Self::why_login(&s, now)))
+        Ok(rules::login_required(&self.policy(), &s, self.clock.now()))
     }
 
     /// The expiry of the current access token, if known.
@@ -336,9 +312,11 @@ impl TokenManager {
         let cached = session.tokens.as_ref().and_then(|t| {
             let expires_at = match t.expires_at {
                 Some(e) => e,
-                // Handed out whatever validity is asked for (see `satisfies`), and it stays so
-                // until the session is replaced: serve it from the hot path too.
-                None if self.hands_out_as_is(&session, self.clock.now()) => UnixTime(i64::MAX),
+                // Handed out whatever validity is asked for (see `rules::hands_out_as_is`), and
+                // it stays so until the session is replaced: serve it from the hot path too.
+                None if rules::hands_out_as_is(&self.policy(), &session, self.clock.now()) => {
+                    UnixTime(i64::MAX)
+                }
                 None => return None,
             };
             Some(Arc::new(Cached {
@@ -350,71 +328,36 @@ impl TokenManager {
         *state = Some(session);
     }
 
-    /// Whether `session`'s tokens satisfy the request: valid for `need` seconds and, when a
-    /// forced refresh names a rejected token, not that token.
-    fn satisfies(
-        &self,
-        session: &Session,
-        now: UnixTime,
-        need: i64,
-        rejected: Option<&Secret>,
-    ) -> bool {
-        let Some(t) = &session.tokens else {
-            return false;
-        };
-        match rejected {
-            Some(r) => &t.access_token != r && t.is_valid_for(now, DEFAULT_MARGIN_SECS),
-            // A token of unknown expiry (an opaque Agave v2 token given through the
-            // environment) is handed out as it is when nothing could renew it, or when the
-            // store is read-only: every process sharing that environment would otherwise
-            // spend the same single-use refresh token at its first call. The service's
-            // verdict on it (a 401, then `refresh(Some(token))`), not a guess, decides.
-            None => t.is_valid_for(now, need) || self.hands_out_as_is(session, now),
+    fn policy(&self) -> Policy {
+        Policy {
+            margin_secs: self.config.margin_secs,
+            password_fallback: self.config.password_fallback,
+            writable: self.store.is_writable(),
         }
     }
 
-    /// Whether `session` holds a token of unknown expiry that is handed out as it is: nothing
-    /// could renew it, or the store is read-only. Once true it stays true until the session is
-    /// replaced (renewal only ever becomes impossible as time passes).
-    fn hands_out_as_is(&self, session: &Session, now: UnixTime) -> bool {
-        session
-            .tokens
-            .as_ref()
-            .is_some_and(|t| t.expires_at.is_none() && !t.access_token.is_empty())
-            && (!self.store.is_writable() || !self.renewable(session, now))
+    /// The store's session, or the one held, as [`rules::choose`] picks; `held` tells which.
+    fn read(&self, state: &Option<Session>) -> Result<(Session, bool), Error> {
+        let stored = if self.store.is_writable() || state.is_none() {
+            self.load(state)?
+        } else {
+            None
+        };
+        let from_store = stored.is_some() && !self.holds_spent_token(stored.as_ref().unwrap());
+        let spent = self.spent_in_store().clone();
+        let chosen = rules::choose(state.as_ref(), stored, spent.as_ref())
+            .ok_or_else(|| self.no_session())?;
+        Ok((chosen, !from_store))
     }
 
-    /// Whether new tokens could be obtained for `session` without a person: a refresh token
-    /// and a confidential client, or (with `password_fallback`) a username and password.
-    fn renewable(&self, session: &Session, now: UnixTime) -> bool {
-        Self::can_refresh(session, now) || self.can_password(session)
-    }
-
-    fn can_password(&self, session: &Session) -> bool {
-        self.config.password_fallback && session.password.is_some() && session.username.is_some()
-    }
-
-    fn can_refresh(session: &Session, now: UnixTime) -> bool {
-        session.tokens.as_ref().is_some_and(|t| t.can_refresh(now))
-            && session.client.as_ref().is_some_and(|c| c.is_confidential())
-    }
-
-    /// `need`: the validity wanted (the caller's `min_valid` raised to the margin); `asked`: the
-    /// caller's own `min_valid`. The margin only makes the refresh happen early: a freshly
-    /// issued token that is shorter than the margin (a tenant with very short tokens) is still
-    /// handed out, but one shorter than what the caller asked for is an error.
-    fn slow_path(
-        &self,
-        need: i64,
-        asked: i64,
-        rejected: Option<&Secret>,
-    ) -> Result<TokenSet, Error> {
+    fn slow_path(&self, need: Need<'_>) -> Result<TokenSet, Error> {
         let mut state = self.lock_state();
+        let policy = self.policy();
         let now = self.clock.now();
 
-        // Step 2: another thread may have refreshed while this one waited for the lock.
+        // Another thread may have refreshed while this one waited for the lock.
         if let Some(s) = state.as_ref() {
-            if self.satisfies(s, now, need, rejected) {
+            if rules::satisfies(&policy, s, now, &need) {
                 tracing::debug!(
                     "profile {}: another thread refreshed while this one waited",
                     self.config.profile
@@ -426,66 +369,66 @@ impl TokenManager {
         // Each round ends in an answer or follows a change: the store moved on, or a claim was
         // given back. The bound only stops a store that changes under us forever.
         for _ in 0..MAX_ROUNDS {
-            // Step 3: read the store: another process may have refreshed.
-            let session = self.read_for_refresh(&state)?;
+            let (session, held) = self.read(&state)?;
             let now = self.clock.now();
-            if self.satisfies(&session, now, need, rejected) {
-                let t = session.tokens.clone().expect("satisfies() checked tokens");
-                tracing::debug!(
-                    "profile {}: adopted the access token in {} (valid {} s more)",
-                    self.config.profile,
-                    self.store.describe(),
-                    describe_validity(&t, now)
-                );
-                self.adopt(&mut state, session);
-                return Ok(t);
-            }
-            // Step 4: a request no refresh can serve spends no grant.
-            check_possible(&session, asked)?;
-            if !Self::can_refresh(&session, now) {
-                return self.renew_without_refresh_token(&mut state, need, asked);
-            }
-            let generation = session.tokens.as_ref().map(TokenSet::generation);
-            let generation = generation.expect("can_refresh() checked tokens");
-            if !self.store.is_writable() {
-                // Tokens refreshed from a read-only store stay in this process.
-                return self.refresh_and_keep(&mut state, session, None, need, asked);
-            }
-            // Step 5: exactly one process spends this credential state.
-            tracing::debug!(
-                "profile {}: {}; claiming the refresh in {}",
-                self.config.profile,
-                why_refresh(Some(&session), now, need, rejected),
-                self.store.describe()
-            );
-            match self
-                .store
-                .claim_refresh(&self.config.profile, &generation)?
-            {
-                RefreshClaim::Won(ticket) => {
-                    // The decisive read: the store may have moved on before the claim.
-                    let session = self.read_for_refresh(&state)?;
-                    if generation_of(&session).as_deref() != Some(generation.as_str()) {
+            let why = why_refresh(Some(&session), now, &need, &policy);
+            match rules::next_step(&policy, session, held, now, &need) {
+                Step::Serve { tokens, adopt } => {
+                    if let Some(s) = adopt {
                         tracing::debug!(
-                            "profile {}: the store changed before the claim; reading it again",
-                            self.config.profile
+                            "profile {}: adopted the access token in {} (valid {} s more)",
+                            self.config.profile,
+                            self.store.describe(),
+                            describe_validity(&tokens, now)
                         );
-                        drop(ticket);
-                        continue;
+                        self.adopt(&mut state, s);
                     }
-                    return self.refresh_and_keep(&mut state, session, Some(ticket), need, asked);
+                    return Ok(tokens);
                 }
-                RefreshClaim::Taken(mut watch) => {
-                    // Step 6: watch the winner instead of queueing behind it.
+                Step::Refuse(e) => return Err(e),
+                Step::PasswordGrant(_) => return self.password_grant(&mut state, &need),
+                Step::Refresh {
+                    session,
+                    generation,
+                } => {
+                    if !self.store.is_writable() {
+                        // Tokens refreshed from a read-only store stay in this process.
+                        return self.refresh_and_keep(&mut state, session, None, &need);
+                    }
                     tracing::debug!(
-                        "profile {}: {} is refreshing; watching its claim",
+                        "profile {}: {why}; claiming the refresh in {}",
                         self.config.profile,
-                        watch.holder()
+                        self.store.describe()
                     );
-                    if let Some(t) =
-                        self.await_claim(&mut state, &mut watch, &generation, need, asked)?
+                    match self
+                        .store
+                        .claim_refresh(&self.config.profile, &generation)?
                     {
-                        return Ok(t);
+                        RefreshClaim::Won(ticket) => {
+                            // The decisive read: the store may have moved on before the claim.
+                            let (session, _) = self.read(&state)?;
+                            if generation_of(&session).as_deref() != Some(generation.as_str()) {
+                                tracing::debug!(
+                                    "profile {}: the store changed before the claim; reading it again",
+                                    self.config.profile
+                                );
+                                drop(ticket);
+                                continue;
+                            }
+                            return self.refresh_and_keep(&mut state, session, Some(ticket), &need);
+                        }
+                        RefreshClaim::Taken(mut watch) => {
+                            tracing::debug!(
+                                "profile {}: {} is refreshing; watching its claim",
+                                self.config.profile,
+                                watch.holder()
+                            );
+                            if let Some(t) =
+                                self.await_claim(&mut state, &mut watch, &generation, &need)?
+                            {
+                                return Ok(t);
+                            }
+                        }
                     }
                 }
             }
@@ -496,27 +439,6 @@ impl TokenManager {
         ))))
     }
 
-    /// The session to refresh from: the store's (another process may have refreshed), unless
-    /// the store lags behind memory after a failed save (its refresh token is then spent, so
-    /// memory is refreshed from, until the store holds something else). A read-only store's
-    /// session is the one held in memory.
-    fn read_for_refresh(&self, state: &Option<Session>) -> Result<Session, Error> {
-        if !self.store.is_writable() {
-            return match state.clone() {
-                Some(s) => Ok(s),
-                None => self
-                    .store
-                    .load(&self.config.profile)?
-                    .ok_or_else(|| self.no_session()),
-            };
-        }
-        match self.load(state)? {
-            Some(s) if self.holds_spent_token(&s) => Ok(state.clone().unwrap_or(s)),
-            Some(s) => Ok(s),
-            None => state.clone().ok_or_else(|| self.no_session()),
-        }
-    }
-
     /// Waits for the process that claimed `generation` to settle. `Some(tokens)` when the
     /// store then serves the request; `None` to go round again (the store moved on, or the
     /// claim was given back).
@@ -525,8 +447,7 @@ impl TokenManager {
         state: &mut Option<Session>,
         watch: &mut RefreshWatch,
         generation: &str,
-        need: i64,
-        asked: i64,
+        need: &Need<'_>,
     ) -> Result<Option<TokenSet>, Error> {
         loop {
             let outcome = match watch.wait()? {
@@ -539,46 +460,36 @@ impl TokenManager {
                 }
                 ClaimState::Settled(o) => o,
             };
-            let session = self.read_for_refresh(state)?;
-            if generation_of(&session).as_deref() != Some(generation) {
-                // Adoption by identity: the store holds another credential state than the one
-                // claimed, so it was written after the claim, whatever its timestamps say.
-                let now = self.clock.now();
-                if self.satisfies(&session, now, need, None) {
-                    let t = session.tokens.clone().expect("satisfies() checked tokens");
+            let (stored, _) = self.read(state)?;
+            let now = self.clock.now();
+            let policy = self.policy();
+            match rules::after_watch(
+                &policy,
+                outcome,
+                stored,
+                generation,
+                &watch.holder(),
+                now,
+                need,
+            ) {
+                Watched::Adopt { tokens, session } => {
                     tracing::debug!(
                         "profile {}: {} refreshed; adopted its token (valid {} s more)",
                         self.config.profile,
                         watch.holder(),
-                        describe_validity(&t, now)
+                        describe_validity(&tokens, now)
                     );
                     self.adopt(state, session);
-                    return Ok(Some(t));
+                    return Ok(Some(tokens));
                 }
-                return Ok(None);
-            }
-            match outcome {
+                Watched::Decide => return Ok(None),
                 // A file system with a stale cache may still show the old state: wait() paces
                 // the re-reads until the store's wait limit.
-                RefreshOutcome::Saved => continue,
-                RefreshOutcome::Rejected => {
-                    let mut session = session;
-                    if let Some(t) = session.tokens.as_mut() {
-                        t.refresh_rejected_at.get_or_insert(self.clock.now());
-                    }
-                    self.adopt(state, session);
-                    return self
-                        .renew_without_refresh_token(state, need, asked)
-                        .map(Some);
-                }
-                RefreshOutcome::Unsaved => {
-                    return Err(Error::LoginRequired {
-                        reason: format!(
-                            "{} refreshed the tokens but could not save them in {}, so the refresh token stored there is spent",
-                            watch.holder(),
-                            self.store.describe()
-                        ),
-                    })
+                Watched::ReadAgain => continue,
+                Watched::Refuse(e) => return Err(e),
+                Watched::PasswordGrant(s) => {
+                    self.adopt(state, s);
+                    return self.password_grant(state, need).map(Some);
                 }
             }
         }
@@ -589,10 +500,9 @@ impl TokenManager {
     fn refresh_and_keep(
         &self,
         state: &mut Option<Session>,
-        mut session: Session,
+        session: Session,
         ticket: Option<RefreshTicket>,
-        need: i64,
-        asked: i64,
+        need: &Need<'_>,
     ) -> Result<TokenSet, Error> {
         let now = self.clock.now();
         tracing::debug!("profile {}: refresh-token grant", self.config.profile);
@@ -607,21 +517,19 @@ impl TokenManager {
                     "profile {}: the refresh failed; the stored credentials are kept: {e}",
                     self.config.profile
                 );
-                let dead = matches!(
-                    e,
-                    Error::RefreshRejected { .. } | Error::InvalidClient { .. }
-                );
                 if matches!(e, Error::RefreshRejected { .. }) {
                     self.record_rejection(state, &session, now);
                 }
                 match ticket {
                     // The watchers fail at once instead of sending it again.
-                    Some(t) if dead => t.settle(RefreshOutcome::Rejected),
+                    Some(t) if rules::is_dead_refresh_token(&e) => {
+                        t.settle(RefreshOutcome::Rejected)
+                    }
                     // Not spent as far as is known: another process may try it.
                     other => drop(other),
                 }
-                if e.is_login_required() && self.can_password(&session) {
-                    return self.renew_without_refresh_token(state, need, asked);
+                if e.is_login_required() && rules::can_password(&self.policy(), &session) {
+                    return self.password_grant(state, need);
                 }
                 return Err(e);
             }
@@ -630,15 +538,8 @@ impl TokenManager {
             .tokens
             .as_ref()
             .and_then(|t| t.refresh_token.clone());
-        let mut merged = new_tokens;
-        if merged.refresh_token.is_none() {
-            // Keep a refresh token the server did not rotate.
-            if let Some(old) = session.tokens.as_ref() {
-                merged.refresh_token = old.refresh_token.clone();
-                merged.refresh_expires_at = old.refresh_expires_at;
-            }
-        }
-        session.tokens = Some(merged.clone());
+        let session = rules::merge(session, new_tokens);
+        let merged = session.tokens.clone().expect("merge() sets tokens");
         let saved = self.keep(state, session, spent);
         match &saved {
             Ok(()) => tracing::debug!(
@@ -660,7 +561,7 @@ impl TokenManager {
             });
         }
         saved?;
-        check_fresh(&merged, self.clock.now(), asked)?;
+        rules::check_fresh(&merged, self.clock.now(), need.asked())?;
         Ok(merged)
     }
 
@@ -695,10 +596,7 @@ impl TokenManager {
     /// store has moved on meanwhile (a login, another tool's refresh). Best effort: the claim
     /// records it too.
     fn record_rejection(&self, state: &mut Option<Session>, session: &Session, now: UnixTime) {
-        let mut rejected = session.clone();
-        if let Some(t) = rejected.tokens.as_mut() {
-            t.refresh_rejected_at = Some(now);
-        }
+        let rejected = rules::mark_rejected(session.clone(), now);
         if self.store.is_writable() {
             let generation = generation_of(session);
             let recorded = self.store.lock(&self.config.profile).and_then(|_lock| {
@@ -712,27 +610,21 @@ impl TokenManager {
         self.adopt(state, rejected);
     }
 
-    /// Without a usable refresh token: the password grant when a password is held in memory
-    /// (serialised by the store's lock, re-reading the store under it), else a login-required
-    /// error saying why.
-    fn renew_without_refresh_token(
+    /// The password grant with the username and password held in memory, serialised by the
+    /// store's lock and re-reading the store under it.
+    fn password_grant(
         &self,
         state: &mut Option<Session>,
-        need: i64,
-        asked: i64,
+        need: &Need<'_>,
     ) -> Result<TokenSet, Error> {
-        let session = self.read_for_refresh(state)?;
-        if !self.can_password(&session) {
-            return Err(Error::LoginRequired {
-                reason: Self::why_login(&session, self.clock.now()),
-            });
-        }
         let _lock = self.store.lock(&self.config.profile)?;
-        let mut session = self.read_for_refresh(state)?;
+        let (session, held) = self.read(state)?;
         let now = self.clock.now();
-        if self.satisfies(&session, now, need, None) {
+        if rules::satisfies(&self.policy(), &session, now, need) {
             let t = session.tokens.clone().expect("satisfies() checked tokens");
-            self.adopt(state, session);
+            if !held {
+                self.adopt(state, session);
+            }
             return Ok(t);
         }
         tracing::debug!("profile {}: password grant", self.config.profile);
@@ -741,37 +633,20 @@ impl TokenManager {
             &*self.clock,
             &*self.transport,
         )?;
+        let mut session = session;
         session.tokens = Some(tokens.clone());
         self.keep(state, session, None)?;
-        check_fresh(&tokens, self.clock.now(), asked)?;
+        rules::check_fresh(&tokens, self.clock.now(), need.asked())?;
         Ok(tokens)
     }
+}
 
-    /// Why `session` cannot be renewed without a person.
-    fn why_login(session: &Session, now: UnixTime) -> String {
-        match (&session.tokens, &session.client) {
-            (None, _) => "the session has no tokens".to_owned(),
-            (Some(t), _) if t.refresh_rejected_at.is_some() => {
-                format!(
-                "the server rejected the refresh token (spent, revoked or expired; recorded {})",
-                t.refresh_rejected_at.map(UnixTime::to_rfc3339).unwrap_or_default()
-            )
-            }
-            (Some(t), _) if t.refresh_token.is_none() => {
-                "the access token has expired (or is about to) and there is no refresh token"
-                    .to_owned()
-            }
-            (Some(t), _) if !t.can_refresh(now) => "the refresh token has expired".to_owned(),
-            (Some(_), Some(c)) if !c.is_confidential() => {
-                "refreshing needs the OAuth client's key, which this session does not have"
-                    .to_owned()
-            }
-            (Some(_), None) => {
-                "refreshing needs an OAuth client, which this session does not have".to_owned()
-            }
-            _ => "the refresh token has expired".to_owned(),
-        }
-    }
+/// Rounds of [`TokenManager`]'s slow path before giving up on a store that keeps changing.
+const MAX_ROUNDS: usize = 16;
+
+/// The credential state of `session` (see [`TokenSet::generation`]).
+fn generation_of(session: &Session) -> Option<String> {
+    session.tokens.as_ref().map(TokenSet::generation)
 }
 
 /// Seconds from `now` until `expires_at` (negative once past).
@@ -788,57 +663,22 @@ fn describe_validity(t: &TokenSet, now: UnixTime) -> String {
 }
 
 /// Why a refresh is needed, for a diagnostic (never a secret).
-fn why_refresh(
-    held: Option<&Session>,
-    now: UnixTime,
-    need: i64,
-    rejected: Option<&Secret>,
-) -> String {
+fn why_refresh(held: Option<&Session>, now: UnixTime, need: &Need<'_>, policy: &Policy) -> String {
     let tokens = held.and_then(|s| s.tokens.as_ref());
-    match (tokens, rejected) {
-        (_, Some(_)) => {
+    match (tokens, need) {
+        (_, Need::Replace { .. }) => {
             "a refresh was asked for (forced, or a service rejected the token)".to_owned()
         }
         (None, _) => "no access token held".to_owned(),
-        (Some(t), _) => match t.expires_at {
+        (Some(t), Need::Valid { min_valid }) => match t.expires_at {
             Some(e) => format!(
-                "the access token is valid {} s more, less than the {need} s needed",
-                valid_for(e, now)
+                "the access token is valid {} s more, less than the {} s needed",
+                valid_for(e, now),
+                (*min_valid).max(policy.margin_secs)
             ),
             None => "the access token's expiry is unknown and it can be renewed".to_owned(),
         },
     }
-}
-
-/// Rounds of [`TokenManager`]'s slow path before giving up on a store that keeps changing.
-const MAX_ROUNDS: usize = 16;
-
-/// The credential state of `session` (see [`TokenSet::generation`]).
-fn generation_of(session: &Session) -> Option<String> {
-    session.tokens.as_ref().map(TokenSet::generation)
-}
-
-/// Fails at once, without a grant, when the caller asks for more validity than the server has
-/// ever issued for this session (the lifetime of the last token it issued).
-fn check_possible(session: &Session, asked: i64) -> Result<(), Error> {
-    match session.tokens.as_ref().and_then(TokenSet::lifetime) {
-        Some(life) if asked > life => Err(too_long(life, asked)),
-        _ => Ok(()),
-    }
-}
-
-/// A freshly issued token must be valid for what the caller asked (not the margin).
-fn check_fresh(tokens: &TokenSet, now: UnixTime, asked: i64) -> Result<(), Error> {
-    if tokens.is_valid_for(now, asked) {
-        return Ok(());
-    }
-    Err(too_long(tokens.remaining(now).unwrap_or(0), asked))
-}
-
-fn too_long(valid: i64, asked: i64) -> Error {
-    Error::Config(format!(
-        "a freshly issued access token is valid for only {valid} s, less than the {asked} s asked for"
-    ))
 }
 
 #[cfg(test)]

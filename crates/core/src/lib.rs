@@ -27,6 +27,7 @@ pub mod flow;
 pub mod http;
 pub mod jwt;
 pub mod protocol;
+pub mod rules;
 pub mod secret;
 pub mod session;
 pub mod store;
