@@ -12,6 +12,7 @@ mod cli;
 mod commands;
 mod device_screen;
 mod exit;
+mod job_session;
 mod login;
 mod output;
 mod ui;
@@ -176,6 +177,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<serde_json::Value, CliError> 
         Command::Clients(c) => commands::clients(ctx, &c),
         Command::Tenants(c) => commands::tenants(ctx, &c),
         Command::Env(a) => commands::env(ctx, &a),
+        Command::JobSession(c) => job_session::job_session(ctx, &c),
         Command::Import(a) => commands::import(ctx, &a),
         Command::Repair(a) => commands::repair(ctx, &a),
         Command::Completions(a) => commands::completions(ctx, &a),

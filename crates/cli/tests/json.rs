@@ -183,6 +183,29 @@ fn every_command_prints_one_object_on_success() {
     assert_eq!(v["shell"], "bash");
     assert!(v["script"].as_str().unwrap().contains("tapis-auth"));
 
+    let v = one_object(
+        &json_run(
+            &w,
+            "json",
+            &["job-session", "create", "jj", "--password-stdin"],
+            Some("testpass\n"),
+        ),
+        Some("job-session create"),
+    );
+    assert_eq!(v["variables"]["TAPIS_AUTH_PROFILE"], "jj");
+    let v = one_object(
+        &json_run(&w, "json", &["job-session", "list"], None),
+        Some("job-session list"),
+    );
+    assert_eq!(v["job_sessions"][0]["name"], "jj");
+    let v = one_object(
+        &json_run(&w, "json", &["job-session", "revoke", "jj"], None),
+        Some("job-session revoke"),
+    );
+    assert!(v["client_deleted"].is_string(), "{v}");
+    let r = json_run(&w, "json", &["job-session", "revoke", "jj"], None);
+    one_object(r.code(2), Some("job-session revoke"));
+
     let v = one_object(&json_run(&w, "json", &["logout"], None), Some("logout"));
     assert_eq!(v["logged_out"][0], "default");
 }
