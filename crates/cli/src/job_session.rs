@@ -188,10 +188,14 @@ fn create(ctx: &Ctx, a: &JobSessionCreateArgs) -> Result<Value, CliError> {
         w.client_id.as_deref().unwrap_or("?"),
     ));
     ctx.ui.info(&format!(
-        "Point the job at it (the lines below are on stdout: `eval \"$(tapis-auth job-session create ...)\"` sets them):\n\
-         \n    {}\n\
-         \nthen `tapis-auth token` in the job prints its token. Revoke it with `tapis-auth job-session revoke {}`.",
-        export_lines(a.shell, &vars).trim_end().replace('\n', "\n    "),
+        "In the job, set {} (`eval \"$(tapis-auth job-session create ...)\"` sets them); \
+         `tapis-auth token` there prints the job session's token. Revoke it with \
+         `tapis-auth job-session revoke {}`.",
+        if ctx.g.json {
+            "the two `variables` of the JSON output"
+        } else {
+            "the two variables printed on stdout"
+        },
         a.name
     ));
     if !ctx.g.json {
