@@ -353,10 +353,11 @@ fn json_requested() -> bool {
         .skip(1)
         .take_while(|a| a != "--")
         .any(|a| a == "--json" || a.to_str().is_some_and(|s| s.starts_with("--json=")));
+    // clap's BoolishValueParser's true spellings (anything else is false or a usage error).
     let env = std::env::var("TAPIS_AUTH_JSON").is_ok_and(|v| {
-        !matches!(
+        matches!(
             v.to_ascii_lowercase().as_str(),
-            "" | "0" | "false" | "no" | "off" | "n" | "f"
+            "1" | "true" | "yes" | "on" | "y" | "t"
         )
     });
     flag || env
