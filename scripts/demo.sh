@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # libtapis_auth demo: builds the project, starts the local test authenticator, and walks through
 # password login, device-code login (approved by this script), status, token, a forced refresh,
-# and the C example — all against a temporary cache, with no network beyond crates.io for the
-# build and no accounts.
+# the C example and a job session — all against a temporary cache, with no network beyond
+# crates.io for the build and no accounts. The first build takes several minutes (it says how
+# long and shows cargo's progress); the demo itself about 20 seconds.
 #
 # Needs only the Rust toolchain (and the C compiler Rust already uses to link). No curl or python:
 # the test server's control endpoints are called over bash's /dev/tcp.
@@ -28,12 +29,27 @@ die() { printf '%sdemo failed: %s%s\n' "$R" "$*" "$N" >&2; exit 1; }
 # DEMO_PROFILE=debug (what CI uses, after the test build) skips the release build.
 PROFILE="${DEMO_PROFILE:-release}"
 case "$PROFILE" in release) PFLAG=(--release) ;; debug) PFLAG=() ;; *) die "DEMO_PROFILE must be release or debug" ;; esac
-step "Build ($PROFILE): the tapis-auth command and the local test authenticator"
-run cargo build "${PFLAG[@]}" --quiet -p tapis-auth-cli -p tapis-auth-testserver
-say "and the C library (crates/ffi → libtapis_auth.a):"
-run cargo build "${PFLAG[@]}" --quiet -p tapis-auth-ffi || die "the C library did not build"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET/$PROFILE"
+step "Build ($PROFILE): the tapis-auth command, the local test authenticator and the C library"
+if [ -x "$BIN/tapis-auth" ] && [ -x "$BIN/tapis-auth-testserver" ] && [ -f "$BIN/libtapis_auth.a" ]; then
+    say "Already built once: cargo only checks what changed (a few seconds)."
+else
+    say "First build: cargo downloads and compiles about 300 crates (TLS, HTTP, SQLite, ...)."
+    if [ "$PROFILE" = release ]; then
+        say "That takes roughly 5-10 minutes on a 2-core machine (less on more cores); cargo's"
+        say "progress follows. Later runs take seconds. (DEMO_PROFILE=debug builds faster.)"
+    else
+        say "That takes roughly 3-6 minutes on a 2-core machine; cargo's progress follows."
+    fi
+fi
+build_start=$(date +%s)
+run cargo build "${PFLAG[@]}" -p tapis-auth-cli -p tapis-auth-testserver ||
+    die "the build failed (see cargo's messages above)"
+# A separate build: the C library's features (no keyring) must not be unified with the CLI's.
+say "and the C library (crates/ffi → libtapis_auth.a):"
+run cargo build "${PFLAG[@]}" -p tapis-auth-ffi || die "the C library did not build"
+say "Built in $(( $(date +%s) - build_start )) s."
 TAPIS_AUTH="$BIN/tapis-auth"
 [ -x "$TAPIS_AUTH" ] || die "$BIN/tapis-auth was not built"
 
@@ -118,6 +134,10 @@ http POST /_test/device/approve "{\"user_code\":\"$CODE\",\"username\":\"testuse
 wait "$LOGIN_PID" || die "device login failed"
 LOGIN_PID=""
 run "$TAPIS_AUTH" status
+say "Note the access token's expiry: 30 days, not the usual 4 hours. On Tapis v3 a device-code"
+say "login's token lasts as many days as the user picks on the approval page (30 by default)."
+say "Anyone holding it can use it that long; \`tapis-auth logout\` revokes it. For a batch job,"
+say "prefer a job session (step 8): its own client, revocable on its own."
 
 # --- 4. Token -----------------------------------------------------------------------------------
 step "Print a token: what a batch script calls (stdout = the token and nothing else)"
@@ -168,8 +188,24 @@ say "C example printed: ${CTOKEN:0:48}…"
 [ "$CTOKEN" = "$CUR" ] || die "the C example's token differs from \`tapis-auth token\`"
 say "…the same token tapis-auth hands out."
 
-# --- 7. Log out ---------------------------------------------------------------------------------
-step "Log out (revoke, then delete the session)"
+# --- 7. A job session ---------------------------------------------------------------------------
+step "A job session: a separate, revocable credential for one batch job"
+say "It logs in again with an OAuth client of its own, into its own cache directory, and prints"
+say "the two lines that point the job at it."
+printf '%s$ eval "$(tapis-auth job-session create job42 --password-stdin)"%s\n' "$G" "$N"
+JOBVARS="$(printf 'testpass\n' | "$TAPIS_AUTH" job-session create job42 --password-stdin)" ||
+    die "job-session create failed"
+printf '%s\n' "$JOBVARS"
+JTOKEN="$(eval "$JOBVARS"; "$TAPIS_AUTH" token)" || die "the job session gave no token"
+say "In the job: TOKEN=${JTOKEN:0:32}…  (not the token of your own login)"
+[ "$JTOKEN" != "$("$TAPIS_AUTH" token)" ] || die "the job session handed out the user's token"
+run "$TAPIS_AUTH" job-session revoke job42
+say "Its client is deleted, so no copy of it can be renewed; your own login is untouched:"
+"$TAPIS_AUTH" token >/dev/null || die "revoking the job session broke the user's login"
+say "tapis-auth token still works."
+
+# --- 8. Log out ---------------------------------------------------------------------------------
+step "Log out (delete the client the login created, revoke, delete the session)"
 run "$TAPIS_AUTH" logout --all
 set +e
 "$TAPIS_AUTH" token >/dev/null 2>&1

@@ -114,6 +114,9 @@ pub enum Command {
     Tenants(TenantsCommand),
     /// Print shell `export` lines (base URL, token, tenant, user) for a batch job.
     Env(EnvArgs),
+    /// A revocable credential for a batch job: its own OAuth client, in its own cache.
+    #[command(subcommand)]
+    JobSession(JobSessionCommand),
     /// Copy sessions from an agavepy JSON cache into the chosen store.
     Import(ImportArgs),
     /// Move a corrupt cache file aside (kept, with a timestamped name).
@@ -396,6 +399,75 @@ pub struct EnvArgs {
     pub min_valid: i64,
 }
 
+/// `tapis-auth job-session ...`.
+#[derive(Debug, Subcommand)]
+pub enum JobSessionCommand {
+    /// Log in again with a new OAuth client and save it as a separate profile in its own cache
+    /// directory; print how to point the job at it.
+    Create(JobSessionCreateArgs),
+    /// Delete the job session's client (no copy can be renewed), revoke its tokens, remove it.
+    Revoke(JobSessionRevokeArgs),
+    /// List the job sessions.
+    List {
+        /// Where job sessions live (default: CACHE_DIR/job-sessions).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// `tapis-auth job-session create`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+A job session is a second login of the same user on the same tenant as the current profile \
+(--profile picks another), with an OAuth client of its own, saved as profile NAME in its own \
+cache directory (default CACHE_DIR/job-sessions/NAME, private to you). Point the job at it \
+with the two lines printed on stdout:
+
+    eval \"$(tapis-auth job-session create job42 --password-stdin < pw)\"   # or copy them into the job script
+
+How long it lives: Tapis v3 access tokens last the tenant's access-token lifetime (4 hours by \
+default) and are renewed with the job session's own client while its refresh token is valid \
+(the tenant's refresh lifetime, 1 year by default, counted again at each renewal); with \
+--device, as many days as chosen on the approval page (30 by default). It ends when revoked: \
+`tapis-auth job-session revoke NAME` deletes its client, so that no copy of it can be renewed, \
+revokes its tokens where the platform supports it, and removes the directory. Your own login \
+is not affected by either.")]
+pub struct JobSessionCreateArgs {
+    /// The job session's name (also its profile name): letters, digits, '.', '_', '-'.
+    pub name: String,
+    /// Where job sessions live (default: CACHE_DIR/job-sessions).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Read the password from the first line of stdin (else it is prompted for).
+    #[arg(long, conflicts_with = "device")]
+    pub password_stdin: bool,
+    /// Tapis v3: approve the job session with a device code instead of the password.
+    #[arg(long)]
+    pub device: bool,
+    /// With --device: do not draw the QR code.
+    #[arg(long, requires = "device")]
+    pub no_qr: bool,
+    /// With --device: how long to wait for approval (90s, 10m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = positive_duration)]
+    pub wait: i64,
+    /// Syntax of the lines printed on stdout.
+    #[arg(long, value_enum, default_value = "sh")]
+    pub shell: ShellArg,
+}
+
+/// `tapis-auth job-session revoke`.
+#[derive(Debug, Args)]
+pub struct JobSessionRevokeArgs {
+    /// The job session's name.
+    pub name: String,
+    /// Where job sessions live (default: CACHE_DIR/job-sessions).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Agave v2: read the password (needed to delete the client) from stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
 /// `tapis-auth import`.
 #[derive(Debug, Args)]
 #[command(
@@ -441,6 +513,9 @@ impl Command {
             Command::Clients(ClientsCommand::Delete { .. }) => "clients delete",
             Command::Tenants(TenantsCommand::List(_)) => "tenants list",
             Command::Env(_) => "env",
+            Command::JobSession(JobSessionCommand::Create(_)) => "job-session create",
+            Command::JobSession(JobSessionCommand::Revoke(_)) => "job-session revoke",
+            Command::JobSession(JobSessionCommand::List { .. }) => "job-session list",
             Command::Import(_) => "import",
             Command::Repair(_) => "repair",
             Command::Completions(_) => "completions",

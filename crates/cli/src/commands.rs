@@ -62,7 +62,8 @@ pub fn platform(p: PlatformArg) -> Platform {
     }
 }
 
-fn time_json(t: Option<UnixTime>, now: UnixTime) -> Value {
+/// A time as `{at, unix, in_seconds}` (the JSON schema's time object), or null.
+pub fn time_json(t: Option<UnixTime>, now: UnixTime) -> Value {
     match t {
         Some(t) => json!({
             "at": t.to_rfc3339(),

@@ -173,7 +173,7 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<Value, CliError> {
                 ));
             }
             let s = ctx.open_session(o)?;
-            device(ctx, &s, &a)?;
+            device(ctx, &s, !a.no_qr, a.wait)?;
             finish(ctx, &s, switch, current.as_deref())
         }
         Method::Browser => {
@@ -324,7 +324,8 @@ fn wait_over(
     None
 }
 
-fn device(ctx: &Ctx, s: &AuthSession, a: &LoginArgs) -> Result<(), CliError> {
+/// Runs a device login on `s`: the screen, the spinner, Ctrl-C, and `wait` seconds at most.
+pub fn device(ctx: &Ctx, s: &AuthSession, qr: bool, wait: i64) -> Result<(), CliError> {
     let ui = ctx.ui;
     let cancel = Arc::new(AtomicBool::new(false));
     {
@@ -340,12 +341,12 @@ fn device(ctx: &Ctx, s: &AuthSession, a: &LoginArgs) -> Result<(), CliError> {
     let _ = write!(
         io::stderr().lock(),
         "{}",
-        device_screen::screen(&ui, login.prompt(), terminal, !a.no_qr)
+        device_screen::screen(&ui, login.prompt(), terminal, qr)
     );
     let clock = SystemClock;
     let started = clock.now();
     let code_expires = login.prompt().expires_at;
-    let give_up = started.plus(a.wait);
+    let give_up = started.plus(wait);
     let (deadline, what) = if give_up < code_expires {
         (give_up, "left (--wait)")
     } else {

@@ -12,6 +12,7 @@ mod cli;
 mod commands;
 mod device_screen;
 mod exit;
+mod job_session;
 mod login;
 mod output;
 mod ui;
@@ -176,6 +177,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<serde_json::Value, CliError> 
         Command::Clients(c) => commands::clients(ctx, &c),
         Command::Tenants(c) => commands::tenants(ctx, &c),
         Command::Env(a) => commands::env(ctx, &a),
+        Command::JobSession(c) => job_session::job_session(ctx, &c),
         Command::Import(a) => commands::import(ctx, &a),
         Command::Repair(a) => commands::repair(ctx, &a),
         Command::Completions(a) => commands::completions(ctx, &a),
@@ -351,10 +353,11 @@ fn json_requested() -> bool {
         .skip(1)
         .take_while(|a| a != "--")
         .any(|a| a == "--json" || a.to_str().is_some_and(|s| s.starts_with("--json=")));
+    // clap's BoolishValueParser's true spellings (anything else is false or a usage error).
     let env = std::env::var("TAPIS_AUTH_JSON").is_ok_and(|v| {
-        !matches!(
+        matches!(
             v.to_ascii_lowercase().as_str(),
-            "" | "0" | "false" | "no" | "off" | "n" | "f"
+            "1" | "true" | "yes" | "on" | "y" | "t"
         )
     });
     flag || env

@@ -183,6 +183,29 @@ fn every_command_prints_one_object_on_success() {
     assert_eq!(v["shell"], "bash");
     assert!(v["script"].as_str().unwrap().contains("tapis-auth"));
 
+    let v = one_object(
+        &json_run(
+            &w,
+            "json",
+            &["job-session", "create", "jj", "--password-stdin"],
+            Some("testpass\n"),
+        ),
+        Some("job-session create"),
+    );
+    assert_eq!(v["variables"]["TAPIS_AUTH_PROFILE"], "jj");
+    let v = one_object(
+        &json_run(&w, "json", &["job-session", "list"], None),
+        Some("job-session list"),
+    );
+    assert_eq!(v["job_sessions"][0]["name"], "jj");
+    let v = one_object(
+        &json_run(&w, "json", &["job-session", "revoke", "jj"], None),
+        Some("job-session revoke"),
+    );
+    assert!(v["client_deleted"].is_string(), "{v}");
+    let r = json_run(&w, "json", &["job-session", "revoke", "jj"], None);
+    one_object(r.code(2), Some("job-session revoke"));
+
     let v = one_object(&json_run(&w, "json", &["logout"], None), Some("logout"));
     assert_eq!(v["logged_out"][0], "default");
 }
@@ -284,6 +307,46 @@ fn every_failure_prints_one_object_with_code_name_and_message() {
     assert!(json_run(&w, "json", &["--version"], None)
         .ok()
         .starts_with("tapis-auth "));
+}
+
+/// `status` when the shared cache records that the server rejected the refresh token: exit 3,
+/// one object naming why, no secret.
+#[test]
+fn status_after_a_rejected_refresh_is_a_login_required_object() {
+    let w = World::new();
+    w.login("json", "v3", &[]).ok();
+    // A short access token, so that nothing usable is left once the refresh token is rejected.
+    w.control("POST", "/_test/config", Some(r#"{"v3_access_ttl":62}"#));
+    w.run("json", &["refresh"], None).ok();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let cfg: Value =
+        serde_json::from_str(&std::fs::read_to_string(w.cache().join("config.json")).unwrap())
+            .unwrap();
+    fn find(v: &Value, k: &str) -> Option<String> {
+        match v {
+            Value::Object(m) => m
+                .get(k)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .or_else(|| m.values().find_map(|x| find(x, k))),
+            _ => None,
+        }
+    }
+    let refresh = find(&cfg, "refresh_token").unwrap();
+    w.control(
+        "POST",
+        "/v3/oauth2/tokens/revoke",
+        Some(&serde_json::json!({ "token": refresh }).to_string()),
+    );
+    let r = json_run(&w, "json", &["refresh"], None);
+    let v = one_object(r.code(3), Some("refresh"));
+    assert_eq!(v["error"]["reason"], "refresh_rejected", "{v}");
+    // The token is inside the 60 s margin: refreshing is what it needs, and that was refused.
+    let r = json_run(&w, "json", &["status"], None);
+    let v = one_object(r.code(3), Some("status"));
+    assert_eq!(v["error"]["name"], "login_required", "{v}");
+    assert_eq!(v["error"]["reason"], "refresh_rejected", "{v}");
+    assert!(!r.stdout.contains(&refresh) && !r.stderr.contains(&refresh));
 }
 
 /// A warning (a cache made private) is both on stderr and in the object.

@@ -271,6 +271,18 @@ impl AuthSession {
         }
         session.tokens = Some(tokens);
         session.password = None;
+        // A login again with the profile's own client (given by id and key only) keeps what the
+        // store knows about that client: its name, callback URL and description (by which
+        // logout recognises a client the profile's first login created).
+        if let Some(c) = session.client.as_mut() {
+            if let Ok(Some(prev)) = self.manager().store().load(self.profile()) {
+                if let Some(p) = prev.client.filter(|p| p.id == c.id) {
+                    c.name = c.name.take().or(p.name);
+                    c.callback_url = c.callback_url.take().or(p.callback_url);
+                    c.description = c.description.take().or(p.description);
+                }
+            }
+        }
         self.manager().set_session(session.clone())?;
         if self.manager().store().is_writable() && self.options().make_current {
             self.manager().store().set_current_profile(self.profile())?;
