@@ -22,8 +22,12 @@ use crate::exit::{self, CliError};
 use crate::ui::{absolute, out, relative};
 use crate::Ctx;
 
-/// Files a job-session directory holds (the JSON cache and its lock).
-const FILES: [&str; 3] = ["config.json", "current", ".tapis-auth.lock"];
+/// Files a job-session directory holds: the JSON cache and its lock.
+const FILES: [&str; 3] = [
+    tapis_auth_storage::json::CONFIG_FILE,
+    tapis_auth_storage::json::CURRENT_FILE,
+    tapis_auth_storage::json::LOCK_FILE,
+];
 
 /// `job-session create | revoke | list`.
 pub fn job_session(ctx: &Ctx, c: &JobSessionCommand) -> Result<Value, CliError> {
@@ -271,11 +275,13 @@ fn revoke(ctx: &Ctx, a: &JobSessionRevokeArgs) -> Result<Value, CliError> {
     }))
 }
 
-/// Removes a job-session directory's own files, then the directory if that leaves it empty.
+/// Removes a job-session directory's own files (and the cache's refresh-claims directory),
+/// then the directory if that leaves it empty: nothing else in it is touched.
 fn remove_dir(dir: &Path) {
     for f in FILES {
         let _ = std::fs::remove_file(dir.join(f));
     }
+    let _ = std::fs::remove_dir_all(dir.join(tapis_auth_storage::claim::CLAIMS_DIR));
     let _ = std::fs::remove_dir(dir);
 }
 

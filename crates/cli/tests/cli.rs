@@ -673,73 +673,16 @@ fn device_login_reuses_the_client_from_password_login() {
     let w = World::new();
     w.login("json", "v3", &[]).ok();
     // Non-interactive device login: the approval comes from the server's control endpoint.
-    let mut c = w.cmd("json");
-    c.args(["login", "--device", "--no-qr"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = c.spawn().unwrap();
-    let code = wait_for_user_code(&w);
-    w.server.approve_device(&code, "testuser").unwrap();
-    let o = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(err.contains(&code), "the user code is shown: {err}");
+    let (r, code) = device_login_approved(&w, "json", &["login", "--device", "--no-qr"]);
+    r.ok();
+    assert!(
+        r.stderr.contains(&code),
+        "the user code is shown: {}",
+        r.stderr
+    );
     assert!(w.grants("v3.device_code") >= 1);
     let token = w.run("json", &["token"], None).ok().trim_end().to_owned();
     assert_eq!(jwt_claims(&token)["tapis/grant_type"], "device_code");
-}
-
-/// Polls the server until a device code is pending and returns its user code.
-pub fn wait_for_user_code(w: &World) -> String {
-    for _ in 0..200 {
-        if let Some(c) = w.server.pending_user_codes().into_iter().next() {
-            return c;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("no device code was requested");
-}
-
-/// A cache file others can read is reported on stderr (once) by a command that only reads it,
-/// and left as it is (reads never change modes); the next write makes it private and says so.
-/// stdout carries only the token.
-#[test]
-fn loose_cache_modes_are_reported_by_reads_and_fixed_by_writes() {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = |f: &std::path::Path| std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
-    for store in STORES {
-        let w = World::new();
-        w.login(store, "v3", &[]).ok();
-        let file = match store {
-            "json" => w.cache().join("config.json"),
-            _ => w.cache().join(tapis_auth_storage::SQLITE_FILE),
-        };
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let t = w.run(store, &["token"], None);
-        let token = t.ok().trim_end().to_owned();
-        assert!(!token.is_empty() && !token.contains('\n'));
-        assert!(
-            t.stderr.contains("warning")
-                && t.stderr.contains("644")
-                && t.stderr.contains("chmod 600"),
-            "{store}: {}",
-            t.stderr
-        );
-        assert_eq!(t.stderr.lines().count(), 1, "{store}: {}", t.stderr);
-        assert!(!t.stderr.contains(&token));
-        assert_eq!(mode(&file), 0o644, "{store}: a read changed the mode");
-        let r = w.run(store, &["refresh"], None);
-        r.ok();
-        assert!(
-            r.stderr.contains("changed to mode 600"),
-            "{store}: {}",
-            r.stderr
-        );
-        assert_eq!(mode(&file), 0o600, "{store}");
-        let again = w.run(store, &["token"], None);
-        again.ok();
-        assert!(again.stderr.is_empty(), "{store}: {}", again.stderr);
-    }
 }
 
 /// `clients create --use` logs in again with the new client (tokens are bound to the client

@@ -69,19 +69,9 @@ fn login_logout_cycles_leave_one_client_v3() {
     );
     // A device login with the profile's client keeps knowing it is the login's own.
     w.login("json", "v3", &[]).ok();
-    let mut c = w.cmd("json");
-    c.args(["login", "--device", "--no-qr"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = c.spawn().unwrap();
-    let code = loop {
-        if let Some(c) = w.server.pending_user_codes().into_iter().next() {
-            break c;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    w.server.approve_device(&code, "testuser").unwrap();
-    assert!(child.wait_with_output().unwrap().status.success());
+    device_login_approved(&w, "json", &["login", "--device", "--no-qr"])
+        .0
+        .ok();
     let r = w.run("json", &["logout"], None);
     assert!(
         r.ok().is_empty() && r.stderr.contains("Deleted OAuth client"),

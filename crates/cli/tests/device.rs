@@ -198,40 +198,24 @@ fn screens_at_40_80_and_120_columns() {
 #[test]
 fn in_a_log_no_qr_and_no_spinner() {
     let w = World::new();
-    let mut c = w.cmd("json");
-    c.args([
+    let args = [
         "login",
         "--base-url",
         w.url(),
         "--device",
         "--client-id",
         "test-client",
-    ])
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped());
-    let child = c.spawn().unwrap();
-    let code = wait_code(&w);
-    w.server.approve_device(&code, "testuser").unwrap();
-    let o = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{err}");
+    ];
+    let (r, code) = device_login_approved(&w, "json", &args);
+    r.ok();
+    let err = &r.stderr;
     assert!(
         err.contains(&code) && err.contains("/v3/oauth2/device"),
         "{err}"
     );
-    assert!(!has_qr(&err), "{err}");
+    assert!(!has_qr(err), "{err}");
     assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
     assert_eq!(err.matches("Waiting for approval").count(), 1, "{err}");
-}
-
-fn wait_code(w: &World) -> String {
-    for _ in 0..200 {
-        if let Some(c) = w.server.pending_user_codes().into_iter().next() {
-            return c;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("no device code was requested");
 }
 
 /// `--wait` is the login's own deadline, not the per-request `--timeout`, and each message
@@ -254,7 +238,7 @@ fn wait_and_code_expiry_say_which_deadline_ran_out() {
     .stdout(std::process::Stdio::piped())
     .stderr(std::process::Stdio::piped());
     let child = c.spawn().unwrap();
-    let code = wait_code(&w);
+    let code = wait_for_user_code(&w);
     std::thread::sleep(Duration::from_millis(4500));
     w.server.approve_device(&code, "testuser").unwrap();
     let o = child.wait_with_output().unwrap();

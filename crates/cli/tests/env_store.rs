@@ -16,17 +16,6 @@ fn env_run(w: &World, vars: &[(&str, &str)], args: &[&str]) -> Run {
     run_cmd(c, args, None)
 }
 
-/// Reads `export NAME='value'` lines (the sh syntax `--export` and `env` print).
-fn parse_exports(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix("export "))
-        .map(|l| {
-            let (k, v) = l.split_once('=').unwrap();
-            (k.to_owned(), v.trim_matches('\'').to_owned())
-        })
-        .collect()
-}
-
 #[test]
 fn nothing_set_names_the_variables_not_login() {
     let w = World::new();

@@ -11,17 +11,6 @@ use std::path::Path;
 use common::*;
 use serde_json::Value;
 
-/// `export NAME='value'` lines → pairs.
-fn exports(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix("export "))
-        .map(|l| {
-            let (k, v) = l.split_once('=').unwrap();
-            (k.to_owned(), v.trim_matches('\'').to_owned())
-        })
-        .collect()
-}
-
 /// A command in the job's environment: the printed variables, nothing of the user's.
 fn in_job(w: &World, vars: &[(String, String)], args: &[&str]) -> Run {
     let mut c = w.cmd("json");
@@ -66,7 +55,7 @@ fn create_use_list_and_revoke_v3() {
         &["job-session", "create", "job42", "--password-stdin"],
         Some("testpass\n"),
     );
-    let vars = exports(r.ok());
+    let vars = parse_exports(r.ok());
     assert_eq!(vars.len(), 2, "{}", r.stdout);
     assert_eq!(vars[0].0, "TAPIS_CACHE_DIR");
     assert_eq!(vars[1], ("TAPIS_AUTH_PROFILE".into(), "job42".into()));
@@ -199,22 +188,8 @@ fn logout_in_the_job_directory_revokes_it_too() {
 fn device_approved_job_session() {
     let w = World::new();
     w.login("json", "v3", &[]).ok();
-    let mut c = w.cmd("json");
-    c.args(["job-session", "create", "dev1", "--device"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = c.spawn().unwrap();
-    let code = loop {
-        if let Some(c) = w.server.pending_user_codes().into_iter().next() {
-            break c;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    w.server.approve_device(&code, "testuser").unwrap();
-    let o = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{err}");
-    let vars = exports(&String::from_utf8_lossy(&o.stdout));
+    let (r, _) = device_login_approved(&w, "json", &["job-session", "create", "dev1", "--device"]);
+    let vars = parse_exports(r.ok());
     let t = in_job(&w, &vars, &["token"]).ok().trim().to_owned();
     assert_eq!(jwt_claims(&t)["tapis/grant_type"], "device_code");
     w.run("json", &["job-session", "revoke", "dev1"], None).ok();
@@ -229,7 +204,7 @@ fn agave_v2_job_session_needs_the_password_to_delete_its_client() {
         &["job-session", "create", "v2job", "--password-stdin"],
         Some("testpass\n"),
     );
-    let vars = exports(r.ok());
+    let vars = parse_exports(r.ok());
     in_job(&w, &vars, &["token"]).ok();
     let r = w.run(
         "json",

@@ -70,7 +70,7 @@ fn device_code_screen_approved_while_polling() {
     let code = {
         let m = s.expect("enter the code:").unwrap();
         let _ = m;
-        wait_code(&w)
+        wait_for_user_code(&w)
     };
     s.expect(code.as_str()).unwrap();
     // The QR code (or why there is none: the pty is small) and the spinner with the time left.
@@ -105,14 +105,4 @@ fn ctrl_c_cancels_the_device_login_cleanly() {
     assert!(text.contains("cancelled"), "{text}");
     assert_eq!(exit_code(&mut s), 130);
     w.run("json", &["token"], None).code(3);
-}
-
-fn wait_code(w: &World) -> String {
-    for _ in 0..200 {
-        if let Some(c) = w.server.pending_user_codes().into_iter().next() {
-            return c;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("no device code was requested");
 }

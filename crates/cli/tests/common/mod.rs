@@ -228,3 +228,36 @@ fn collect(v: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// Polls the server until a device code is pending and returns its user code.
+pub fn wait_for_user_code(w: &World) -> String {
+    for _ in 0..300 {
+        if let Some(c) = w.server.pending_user_codes().into_iter().next() {
+            return c;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("no device code was requested");
+}
+
+/// Runs `tapis-auth ARGS` (a device login) with stdout and stderr piped, approves its device
+/// code as `testuser` through the server, and returns the run and the user code.
+pub fn device_login_approved(w: &World, store: &str, args: &[&str]) -> (Run, String) {
+    let mut c = w.cmd(store);
+    c.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = c.spawn().expect("spawn tapis-auth");
+    let code = wait_for_user_code(w);
+    w.server.approve_device(&code, "testuser").unwrap();
+    (Run::from(child.wait_with_output().unwrap()), code)
+}
+
+/// `export NAME='value'` lines (the sh syntax `env` and `--export` print) as pairs.
+pub fn parse_exports(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.to_owned(), v.trim_matches('\'').to_owned())
+        })
+        .collect()
+}
