@@ -119,7 +119,9 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
-/// Replaces every occurrence of each non-empty secret in `text` with [`REDACTED`].
+/// Replaces every occurrence of each secret (of 4 bytes or more) in `text` with [`REDACTED`]:
+/// as it is, in any ASCII letter case, URL-encoded (`%21`, and `+` for a space),
+/// JSON-escaped, and base64-encoded — the forms a server that echoes a request may use.
 ///
 /// Used on server messages before they enter an error: the Tapis Authenticator echoes the
 /// client key back in `Invalid client credentials: {id}, {key}`.
@@ -127,11 +129,54 @@ pub fn redact_all(text: &str, secrets: &[&Secret]) -> String {
     let mut out = text.to_owned();
     for s in secrets {
         // Very short values would redact ordinary words; real secrets are longer.
-        if s.len() >= 4 && out.contains(s.expose()) {
-            out = out.replace(s.expose(), REDACTED);
+        if s.len() < 4 {
+            continue;
+        }
+        for form in encoded_forms(s.expose()) {
+            if form.len() >= 4 {
+                replace_ignoring_case(&mut out, &form);
+            }
         }
     }
     out
+}
+
+/// `secret` as it is and in the encodings a server may echo it in. Wiped when dropped.
+fn encoded_forms(secret: &str) -> Vec<zeroize::Zeroizing<String>> {
+    use base64::Engine;
+    let z = zeroize::Zeroizing::new;
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let percent = form.replace('+', "%20");
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json
+        .strip_prefix('"')
+        .and_then(|j| j.strip_suffix('"'))
+        .unwrap_or_default()
+        .to_owned();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(secret.as_bytes());
+    let b64_unpadded = b64.trim_end_matches('=').to_owned();
+    vec![
+        z(secret.to_owned()),
+        z(form),
+        z(percent),
+        z(json),
+        z(b64),
+        z(b64_unpadded),
+    ]
+}
+
+/// Replaces every occurrence of `pattern` in `text`, ignoring ASCII letter case, with
+/// [`REDACTED`].
+fn replace_ignoring_case(text: &mut String, pattern: &str) {
+    let lower_pattern = zeroize::Zeroizing::new(pattern.to_ascii_lowercase());
+    loop {
+        let lower = zeroize::Zeroizing::new(text.to_ascii_lowercase());
+        // ASCII lower-casing keeps every byte offset, so a match in `lower` is one in `text`.
+        let Some(at) = lower.find(lower_pattern.as_str()) else {
+            return;
+        };
+        text.replace_range(at..at + pattern.len(), REDACTED);
+    }
 }
 
 #[cfg(test)]
@@ -180,6 +225,27 @@ mod tests {
         assert!(!a.contains("refresh"));
         // Length prefixes: ("ab", "c") and ("a", "bc") differ.
         assert_ne!(fingerprint(&[b"ab", b"c"]), fingerprint(&[b"a", b"bc"]));
+    }
+
+    #[test]
+    fn redact_all_catches_the_echoed_forms_of_a_secret() {
+        use base64::Engine;
+        let pw = Secret::new("Hunter2 Pass!\"x");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pw.expose());
+        for echoed in [
+            "HUNTER2 PASS!\"X".to_owned(),
+            "hunter2 pass!\"x".to_owned(),
+            "Hunter2+Pass%21%22x".to_owned(),
+            "Hunter2%20Pass%21%22x".to_owned(),
+            "hunter2%20pass%21%22X".to_owned(),
+            r#"Hunter2 Pass!\"x"#.to_owned(),
+            b64.clone(),
+            b64.trim_end_matches('=').to_owned(),
+        ] {
+            let text = format!("server said: <{echoed}>");
+            let r = redact_all(&text, &[&pw]);
+            assert_eq!(r, "server said: <[redacted]>", "{echoed}");
+        }
     }
 
     #[test]
