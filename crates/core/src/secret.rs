@@ -126,18 +126,46 @@ impl<'de> Deserialize<'de> for Secret {
 /// Used on server messages before they enter an error: the Tapis Authenticator echoes the
 /// client key back in `Invalid client credentials: {id}, {key}`.
 pub fn redact_all(text: &str, secrets: &[&Secret]) -> String {
-    let mut out = text.to_owned();
+    // Every match is found in the text as it came (never in an earlier replacement: a secret
+    // that [`REDACTED`] itself contains must not be found in it again), then replaced once.
+    // ASCII lower-casing keeps every byte offset, so a match in `lower` is one in `text`.
+    let lower = zeroize::Zeroizing::new(text.to_ascii_lowercase());
+    let mut found: Vec<(usize, usize)> = Vec::new();
     for s in secrets {
         // Very short values would redact ordinary words; real secrets are longer.
         if s.len() < 4 {
             continue;
         }
         for form in encoded_forms(s.expose()) {
-            if form.len() >= 4 {
-                replace_ignoring_case(&mut out, &form);
+            if form.len() < 4 {
+                continue;
             }
+            let pattern = zeroize::Zeroizing::new(form.to_ascii_lowercase());
+            found.extend(
+                lower
+                    .match_indices(pattern.as_str())
+                    .map(|(at, m)| (at, at + m.len())),
+            );
         }
     }
+    if found.is_empty() {
+        return text.to_owned();
+    }
+    found.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (start, end) in found {
+        if end <= last {
+            continue;
+        }
+        if start >= last {
+            out.push_str(&text[last..start]);
+            out.push_str(REDACTED);
+        }
+        // An overlapping match extends the redaction already written.
+        last = end;
+    }
+    out.push_str(&text[last..]);
     out
 }
 
@@ -163,20 +191,6 @@ fn encoded_forms(secret: &str) -> Vec<zeroize::Zeroizing<String>> {
         z(b64),
         z(b64_unpadded),
     ]
-}
-
-/// Replaces every occurrence of `pattern` in `text`, ignoring ASCII letter case, with
-/// [`REDACTED`].
-fn replace_ignoring_case(text: &mut String, pattern: &str) {
-    let lower_pattern = zeroize::Zeroizing::new(pattern.to_ascii_lowercase());
-    loop {
-        let lower = zeroize::Zeroizing::new(text.to_ascii_lowercase());
-        // ASCII lower-casing keeps every byte offset, so a match in `lower` is one in `text`.
-        let Some(at) = lower.find(lower_pattern.as_str()) else {
-            return;
-        };
-        text.replace_range(at..at + pattern.len(), REDACTED);
-    }
 }
 
 #[cfg(test)]
@@ -246,6 +260,12 @@ mod tests {
             let r = redact_all(&text, &[&pw]);
             assert_eq!(r, "server said: <[redacted]>", "{echoed}");
         }
+    }
+
+    #[test]
+    fn a_secret_inside_the_redaction_marker_does_not_loop_forever() {
+        let r = redact_all("dact and DACT", &[&Secret::new("dact")]);
+        assert_eq!(r, "[redacted] and [redacted]");
     }
 
     #[test]
