@@ -21,6 +21,7 @@
 
 pub mod authorize;
 pub mod client;
+pub mod display;
 pub mod driver;
 pub mod error;
 pub mod flow;

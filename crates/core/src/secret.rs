@@ -119,19 +119,78 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
-/// Replaces every occurrence of each non-empty secret in `text` with [`REDACTED`].
+/// Replaces every occurrence of each secret (of 4 bytes or more) in `text` with [`REDACTED`]:
+/// as it is, in any ASCII letter case, URL-encoded (`%21`, and `+` for a space),
+/// JSON-escaped, and base64-encoded — the forms a server that echoes a request may use.
 ///
 /// Used on server messages before they enter an error: the Tapis Authenticator echoes the
 /// client key back in `Invalid client credentials: {id}, {key}`.
 pub fn redact_all(text: &str, secrets: &[&Secret]) -> String {
-    let mut out = text.to_owned();
+    // Every match is found in the text as it came (never in an earlier replacement: a secret
+    // that [`REDACTED`] itself contains must not be found in it again), then replaced once.
+    // ASCII lower-casing keeps every byte offset, so a match in `lower` is one in `text`.
+    let lower = zeroize::Zeroizing::new(text.to_ascii_lowercase());
+    let mut found: Vec<(usize, usize)> = Vec::new();
     for s in secrets {
         // Very short values would redact ordinary words; real secrets are longer.
-        if s.len() >= 4 && out.contains(s.expose()) {
-            out = out.replace(s.expose(), REDACTED);
+        if s.len() < 4 {
+            continue;
+        }
+        for form in encoded_forms(s.expose()) {
+            if form.len() < 4 {
+                continue;
+            }
+            let pattern = zeroize::Zeroizing::new(form.to_ascii_lowercase());
+            found.extend(
+                lower
+                    .match_indices(pattern.as_str())
+                    .map(|(at, m)| (at, at + m.len())),
+            );
         }
     }
+    if found.is_empty() {
+        return text.to_owned();
+    }
+    found.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (start, end) in found {
+        if end <= last {
+            continue;
+        }
+        if start >= last {
+            out.push_str(&text[last..start]);
+            out.push_str(REDACTED);
+        }
+        // An overlapping match extends the redaction already written.
+        last = end;
+    }
+    out.push_str(&text[last..]);
     out
+}
+
+/// `secret` as it is and in the encodings a server may echo it in. Wiped when dropped.
+fn encoded_forms(secret: &str) -> Vec<zeroize::Zeroizing<String>> {
+    use base64::Engine;
+    let z = zeroize::Zeroizing::new;
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let percent = form.replace('+', "%20");
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json
+        .strip_prefix('"')
+        .and_then(|j| j.strip_suffix('"'))
+        .unwrap_or_default()
+        .to_owned();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(secret.as_bytes());
+    let b64_unpadded = b64.trim_end_matches('=').to_owned();
+    vec![
+        z(secret.to_owned()),
+        z(form),
+        z(percent),
+        z(json),
+        z(b64),
+        z(b64_unpadded),
+    ]
 }
 
 #[cfg(test)]
@@ -180,6 +239,33 @@ mod tests {
         assert!(!a.contains("refresh"));
         // Length prefixes: ("ab", "c") and ("a", "bc") differ.
         assert_ne!(fingerprint(&[b"ab", b"c"]), fingerprint(&[b"a", b"bc"]));
+    }
+
+    #[test]
+    fn redact_all_catches_the_echoed_forms_of_a_secret() {
+        use base64::Engine;
+        let pw = Secret::new("Hunter2 Pass!\"x");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pw.expose());
+        for echoed in [
+            "HUNTER2 PASS!\"X".to_owned(),
+            "hunter2 pass!\"x".to_owned(),
+            "Hunter2+Pass%21%22x".to_owned(),
+            "Hunter2%20Pass%21%22x".to_owned(),
+            "hunter2%20pass%21%22X".to_owned(),
+            r#"Hunter2 Pass!\"x"#.to_owned(),
+            b64.clone(),
+            b64.trim_end_matches('=').to_owned(),
+        ] {
+            let text = format!("server said: <{echoed}>");
+            let r = redact_all(&text, &[&pw]);
+            assert_eq!(r, "server said: <[redacted]>", "{echoed}");
+        }
+    }
+
+    #[test]
+    fn a_secret_inside_the_redaction_marker_does_not_loop_forever() {
+        let r = redact_all("dact and DACT", &[&Secret::new("dact")]);
+        assert_eq!(r, "[redacted] and [redacted]");
     }
 
     #[test]

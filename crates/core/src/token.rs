@@ -9,6 +9,14 @@
 //!
 //! A token "is valid for N seconds" when `expires_at - now >= N`. Tapis allows no clock skew, so
 //! [`DEFAULT_MARGIN_SECS`] is always kept in hand: a caller asking for less gets the margin.
+//!
+//! A token a server has just issued is not believed blindly ([`TokenSet::bounded`], applied to
+//! every token response): a lifetime beyond [`MAX_ACCESS_LIFETIME_SECS`] (refresh tokens:
+//! [`MAX_REFRESH_LIFETIME_SECS`]) is capped to it — `expires_in: 1e300` would otherwise make a
+//! token that never expires — and an opaque access token whose expiry the server did not give
+//! (`expires_in` missing, not a number, zero or negative) is taken to live
+//! [`ASSUMED_LIFETIME_SECS`], instead of counting as expired and being refreshed on every
+//! call.
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +25,20 @@ use crate::{JwtClaims, Secret, UnixTime};
 /// The minimum validity every token handed out keeps in hand, in seconds (agavepy's and the
 /// bash CLI's familiar 60 s; Tapis services allow zero clock skew).
 pub const DEFAULT_MARGIN_SECS: i64 = 60;
+
+/// The longest access-token lifetime believed from a server: one year (Tapis v3's largest
+/// `max_access_token_ttl`; device-code tokens default to 30 days, Agave v2's to 4 hours).
+pub const MAX_ACCESS_LIFETIME_SECS: i64 = 31_536_000;
+
+/// The longest refresh-token lifetime believed from a server: two years (Tapis v3's largest
+/// `max_refresh_token_ttl`).
+pub const MAX_REFRESH_LIFETIME_SECS: i64 = 63_072_000;
+
+/// The lifetime taken for a freshly issued access token whose expiry the server did not give:
+/// one hour, the shortest Agave v2 lifetime seen (TACC's is four). The token is refreshed once
+/// it is older than that (less the margin), and a service that rejects it earlier triggers the
+/// usual refresh-and-retry.
+pub const ASSUMED_LIFETIME_SECS: i64 = 3600;
 
 /// An access token, its optional refresh token, and their absolute expiries.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +144,22 @@ impl TokenSet {
         !self.is_valid_for(now, min_valid.max(DEFAULT_MARGIN_SECS))
     }
 
+    /// Applies the rules for tokens a server has just issued at `now` (see the module
+    /// documentation): expiries beyond `now` + [`MAX_ACCESS_LIFETIME_SECS`] /
+    /// [`MAX_REFRESH_LIFETIME_SECS`] are capped to them, and an unknown access-token expiry
+    /// becomes `now` + [`ASSUMED_LIFETIME_SECS`].
+    pub fn bounded(mut self, now: UnixTime) -> Self {
+        let cap = |at: UnixTime, max: i64| at.min(now.plus(max));
+        self.expires_at = Some(match self.expires_at {
+            Some(at) => cap(at, MAX_ACCESS_LIFETIME_SECS),
+            None => now.plus(ASSUMED_LIFETIME_SECS),
+        });
+        self.refresh_expires_at = self
+            .refresh_expires_at
+            .map(|at| cap(at, MAX_REFRESH_LIFETIME_SECS));
+        self
+    }
+
     /// True when a refresh token is present and, as far as is known, not expired, and the
     /// server has not rejected it ([`refresh_rejected_at`](Self::refresh_rejected_at)).
     pub fn can_refresh(&self, now: UnixTime) -> bool {
@@ -184,6 +222,39 @@ mod tests {
         assert!(t.needs_refresh(UnixTime(500), 600)); // caller wants 600 s, 500 left
         assert!(!t.needs_refresh(UnixTime(300), 600));
         assert!(t.needs_refresh(UnixTime(2000), -5));
+    }
+
+    #[test]
+    fn absurd_lifetimes_are_capped_and_a_missing_one_assumed() {
+        let now = UnixTime(1000);
+        let t = TokenSet::new(
+            now,
+            Secret::new("x"),
+            Some(Secret::new("r")),
+            Some(i64::MAX),
+        );
+        assert_eq!(
+            t.expires_at,
+            Some(UnixTime(i64::MAX)),
+            "new() keeps what it is told"
+        );
+        let mut t = t.bounded(now);
+        assert_eq!(t.expires_at, Some(now.plus(MAX_ACCESS_LIFETIME_SECS)));
+        t.refresh_expires_at = Some(UnixTime(i64::MAX));
+        assert_eq!(
+            t.bounded(now).refresh_expires_at,
+            Some(now.plus(MAX_REFRESH_LIFETIME_SECS))
+        );
+        let jwt_forever = TokenSet::new(now, Secret::new(jwt(i64::MAX)), None, None).bounded(now);
+        assert_eq!(
+            jwt_forever.expires_at,
+            Some(now.plus(MAX_ACCESS_LIFETIME_SECS))
+        );
+        let unknown = TokenSet::new(now, Secret::new("opaque"), None, None).bounded(now);
+        assert_eq!(unknown.expires_at, Some(now.plus(ASSUMED_LIFETIME_SECS)));
+        assert!(!unknown.needs_refresh(now, 0));
+        let ordinary = TokenSet::new(now, Secret::new("x"), None, Some(14_400)).bounded(now);
+        assert_eq!(ordinary.expires_at, Some(UnixTime(15_400)), "left alone");
     }
 
     proptest::proptest! {

@@ -314,3 +314,45 @@ fn a_redirect_port_taken_by_another_program_is_an_error_naming_it() {
         "{e}"
     );
 }
+
+/// An opaque token whose response has no `expires_in` used to count as expired: it was
+/// refreshed on every call, and a refresh failed with "valid for only 0 s, less than the 0 s
+/// asked for". It now lives the assumed lifetime.
+#[test]
+fn an_opaque_token_without_expires_in_is_not_refreshed_on_every_call() {
+    let srv = server();
+    let dir = tempfile::tempdir().unwrap();
+    let s = login(&srv, dir.path(), StoreKind::Json, Platform::AgaveV2);
+    srv.inject_fault(
+        Fault::respond(
+            "v2.token",
+            200,
+            r#"{"access_token":"opaque-new-token-1","refresh_token":"opaque-new-refresh-1","token_type":"bearer"}"#,
+        )
+        .grant("refresh_token")
+        .times(10),
+    );
+    let before = srv.stats().endpoint("v2.token");
+    let t = s
+        .refresh()
+        .expect("a token without expires_in is still a token");
+    let lifetime = t.expires_at.unwrap().since(t.issued_at.unwrap());
+    assert_eq!(lifetime, tapis_auth_core::token::ASSUMED_LIFETIME_SECS);
+    for _ in 0..3 {
+        assert_eq!(s.access_token(0).unwrap().expose(), "opaque-new-token-1");
+    }
+    assert_eq!(
+        srv.stats().endpoint("v2.token"),
+        before + 1,
+        "refreshed again on use"
+    );
+    // Another process reads the same from the cache.
+    assert_eq!(
+        restore(dir.path(), StoreKind::Json)
+            .access_token(0)
+            .unwrap()
+            .expose(),
+        "opaque-new-token-1"
+    );
+    assert_eq!(srv.stats().endpoint("v2.token"), before + 1);
+}

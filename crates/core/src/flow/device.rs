@@ -38,6 +38,43 @@ enum State {
     Finished,
 }
 
+/// The longest `user_code` accepted (Tapis sends 8 characters).
+pub const MAX_USER_CODE_CHARS: usize = 64;
+/// The longest `verification_uri` accepted.
+pub const MAX_VERIFICATION_URI_CHARS: usize = 2048;
+
+/// Checks what the server wants shown to the user, before it is shown (and drawn as a QR
+/// code): the `user_code` is 1 to [`MAX_USER_CODE_CHARS`] visible ASCII characters; the
+/// `verification_uri` is visible ASCII, at most [`MAX_VERIFICATION_URI_CHARS`] long, and an
+/// `https://` URL (`http://` only to a loopback host). Terminal escapes (an OSC 52 clipboard
+/// write, cursor moves) and `javascript:` or `data:` URIs are [`Error::Malformed`].
+fn check_prompt(user_code: &str, verification_uri: &str) -> Result<(), Error> {
+    const SHAPE: &str = "a user_code and an https verification_uri of visible ASCII";
+    let visible = |s: &str| s.bytes().all(|b| (b'!'..=b'~').contains(&b));
+    let bad = |detail: &str| Error::Malformed {
+        expected: SHAPE.into(),
+        detail: detail.into(),
+    };
+    if user_code.is_empty() || user_code.len() > MAX_USER_CODE_CHARS || !visible(user_code) {
+        return Err(bad(
+            "the user_code is empty, too long, or holds characters other than visible ASCII",
+        ));
+    }
+    if verification_uri.len() > MAX_VERIFICATION_URI_CHARS || !visible(verification_uri) {
+        return Err(bad(
+            "the verification_uri is too long, or holds characters other than visible ASCII",
+        ));
+    }
+    let url = BaseUrl::parse(verification_uri)
+        .map_err(|_| bad("the verification_uri is not an http(s) URL"))?;
+    if !url.is_https() && !url.is_loopback() {
+        return Err(bad(
+            "the verification_uri is not https:// (plain http:// only to this machine)",
+        ));
+    }
+    Ok(())
+}
+
 /// The device-code flow as a [`Flow`] producing a [`TokenSet`].
 ///
 /// # Example
@@ -171,6 +208,7 @@ impl DeviceFlow {
         let user_code = field("user_code").ok_or_else(|| missing("user_code"))?;
         let verification_uri =
             field("verification_uri").ok_or_else(|| missing("verification_uri"))?;
+        check_prompt(&user_code, &verification_uri)?;
         // An HTTP-date, else seconds from now (a number or a numeric string).
         let expires_in = result.get("expires_in");
         let expires_at = expires_in

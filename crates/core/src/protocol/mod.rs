@@ -88,17 +88,61 @@ pub(crate) fn borrowed(secrets: &[Secret]) -> Vec<&Secret> {
     secrets.iter().collect()
 }
 
-/// Makes server text safe to put in an error: removes every known secret
-/// ([`redact_all`]), the client key the Authenticator echoes in `Invalid client
-/// credentials: {id}, {key}. session: ...` (everything after the comma, known or not),
-/// `key=value` / `"key": "value"` assignments of credential-looking keys, and anything
-/// shaped like a JWT; then truncates to [`MAX_MESSAGE_CHARS`].
+/// Makes server text safe to put in an error: removes every known secret in every form a
+/// server may echo it in ([`redact_all`]), the client key the Authenticator echoes in
+/// `Invalid client credentials: {id}, {key}. session: ...` (everything after the comma, known
+/// or not), the credentials of any `Basic …` or `Bearer …` authorization (a server echoing
+/// `Basic base64(user:password)`), `key=value` / `"key": "value"` assignments of
+/// credential-looking keys, and anything shaped like a JWT; escapes control characters
+/// ([`crate::display::printable`]: server text never acts on a terminal); then truncates to
+/// [`MAX_MESSAGE_CHARS`].
 pub fn redact_message(text: &str, secrets: &[&Secret]) -> String {
     let s = redact_all(text, secrets);
     let s = redact_client_credentials(&s);
+    let s = scrub_auth_schemes(&s);
     let s = scrub_assignments(&s);
     let s = scrub_jwts(&s);
-    truncate(s.trim(), MAX_MESSAGE_CHARS)
+    let s = crate::display::printable(s.trim());
+    truncate(&s, MAX_MESSAGE_CHARS)
+}
+
+/// Replaces the credentials after `Basic ` or `Bearer ` (any case) with [`REDACTED`].
+fn scrub_auth_schemes(text: &str) -> String {
+    let is_cred = |b: u8| b.is_ascii_alphanumeric() || b"+/=-._~".contains(&b);
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut from = 0;
+    while let Some(at) = ["basic", "bearer"]
+        .iter()
+        .filter_map(|k| lower[from..].find(k).map(|p| (p + from, k.len())))
+        .min()
+    {
+        let (pos, klen) = at;
+        let b = text.as_bytes();
+        let word_start = pos == 0 || !b[pos - 1].is_ascii_alphanumeric();
+        let mut i = pos + klen;
+        let spaced = i < b.len() && (b[i] == b' ' || b[i] == b'\t');
+        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && is_cred(b[i]) {
+            i += 1;
+        }
+        // An encoded credential, not a word ("Basic authentication required"): 8 characters
+        // or more, not all lower-case letters.
+        let cred = &b[start..i];
+        let encoded = cred.len() >= 8 && !cred.iter().all(u8::is_ascii_lowercase);
+        if word_start && spaced && encoded {
+            out.push_str(&text[last..start]);
+            out.push_str(REDACTED);
+            last = i;
+        }
+        from = i.max(pos + klen);
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 fn redact_client_credentials(text: &str) -> String {
@@ -274,13 +318,18 @@ pub(crate) fn malformed(expected: &str, e: &serde_json::Error) -> Error {
     }
 }
 
-/// An integer from a JSON number or numeric string (`14400`, `"14400"`, `14400.0`).
+/// An integer from a JSON number or numeric string (`14400`, `"14400"`, `14400.0`,
+/// `"14400.0"`); values beyond `i64` saturate (`1e300` is `i64::MAX`).
 pub fn lenient_i64(v: Option<&Value>) -> Option<i64> {
+    let float = |f: f64| f.is_finite().then_some(f as i64);
     match v? {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().and_then(float)),
+        Value::String(s) => {
+            let s = s.trim();
+            s.parse()
+                .ok()
+                .or_else(|| s.parse::<f64>().ok().and_then(float))
+        }
         _ => None,
     }
 }
@@ -318,7 +367,52 @@ pub fn token_response(
         Platform::AgaveV2 => v2::parse_token_response(now, &resp.body)?,
     };
     adjust_for_server_clock(&mut tokens, now, resp);
-    Ok(tokens)
+    Ok(tokens.bounded(now))
+}
+
+/// The longest token accepted from a server, in bytes (Tapis JWTs are about 1 KiB).
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// Checks a token from a server's response: non-empty, at most [`MAX_TOKEN_BYTES`], and only
+/// visible ASCII (`!` to `~`). A token with CR/LF or another control character, a space or a
+/// non-ASCII character would be cached and then printed into a header (`curl -H
+/// "X-Tapis-Token: $TOKEN"` sends an injected header): [`Error::Malformed`], which names the
+/// offending byte's position, never the token.
+pub fn check_token(what: &str, expected: &str, token: &Secret) -> Result<(), Error> {
+    let bad = |detail: String| {
+        Err(Error::Malformed {
+            expected: expected.to_owned(),
+            detail,
+        })
+    };
+    let t = token.expose().as_bytes();
+    if t.is_empty() {
+        return bad(format!("the {what} is empty"));
+    }
+    if t.len() > MAX_TOKEN_BYTES {
+        return bad(format!(
+            "the {what} is {} bytes long, more than {MAX_TOKEN_BYTES}",
+            t.len()
+        ));
+    }
+    if let Some(i) = t.iter().position(|b| !(b'!'..=b'~').contains(b)) {
+        let kind = match t[i] {
+            b'\r' | b'\n' => "a line break (CR or LF)",
+            b' ' => "a space",
+            b if b.is_ascii_control() => "a control character",
+            _ => "a non-ASCII character",
+        };
+        return bad(format!(
+            "the {what} holds {kind} at byte {i}; a token is visible ASCII only"
+        ));
+    }
+    Ok(())
+}
+
+/// A positive number of seconds (`expires_in`); zero, negative or unreadable values are no
+/// lifetime at all (the token then gets [`crate::token::ASSUMED_LIFETIME_SECS`]).
+pub(crate) fn lifetime(v: Option<&Value>) -> Option<i64> {
+    lenient_i64(v).filter(|s| *s > 0)
 }
 
 /// Applies the clock-skew rule described on [`token_response`].
@@ -391,6 +485,23 @@ mod tests {
             &[],
         );
         assert!(!m.contains("abc123def") && !m.contains("hunter2"), "{m}");
+        let m = redact_message(
+            "echo: Authorization: Basic dGVzdHVzZXI6aHVudGVyMg== and bearer abcdef123456789",
+            &[],
+        );
+        assert_eq!(
+            m,
+            "echo: Authorization: Basic [redacted] and bearer [redacted]"
+        );
+        for words in ["Basic auth failed", "Basic authentication required"] {
+            assert_eq!(
+                redact_message(words, &[]),
+                words,
+                "words are no credentials"
+            );
+        }
+        let m = redact_message("bad \x1b]52;c;ZXZpbA==\x07 thing\x1b[2J", &[]);
+        assert!(!m.contains('\x1b') && !m.contains('\x07'), "{m:?}");
         let m = redact_message("debug data: eyJhbGciOi.eyJzdWIi.c2ln end", &[]);
         assert_eq!(m, "debug data: [redacted] end");
         let long = "x".repeat(1000);

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{lenient_i64, malformed, Context};
+use super::{check_token, lifetime, malformed, Context};
 use crate::{BaseUrl, Error, HttpRequest, Method, Replay, Secret, TokenSet, UnixTime};
 
 /// Path of the WSO2 token endpoint (exactly one `/` after the base; a path prefix is kept).
@@ -55,12 +55,7 @@ const TOKEN_SHAPE: &str =
 /// tokens are opaque, so expiry is `now + expires_in`.
 pub fn parse_token_response(now: UnixTime, body: &[u8]) -> Result<TokenSet, Error> {
     let t: TokenJson = serde_json::from_slice(body).map_err(|e| malformed(TOKEN_SHAPE, &e))?;
-    if t.access_token.is_empty() {
-        return Err(Error::Malformed {
-            expected: TOKEN_SHAPE.into(),
-            detail: "the access token is empty".into(),
-        });
-    }
+    check_token("access token", TOKEN_SHAPE, &t.access_token)?;
     let token_type = t
         .token_type
         .unwrap_or_else(|| "bearer".into())
@@ -72,11 +67,14 @@ pub fn parse_token_response(now: UnixTime, body: &[u8]) -> Result<TokenSet, Erro
         });
     }
     let refresh = t.refresh_token.filter(|r| !r.is_empty());
+    if let Some(r) = &refresh {
+        check_token("refresh token", TOKEN_SHAPE, r)?;
+    }
     let mut set = TokenSet::new(
         now,
         t.access_token,
         refresh,
-        lenient_i64(t.expires_in.as_ref()),
+        lifetime(t.expires_in.as_ref()),
     );
     set.token_type = Some(token_type);
     set.scope = t.scope;

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{lenient_i64, malformed, with_json, Context};
+use super::{check_token, lifetime, malformed, with_json, Context};
 use crate::{BaseUrl, Error, HttpRequest, Method, Replay, Secret, TokenSet, UnixTime};
 
 /// Path of the token endpoint (plural; the metadata document's `/token` is wrong).
@@ -89,25 +89,23 @@ pub fn parse_token_response(now: UnixTime, body: &[u8]) -> Result<TokenSet, Erro
         detail: "the envelope has no result".into(),
     })?;
     let access = result.access_token;
-    if access.access_token.is_empty() {
-        return Err(Error::Malformed {
-            expected: TOKEN_SHAPE.into(),
-            detail: "the access token is empty".into(),
-        });
-    }
+    check_token("access token", TOKEN_SHAPE, &access.access_token)?;
     let iso = |v: &Option<Value>| {
         v.as_ref()
             .and_then(Value::as_str)
             .and_then(UnixTime::from_iso8601)
     };
-    let access_in = lenient_i64(access.expires_in.as_ref());
+    let access_in = lifetime(access.expires_in.as_ref());
     let access_at = iso(&access.expires_at);
     let (refresh, r_in, r_at) = match result.refresh_token {
-        Some(r) if !r.refresh_token.is_empty() => (
-            Some(r.refresh_token),
-            lenient_i64(r.expires_in.as_ref()),
-            iso(&r.expires_at),
-        ),
+        Some(r) if !r.refresh_token.is_empty() => {
+            check_token("refresh token", TOKEN_SHAPE, &r.refresh_token)?;
+            (
+                Some(r.refresh_token),
+                lifetime(r.expires_in.as_ref()),
+                iso(&r.expires_at),
+            )
+        }
         _ => (None, None, None),
     };
     let mut t = TokenSet::new(now, access.access_token, refresh, access_in);
