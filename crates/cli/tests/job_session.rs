@@ -105,6 +105,24 @@ fn create_use_list_and_revoke_v3() {
     .unwrap();
     assert_eq!(v["job_sessions"][0]["name"], "job42");
     assert_eq!(v["job_sessions"][0]["client_id"], job_client.as_str());
+    // `clients list` marks the job session's client as in use (no profile of the cache names
+    // it), so that it is not taken for a leftover.
+    let clients = |w: &World| -> Vec<Value> {
+        let r = w.run("json", &["--json", "clients", "list"], None);
+        let v: Value = serde_json::from_str(r.ok().trim()).unwrap();
+        v["clients"].as_array().unwrap().clone()
+    };
+    let of = |list: &[Value], id: &str| list.iter().find(|c| c["id"] == id).cloned().unwrap();
+    let list = clients(&w);
+    assert_eq!(of(&list, &job_client)["job_session"], "job42");
+    assert_eq!(of(&list, &job_client)["used_by"], serde_json::json!([]));
+    assert_eq!(of(&list, &own_client)["job_session"], Value::Null);
+    let text = w.run("json", &["clients", "list"], None);
+    let row = text.ok().lines().find(|l| l.contains(&job_client)).unwrap();
+    assert!(
+        row.starts_with('*') && row.ends_with("used by job session job42"),
+        "{row}"
+    );
     // A second one of the same name is refused, naming the way out.
     let r = w.run(
         "json",
@@ -144,6 +162,10 @@ fn create_use_list_and_revoke_v3() {
         ("TAPIS_AUTH_PROFILE".to_owned(), "job42".to_owned()),
     ];
     in_job(&w, &copied, &["refresh"]).code(3);
+    assert!(
+        clients(&w).iter().all(|c| c["id"] != job_client.as_str()),
+        "the job session's client is gone from the server"
+    );
     // The user's own login is untouched.
     assert_eq!(w.run("json", &["token"], None).ok().trim(), own_token);
     assert_eq!(
