@@ -439,7 +439,9 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
                     .collect::<Vec<_>>()
             };
             let job_of = |c: &tapis_auth_core::OAuthClient| {
-                jobs.iter().find(|(_, id)| *id == c.id).map(|(n, _)| n.clone())
+                jobs.iter()
+                    .find(|(_, id)| *id == c.id)
+                    .map(|(n, _)| n.clone())
             };
             if !ctx.g.json {
                 let mut text = String::new();

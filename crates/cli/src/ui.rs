@@ -95,7 +95,11 @@ impl Ui {
     pub fn error(&self, message: &str, hint: Option<&str>) {
         let mut e = io::stderr().lock();
         let label = self.paint("1;31", "error:");
-        let _ = writeln!(e, "{}", self.fit(&format!("tapis-auth: {label} {message}"), 2));
+        let _ = writeln!(
+            e,
+            "{}",
+            self.fit(&format!("tapis-auth: {label} {message}"), 2)
+        );
         if let Some(h) = hint {
             let _ = writeln!(e, "{}", self.fit(&format!("  hint: {h}"), 6));
         }

@@ -298,7 +298,9 @@ fn wait_and_code_expiry_say_which_deadline_ran_out() {
         String::from_utf8_lossy(&o.stderr)
     );
 
-    // --wait 2s runs out while the code is still good: said so, with its own reason.
+    // --wait 2s runs out while the code is still good: said so, with its own reason, and not
+    // before two seconds have passed.
+    let before = Instant::now();
     let r = w.run(
         "json",
         &[
@@ -315,6 +317,11 @@ fn wait_and_code_expiry_say_which_deadline_ran_out() {
         None,
     );
     r.code(4);
+    assert!(
+        before.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        before.elapsed()
+    );
     assert!(
         r.stderr
             .contains("stopped waiting for approval after 2s (--wait)"),
