@@ -430,6 +430,7 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
         ClientsCommand::List { .. } => {
             let list = s.list_clients()?;
             let users = client_users(&s)?;
+            let jobs = crate::job_session::clients_of_job_sessions(ctx, &session.tenant.base_url);
             let used_by = |c: &tapis_auth_core::OAuthClient| {
                 users
                     .iter()
@@ -437,10 +438,20 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
                     .map(|(p, _, _)| p.clone())
                     .collect::<Vec<_>>()
             };
+            let job_of = |c: &tapis_auth_core::OAuthClient| {
+                jobs.iter()
+                    .find(|(_, id)| *id == c.id)
+                    .map(|(n, _)| n.clone())
+            };
             if !ctx.g.json {
                 let mut text = String::new();
+                let mut marked = false;
                 for c in &list {
-                    let by = used_by(c);
+                    let mut by = used_by(c);
+                    if let Some(job) = job_of(c) {
+                        by.push(format!("job session {job}"));
+                    }
+                    marked |= !by.is_empty();
                     let mark = if by.is_empty() { ' ' } else { '*' };
                     let by = if by.is_empty() {
                         "-".to_owned()
@@ -450,12 +461,9 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
                     text.push_str(&format!("{mark} {}\t{by}\n", client_row(c).trim_end()));
                 }
                 out(&text)?;
-                if users
-                    .iter()
-                    .any(|(_, id, _)| list.iter().any(|c| &c.id == id))
-                {
+                if marked {
                     ctx.ui.info(&format!(
-                        "* = used by a profile in {}",
+                        "* = used by a profile in {} or one of its job sessions",
                         s.manager().store().describe()
                     ));
                 }
@@ -466,6 +474,7 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
                     let mut j = client_json(c);
                     let by = used_by(c);
                     j["used_by"] = json!(by);
+                    j["job_session"] = json!(job_of(c));
                     j["created_by_login"] = json!(users
                         .iter()
                         .any(|(p, id, login)| *id == c.id && *login && by.contains(p)));

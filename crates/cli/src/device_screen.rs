@@ -1,7 +1,7 @@
 //! What the device login shows: the URL and the code (always), a QR code (only on a terminal
 //! large enough to show it whole, above the URL and code so that they stay on screen), and a
 //! one-line spinner truncated to the terminal's width. Pure functions of the terminal's size,
-//! so the layout is unit-tested; `tests/device_screens.rs` checks it in real tmux windows.
+//! so the layout is unit-tested; `tests/device.rs` checks it in real tmux windows.
 
 use tapis_auth_core::DevicePrompt;
 
@@ -95,9 +95,10 @@ pub fn screen(ui: &Ui, p: &DevicePrompt, terminal: Option<(usize, usize)>, qr: b
     if qr_cols <= cols && needed <= rows {
         format!("{heading}{code}\n{text}")
     } else {
-        format!(
-            "{text}(No QR code: it needs a terminal of {qr_cols} columns and {needed} rows; this one is {cols}x{rows}.)\n"
-        )
+        let note = format!(
+            "(No QR code: it needs a terminal of {qr_cols} columns and {needed} rows; this one is {cols}x{rows}.)"
+        );
+        format!("{text}{}\n", crate::ui::fill(&note, cols, 1))
     }
 }
 

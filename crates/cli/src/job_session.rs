@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use tapis_auth_core::{Clock, Platform};
+use tapis_auth_core::{BaseUrl, Clock, Platform, Session};
 use tapis_auth_http::{AuthSession, Options, SystemClock};
 use tapis_auth_storage::StoreKind;
 
@@ -285,10 +285,10 @@ fn remove_dir(dir: &Path) {
     let _ = std::fs::remove_dir(dir);
 }
 
-fn list(ctx: &Ctx, dir: Option<&Path>) -> Result<Value, CliError> {
-    let parent = parent_dir(ctx, dir)?;
-    let mut rows = Vec::new();
-    let mut names: Vec<String> = match std::fs::read_dir(&parent) {
+/// The job sessions under `parent` (one directory each), sorted by name, with the directory
+/// each lives in. The stores opened are watched, so that their warnings are shown.
+fn sessions_in(ctx: &Ctx, parent: &Path) -> Result<Vec<(String, PathBuf, Session)>, CliError> {
+    let mut names: Vec<String> = match std::fs::read_dir(parent) {
         Ok(rd) => rd
             .filter_map(|e| e.ok())
             .filter(|e| e.path().is_dir())
@@ -297,13 +297,43 @@ fn list(ctx: &Ctx, dir: Option<&Path>) -> Result<Value, CliError> {
         Err(_) => Vec::new(),
     };
     names.sort();
-    let now = SystemClock.now();
-    let mut text = String::new();
+    let mut found = Vec::new();
     for n in names {
         let d = parent.join(&n);
         let store = tapis_auth_storage::open_store(StoreKind::Json, Some(&d))?;
         ctx.watch(&store);
-        let Some(s) = store.load(&n)? else { continue };
+        if let Some(s) = store.load(&n)? {
+            found.push((n, d, s));
+        }
+    }
+    Ok(found)
+}
+
+/// The job sessions in the default directory (`<cache dir>/job-sessions`) on `base`, as
+/// (name, client id): `clients list` marks their clients, which are in use although no
+/// profile of the cache names them. One that cannot be read is left out (`job-session list`
+/// reports why).
+pub fn clients_of_job_sessions(ctx: &Ctx, base: &BaseUrl) -> Vec<(String, String)> {
+    let found = parent_dir(ctx, None).and_then(|parent| sessions_in(ctx, &parent));
+    match found {
+        Ok(found) => found
+            .into_iter()
+            .filter(|(_, _, s)| &s.tenant.base_url == base)
+            .filter_map(|(n, _, s)| Some((n, s.client?.id)))
+            .collect(),
+        Err(e) => {
+            tracing::debug!("job sessions not read: {}", e.message);
+            Vec::new()
+        }
+    }
+}
+
+fn list(ctx: &Ctx, dir: Option<&Path>) -> Result<Value, CliError> {
+    let parent = parent_dir(ctx, dir)?;
+    let mut rows = Vec::new();
+    let now = SystemClock.now();
+    let mut text = String::new();
+    for (n, d, s) in sessions_in(ctx, &parent)? {
         let expires = s.tokens.as_ref().and_then(|t| t.expires_at);
         text.push_str(&format!(
             "{n}\t{}@{}\t{}\t{}\n",

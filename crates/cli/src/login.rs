@@ -3,7 +3,7 @@
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -287,12 +287,15 @@ fn finish(
     Ok(v)
 }
 
-/// Why the device login stopped waiting: the code expired, or `--wait` ran out first.
+/// Why the device login stopped waiting: the code expired (by the server's clock, in whole
+/// seconds), or `--wait` ran out first (`waited`, measured on the monotonic clock, so that
+/// "after 2s" means at least two seconds, not one and a bit).
 fn wait_over(
     now: UnixTime,
     started: UnixTime,
     code_expires: UnixTime,
-    give_up: UnixTime,
+    wait: i64,
+    waited: Duration,
 ) -> Option<CliError> {
     if now >= code_expires {
         return Some(
@@ -307,13 +310,13 @@ fn wait_over(
             .hint("run `tapis-auth login --device` again and approve the code sooner"),
         );
     }
-    if now >= give_up {
+    if waited >= Duration::from_secs(wait.unsigned_abs()) {
         return Some(
             CliError::new(
                 exit::AUTH_FAILED,
                 format!(
                     "stopped waiting for approval after {} (--wait); the device code was still valid for {}",
-                    duration(give_up.since(started).max(0).unsigned_abs()),
+                    duration(wait.unsigned_abs()),
                     duration(code_expires.since(now).max(0).unsigned_abs())
                 ),
             )
@@ -345,6 +348,7 @@ pub fn device(ctx: &Ctx, s: &AuthSession, qr: bool, wait: i64) -> Result<(), Cli
     );
     let clock = SystemClock;
     let started = clock.now();
+    let waiting = Instant::now();
     let code_expires = login.prompt().expires_at;
     let give_up = started.plus(wait);
     let (deadline, what) = if give_up < code_expires {
@@ -381,7 +385,7 @@ pub fn device(ctx: &Ctx, s: &AuthSession, qr: bool, wait: i64) -> Result<(), Cli
             return Err(Error::Cancelled.into());
         }
         let now = clock.now();
-        if let Some(e) = wait_over(now, started, code_expires, give_up) {
+        if let Some(e) = wait_over(now, started, code_expires, wait, waiting.elapsed()) {
             clear();
             return Err(e);
         }
@@ -394,10 +398,14 @@ pub fn device(ctx: &Ctx, s: &AuthSession, qr: bool, wait: i64) -> Result<(), Cli
             Err(Error::DeviceCodeExpired) => {
                 clear();
                 // The server says so; tell how long the code was valid.
-                return Err(
-                    wait_over(code_expires.max(now), started, code_expires, give_up)
-                        .unwrap_or_else(|| Error::DeviceCodeExpired.into()),
-                );
+                return Err(wait_over(
+                    code_expires.max(now),
+                    started,
+                    code_expires,
+                    wait,
+                    waiting.elapsed(),
+                )
+                .unwrap_or_else(|| Error::DeviceCodeExpired.into()));
             }
             Err(e) => {
                 clear();
@@ -440,7 +448,7 @@ fn browser(ctx: &Ctx, s: &AuthSession, a: &LoginArgs) -> Result<(), CliError> {
             duration(a.wait.unsigned_abs())
         ));
         let wait = Duration::from_secs(a.wait.unsigned_abs());
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         match login.wait(wait) {
             Ok(_) => {}
             Err(Error::LoginFailed { .. }) if started.elapsed() >= wait => {

@@ -341,7 +341,15 @@ fn parse() -> Result<Cli, ExitCode> {
     let text = e.render().to_string();
     let first = text.lines().next().unwrap_or_default();
     let message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
-    let err = CliError::usage(message).with_reason("invalid_arguments");
+    let mut err = CliError::usage(message).with_reason("invalid_arguments");
+    // clap's suggestions (`tip: a similar subcommand exists: 'token'`) are the hint.
+    let tips: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("tip: "))
+        .collect();
+    if !tips.is_empty() {
+        err = err.hint(tips.join("; "));
+    }
     let _ = output::print(&output::failure(None, &err, &[]));
     Err(ExitCode::from(exit::USAGE))
 }

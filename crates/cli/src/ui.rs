@@ -58,10 +58,20 @@ impl Ui {
         self.paint("33", text)
     }
 
+    /// `text` as it should go to stderr: wrapped at word boundaries to the window's width when
+    /// stderr is a terminal (see [`fill`]); unchanged in a log, where one line per message is
+    /// easier to search.
+    fn fit(&self, text: &str, hang: usize) -> String {
+        match self.stderr_tty.then(stderr_columns).flatten() {
+            Some(cols) => fill(text, cols, hang),
+            None => text.to_owned(),
+        }
+    }
+
     /// A message for people, on stderr (suppressed by `--quiet`).
     pub fn info(&self, text: &str) {
         if !self.quiet {
-            let _ = writeln!(io::stderr().lock(), "{text}");
+            let _ = writeln!(io::stderr().lock(), "{}", self.fit(text, 0));
         }
     }
 
@@ -69,25 +79,66 @@ impl Ui {
     pub fn success(&self, text: &str) {
         if !self.quiet {
             let mark = self.green("✓");
-            let _ = writeln!(io::stderr().lock(), "{mark} {text}");
+            let line = self.fit(&format!("{mark} {text}"), 2);
+            let _ = writeln!(io::stderr().lock(), "{line}");
         }
     }
 
     /// A warning on stderr (shown even with `--quiet`).
     pub fn warn(&self, text: &str) {
         let w = self.yellow("warning:");
-        let _ = writeln!(io::stderr().lock(), "tapis-auth: {w} {text}");
+        let line = self.fit(&format!("tapis-auth: {w} {text}"), 2);
+        let _ = writeln!(io::stderr().lock(), "{line}");
     }
 
     /// An error with an optional hint, on stderr.
     pub fn error(&self, message: &str, hint: Option<&str>) {
         let mut e = io::stderr().lock();
         let label = self.paint("1;31", "error:");
-        let _ = writeln!(e, "tapis-auth: {label} {message}");
+        let _ = writeln!(
+            e,
+            "{}",
+            self.fit(&format!("tapis-auth: {label} {message}"), 2)
+        );
         if let Some(h) = hint {
-            let _ = writeln!(e, "  hint: {h}");
+            let _ = writeln!(e, "{}", self.fit(&format!("  hint: {h}"), 6));
         }
     }
+}
+
+/// The width of the terminal stderr is, in columns (`None` when it is not a terminal or does
+/// not say). Read at each message: the window may have been resized.
+pub fn stderr_columns() -> Option<usize> {
+    let (terminal_size::Width(w), _) = terminal_size::terminal_size_of(io::stderr())?;
+    (w > 0).then_some(usize::from(w))
+}
+
+/// `text` wrapped at word boundaries to `cols` columns, so that a narrow window (40 columns)
+/// breaks lines between words instead of mid-word. Each line is wrapped on its own and its
+/// continuation lines keep its indentation, plus `hang` columns for the first line (past a
+/// `✓ ` or `hint: ` label). A word longer than a line (a URL) is not split: it overflows and
+/// the terminal wraps it, so it still copies whole; nor is a word split at its hyphens
+/// (`tapis-v3`, a client id). Colour escapes take no column.
+pub fn fill(text: &str, cols: usize, hang: usize) -> String {
+    let mut out = Vec::new();
+    for (i, line) in text.split('\n').enumerate() {
+        let body = line.trim_start_matches(' ');
+        let indent = &line[..line.len() - body.len()];
+        let extra = if i == 0 { hang } else { 0 };
+        let rest = format!("{indent}{}", " ".repeat(extra));
+        let options = textwrap::Options::new(cols.max(1))
+            .initial_indent(indent)
+            .subsequent_indent(&rest)
+            .break_words(false)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation);
+        let wrapped = textwrap::wrap(body, options);
+        if wrapped.is_empty() {
+            out.push(String::new());
+        } else {
+            out.extend(wrapped.into_iter().map(|c| c.into_owned()));
+        }
+    }
+    out.join("\n")
 }
 
 /// Writes machine output to stdout. A broken pipe (`tapis-auth status | head -1`) is reported
@@ -195,6 +246,28 @@ mod tests {
         assert_eq!(relative(UnixTime(100), UnixTime(0)), "in 1m 40s");
         assert_eq!(relative(UnixTime(0), UnixTime(7300)), "2h 1m ago");
         assert_eq!(duration(86_400 * 364 + 3600 * 23), "364d 23h");
+    }
+
+    #[test]
+    fn fills_at_word_boundaries() {
+        let msg = "✓ Logged in as testuser on test (tapis-v3); saved as profile default";
+        let f = fill(msg, 40, 2);
+        assert_eq!(
+            f,
+            "✓ Logged in as testuser on test\n  (tapis-v3); saved as profile default"
+        );
+        // Each line keeps its indentation; empty lines stay; a long word is not split.
+        let url = format!("https://tacc.tapis.io/{}", "x".repeat(40));
+        let f = fill(&format!("open:\n\n    {url}\n  a b"), 20, 0);
+        assert_eq!(f, format!("open:\n\n    {url}\n  a b"));
+        let f = fill("  hint: run this and that again", 16, 6);
+        assert_eq!(f, "  hint: run this\n        and that\n        again");
+        for l in fill(msg, 40, 2).lines() {
+            assert!(l.chars().count() <= 40, "{l}");
+        }
+        // Colour takes no column.
+        let red = "\x1b[1;31merror:\x1b[0m one two";
+        assert_eq!(fill(red, 14, 0), red);
     }
 
     #[test]

@@ -141,7 +141,7 @@ fn password_login_token_status_every_store_both_platforms() {
                 "agave-v2"
             }));
             let sj = w.run(store, &["status", "--json"], None);
-            let v: Value = serde_json::from_str(sj.ok()).unwrap();
+            let v: Value = sj.json();
             assert_eq!(v["username"], "testuser");
             assert!(v["access_token"]["valid"].as_bool().unwrap());
             assert!(
@@ -311,19 +311,18 @@ fn profiles_logout_and_all() {
     let list = w.run("json", &["profiles", "list"], None);
     let out = list.ok();
     assert!(out.contains("one") && out.contains("* two"), "{out}");
-    let j: Value =
-        serde_json::from_str(w.run("json", &["profiles", "list", "--json"], None).ok()).unwrap();
+    let j: Value = w.run("json", &["profiles", "list", "--json"], None).json();
     assert_eq!(j["profiles"].as_array().unwrap().len(), 2);
     w.run("json", &["profiles", "use", "one"], None).ok();
     let st = w.run("json", &["status", "--json"], None);
-    let v: Value = serde_json::from_str(st.ok()).unwrap();
+    let v: Value = st.json();
     assert_eq!(v["profile"], "one");
     assert_eq!(v["platform"], "tapis-v3");
     w.run("json", &["profiles", "use", "nope"], None).code(2);
     // --profile and TAPIS_AUTH_PROFILE select a profile.
     let mut c = w.cmd("json");
     c.env("TAPIS_AUTH_PROFILE", "two");
-    let v: Value = serde_json::from_str(run_cmd(c, &["status", "--json"], None).ok()).unwrap();
+    let v: Value = run_cmd(c, &["status", "--json"], None).json();
     assert_eq!(v["platform"], "agave-v2");
     // The `token` fast path (no clap) honours the same variables as the full parser.
     let via_flag = w
@@ -436,7 +435,7 @@ fn tenants_list_both_platforms() {
         ],
         None,
     );
-    let v: Value = serde_json::from_str(r.ok()).unwrap();
+    let v: Value = r.json();
     assert!(
         v["tenants"]
             .as_array()
@@ -692,8 +691,7 @@ fn device_login_reuses_the_client_from_password_login() {
 fn clients_create_use_switches_client_and_env_switches_are_boolish() {
     let w = World::new();
     w.login("json", "v3", &[]).ok();
-    let before: Value =
-        serde_json::from_str(w.run("json", &["status", "--json"], None).ok()).unwrap();
+    let before: Value = w.run("json", &["status", "--json"], None).json();
     let c = w.run(
         "json",
         &[
@@ -707,8 +705,7 @@ fn clients_create_use_switches_client_and_env_switches_are_boolish() {
         Some("testpass\n"),
     );
     assert!(c.ok().contains("switched"), "{}", c.stdout);
-    let after: Value =
-        serde_json::from_str(w.run("json", &["status", "--json"], None).ok()).unwrap();
+    let after: Value = w.run("json", &["status", "--json"], None).json();
     assert_eq!(after["client_id"], "switched");
     assert_ne!(before["client_id"], after["client_id"]);
     w.run("json", &["refresh"], None).ok();

@@ -83,12 +83,7 @@ fn login_logout_cycles_leave_one_client_v3() {
     let clients = server_clients(&w, "v3");
     assert_eq!(clients.len(), 1, "{clients:?}");
     // clients list marks it as this cache's, created by the login.
-    let v: Value = serde_json::from_str(
-        w.run("json", &["--json", "clients", "list"], None)
-            .ok()
-            .trim(),
-    )
-    .unwrap();
+    let v: Value = w.run("json", &["--json", "clients", "list"], None).json();
     let c = &v["clients"][0];
     assert_eq!(c["used_by"][0], "default", "{v}");
     assert_eq!(c["created_by_login"], true, "{v}");
@@ -103,7 +98,7 @@ fn login_logout_cycles_leave_one_client_v3() {
 
     // --keep-client keeps it, and says so in the JSON.
     let r = w.run("json", &["--json", "logout", "--keep-client"], None);
-    let v: Value = serde_json::from_str(r.ok().trim()).unwrap();
+    let v: Value = r.json();
     assert_eq!(v["clients_kept"][0]["id"], clients[0]["client_id"], "{v}");
     assert_eq!(server_clients(&w, "v3").len(), 1);
 }
@@ -113,12 +108,9 @@ fn a_shared_or_self_made_client_is_kept() {
     let w = World::new();
     // Profile one's login creates a client; profile two logs in with the same client.
     w.login("json", "v3", &["--profile", "one"]).ok();
-    let one: Value = serde_json::from_str(
-        w.run("json", &["--json", "--profile", "one", "status"], None)
-            .ok()
-            .trim(),
-    )
-    .unwrap();
+    let one: Value = w
+        .run("json", &["--json", "--profile", "one", "status"], None)
+        .json();
     let id = one["client_id"].as_str().unwrap().to_owned();
     let key = {
         let cfg = std::fs::read_to_string(w.cache().join("config.json")).unwrap();

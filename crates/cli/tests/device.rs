@@ -85,9 +85,22 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// Runs a device login in a `cols`x`rows` tmux window; returns the screen while waiting (after
-/// several spinner frames) and after approval.
-fn device_login_in_tmux(cols: u16, rows: u16) -> (String, String, String, String) {
+/// What a device login in tmux showed.
+struct Screens {
+    /// While waiting (after several spinner frames), as displayed.
+    waiting: String,
+    /// The same with wrapped lines joined.
+    waiting_joined: String,
+    /// After approval, as displayed.
+    done: String,
+    /// The same with wrapped lines joined.
+    done_joined: String,
+    /// The user code.
+    code: String,
+}
+
+/// Runs a device login in a `cols`x`rows` tmux window.
+fn device_login_in_tmux(cols: u16, rows: u16) -> Screens {
     let w = World::new();
     let tmux = Tmux::new(w.home.path());
     let cmd = format!(
@@ -119,8 +132,10 @@ fn device_login_in_tmux(cols: u16, rows: u16) -> (String, String, String, String
     let waiting_joined = tmux.joined();
     let code = w.server.pending_user_codes().into_iter().next().unwrap();
     w.server.approve_device(&code, "testuser").unwrap();
-    tmux.wait_for("Logged in as testuser");
+    // The last word of the last message (the note on the long-lived token).
+    tmux.wait_for("revokes");
     let done = tmux.screen();
+    let done_joined = tmux.joined();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap()
@@ -131,7 +146,33 @@ fn device_login_in_tmux(cols: u16, rows: u16) -> (String, String, String, String
     }
     println!("---- {cols}x{rows}, waiting for approval ----\n{waiting}");
     println!("---- {cols}x{rows}, approved ----\n{done}");
-    (waiting, waiting_joined, done, code)
+    Screens {
+        waiting,
+        waiting_joined,
+        done,
+        done_joined,
+        code,
+    }
+}
+
+/// Messages for people wrap between words: every word of the lines that mention `needle`
+/// (wrapped lines joined) is whole on one displayed line — no `(tapis-v` / `3)` — and no
+/// displayed line is wider than the window.
+fn wrapped_between_words(cols: usize, shown: &str, joined: &str, needle: &str) {
+    let tokens: Vec<&str> = shown.lines().flat_map(str::split_whitespace).collect();
+    let lines: Vec<&str> = joined.lines().filter(|l| l.contains(needle)).collect();
+    assert!(!lines.is_empty(), "{needle:?} not on the screen:\n{joined}");
+    for word in lines.iter().flat_map(|l| l.split_whitespace()) {
+        if word.chars().count() < cols {
+            assert!(
+                tokens.contains(&word),
+                "{word:?} was split across lines at {cols} columns:\n{shown}"
+            );
+        }
+    }
+    for l in shown.lines() {
+        assert!(l.chars().count() <= cols, "{l:?}");
+    }
 }
 
 fn has_qr(screen: &str) -> bool {
@@ -163,20 +204,28 @@ fn check_common(cols: usize, waiting: &str, joined: &str, code: &str) {
 #[test]
 fn screens_at_40_80_and_120_columns() {
     // 40x24: no QR (too narrow), the URL wraps from the first column.
-    let (waiting, joined, done, code) = device_login_in_tmux(40, 24);
-    check_common(40, &waiting, &joined, &code);
-    assert!(!has_qr(&waiting), "{waiting}");
-    assert!(waiting.contains("No QR code"), "{waiting}");
-    assert!(done.contains("Logged in as testuser"));
+    let s = device_login_in_tmux(40, 24);
+    check_common(40, &s.waiting, &s.waiting_joined, &s.code);
+    assert!(!has_qr(&s.waiting), "{}", s.waiting);
+    assert!(s.waiting.contains("No QR code"), "{}", s.waiting);
+    assert!(s.done_joined.contains("Logged in as testuser"));
+    // In 40 columns the messages wrap between words, not mid-word.
+    wrapped_between_words(40, &s.waiting, &s.waiting_joined, "No QR code");
+    for needle in ["Logged in as", "This access token lasts"] {
+        wrapped_between_words(40, &s.done, &s.done_joined, needle);
+    }
 
     // 80x24: a QR would push the URL and code off the screen: none.
-    let (waiting, joined, _, code) = device_login_in_tmux(80, 24);
-    check_common(80, &waiting, &joined, &code);
-    assert!(!has_qr(&waiting), "{waiting}");
+    let s = device_login_in_tmux(80, 24);
+    check_common(80, &s.waiting, &s.waiting_joined, &s.code);
+    assert!(!has_qr(&s.waiting), "{}", s.waiting);
+    wrapped_between_words(80, &s.done, &s.done_joined, "Logged in as");
 
     // 120x40: the whole QR code, then the URL and code, all on screen.
-    let (waiting, joined, _, code) = device_login_in_tmux(120, 40);
-    check_common(120, &waiting, &joined, &code);
+    let s = device_login_in_tmux(120, 40);
+    check_common(120, &s.waiting, &s.waiting_joined, &s.code);
+    wrapped_between_words(120, &s.done, &s.done_joined, "Logged in as");
+    let waiting = s.waiting;
     assert!(has_qr(&waiting), "{waiting}");
     let lines: Vec<&str> = waiting.lines().collect();
     let first_qr = lines.iter().position(|l| has_qr(l)).unwrap();
@@ -249,7 +298,9 @@ fn wait_and_code_expiry_say_which_deadline_ran_out() {
         String::from_utf8_lossy(&o.stderr)
     );
 
-    // --wait 2s runs out while the code is still good: said so, with its own reason.
+    // --wait 2s runs out while the code is still good: said so, with its own reason, and not
+    // before two seconds have passed.
+    let before = Instant::now();
     let r = w.run(
         "json",
         &[
@@ -266,6 +317,11 @@ fn wait_and_code_expiry_say_which_deadline_ran_out() {
         None,
     );
     r.code(4);
+    assert!(
+        before.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        before.elapsed()
+    );
     assert!(
         r.stderr
             .contains("stopped waiting for approval after 2s (--wait)"),

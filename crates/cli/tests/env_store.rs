@@ -89,7 +89,7 @@ fn v2_username_and_password_only_points_at_clients_create() {
             "--export",
         ],
     );
-    let v: Value = serde_json::from_str(r.ok().trim()).unwrap();
+    let v: Value = r.json();
     assert_eq!(v["variables"]["TAPIS_CLIENT_ID"], v["client"]["id"]);
     assert_eq!(v["client"]["name"], "env-client-2");
     assert!(v["variables"]["TAPIS_CLIENT_KEY"].as_str().unwrap().len() > 4);
@@ -110,7 +110,7 @@ fn an_opaque_token_on_tapis_io_is_tapis_v3() {
                 c.env(k, v);
             }
             let r = run_cmd(c, &["--json", "status"], None);
-            let v: Value = serde_json::from_str(r.ok().trim()).unwrap();
+            let v: Value = r.json();
             assert_eq!(v["platform"], "tapis-v3", "{store} {url}: {v}");
             let mut c = w.cmd(store);
             for (k, v) in vars {

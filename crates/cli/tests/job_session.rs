@@ -45,8 +45,7 @@ fn create_use_list_and_revoke_v3() {
     w.login("json", "v3", &[]).ok();
     let own_token = w.run("json", &["token"], None).ok().trim().to_owned();
     let own_client = {
-        let v: Value =
-            serde_json::from_str(w.run("json", &["--json", "status"], None).ok().trim()).unwrap();
+        let v: Value = w.run("json", &["--json", "status"], None).json();
         v["client_id"].as_str().unwrap().to_owned()
     };
 
@@ -75,8 +74,7 @@ fn create_use_list_and_revoke_v3() {
     assert_eq!(mode(&dir.join("config.json")), 0o600);
 
     // The job: its own profile, its own client, its own tokens.
-    let st: Value =
-        serde_json::from_str(in_job(&w, &vars, &["--json", "status"]).ok().trim()).unwrap();
+    let st: Value = in_job(&w, &vars, &["--json", "status"]).json();
     assert_eq!(st["profile"], "job42");
     assert_eq!(st["username"], "testuser");
     let job_client = st["client_id"].as_str().unwrap().to_owned();
@@ -97,14 +95,29 @@ fn create_use_list_and_revoke_v3() {
     );
 
     // Listed, from the user's side.
-    let v: Value = serde_json::from_str(
-        w.run("json", &["--json", "job-session", "list"], None)
-            .ok()
-            .trim(),
-    )
-    .unwrap();
+    let v: Value = w
+        .run("json", &["--json", "job-session", "list"], None)
+        .json();
     assert_eq!(v["job_sessions"][0]["name"], "job42");
     assert_eq!(v["job_sessions"][0]["client_id"], job_client.as_str());
+    // `clients list` marks the job session's client as in use (no profile of the cache names
+    // it), so that it is not taken for a leftover.
+    let clients = |w: &World| -> Vec<Value> {
+        let r = w.run("json", &["--json", "clients", "list"], None);
+        let v: Value = r.json();
+        v["clients"].as_array().unwrap().clone()
+    };
+    let of = |list: &[Value], id: &str| list.iter().find(|c| c["id"] == id).cloned().unwrap();
+    let list = clients(&w);
+    assert_eq!(of(&list, &job_client)["job_session"], "job42");
+    assert_eq!(of(&list, &job_client)["used_by"], serde_json::json!([]));
+    assert_eq!(of(&list, &own_client)["job_session"], Value::Null);
+    let text = w.run("json", &["clients", "list"], None);
+    let row = text.ok().lines().find(|l| l.contains(&job_client)).unwrap();
+    assert!(
+        row.starts_with('*') && row.ends_with("used by job session job42"),
+        "{row}"
+    );
     // A second one of the same name is refused, naming the way out.
     let r = w.run(
         "json",
@@ -130,7 +143,7 @@ fn create_use_list_and_revoke_v3() {
     std::fs::copy(dir.join("config.json"), copy.join("config.json")).unwrap();
 
     let r = w.run("json", &["--json", "job-session", "revoke", "job42"], None);
-    let v: Value = serde_json::from_str(r.ok().trim()).unwrap();
+    let v: Value = r.json();
     assert_eq!(v["client_deleted"], job_client.as_str(), "{v}");
     assert!(!dir.exists(), "the directory is removed");
     // The copy is dead: its access token is revoked, and it cannot be renewed (no client).
@@ -144,6 +157,10 @@ fn create_use_list_and_revoke_v3() {
         ("TAPIS_AUTH_PROFILE".to_owned(), "job42".to_owned()),
     ];
     in_job(&w, &copied, &["refresh"]).code(3);
+    assert!(
+        clients(&w).iter().all(|c| c["id"] != job_client.as_str()),
+        "the job session's client is gone from the server"
+    );
     // The user's own login is untouched.
     assert_eq!(w.run("json", &["token"], None).ok().trim(), own_token);
     assert_eq!(
@@ -167,7 +184,7 @@ fn logout_in_the_job_directory_revokes_it_too() {
         ],
         Some("testpass\n"),
     );
-    let v: Value = serde_json::from_str(r.ok().trim()).unwrap();
+    let v: Value = r.json();
     let dir = v["dir"].as_str().unwrap().to_owned();
     let client = v["client_id"].as_str().unwrap().to_owned();
     assert_eq!(v["variables"]["TAPIS_CACHE_DIR"], dir.as_str());

@@ -239,6 +239,13 @@ fn every_failure_prints_one_object_with_code_name_and_message() {
     );
     let r = json_run(&w, "json", &["no-such-command"], None);
     one_object(r.code(2), None);
+    // A typo: clap's suggestion is the hint.
+    let r = json_run(&w, "json", &["tokne"], None);
+    let v = one_object(r.code(2), None);
+    assert_eq!(
+        v["error"]["hint"], "a similar subcommand exists: 'token'",
+        "{v}"
+    );
     let r = json_run(&w, "json", &["profiles", "use", "nope"], None);
     one_object(r.code(2), Some("profiles use"));
     let r = json_run(

@@ -11,12 +11,7 @@ use expectrl::{Eof, Session};
 use serde_json::Value;
 
 fn current(w: &World) -> Value {
-    let v: Value = serde_json::from_str(
-        w.run("json", &["--json", "profiles", "list"], None)
-            .ok()
-            .trim(),
-    )
-    .unwrap();
+    let v: Value = w.run("json", &["--json", "profiles", "list"], None).json();
     v["current"].clone()
 }
 
@@ -38,18 +33,18 @@ fn login_to_another_profile_leaves_the_current_one_unless_asked() {
     assert_eq!(current(&w), "default");
     // JSON says whether it became current.
     let r = w.login("json", "v3", &["--profile", "job42", "--json"]);
-    let v: Value = serde_json::from_str(r.ok().trim()).unwrap();
+    let v: Value = r.json();
     assert_eq!(v["current"], false);
     // --switch makes it current; logging in to the current profile again keeps it current.
     let r = w.login("json", "v3", &["--profile", "job42", "--switch", "--json"]);
-    let v: Value = serde_json::from_str(r.ok().trim()).unwrap();
+    let v: Value = r.json();
     assert_eq!(v["current"], true);
     assert_eq!(current(&w), "job42");
     w.login("json", "v3", &["--profile", "job42"]).ok();
     assert_eq!(current(&w), "job42");
     // --no-switch: the current profile stays.
     let r = w.login("json", "v3", &["--profile", "p", "--no-switch", "--json"]);
-    let v: Value = serde_json::from_str(r.ok().trim()).unwrap();
+    let v: Value = r.json();
     assert_eq!(v["current"], false);
     assert_eq!(current(&w), "job42");
     w.run("json", &["login", "--switch", "--no-switch"], None)
@@ -58,7 +53,7 @@ fn login_to_another_profile_leaves_the_current_one_unless_asked() {
     // flag: the login's JSON says so truthfully.
     let w2 = World::new();
     let r = w2.login("json", "v3", &["--profile", "p", "--no-switch", "--json"]);
-    let v: Value = serde_json::from_str(r.ok().trim()).unwrap();
+    let v: Value = r.json();
     assert_eq!(v["current"] == true, current(&w2) == "p");
 }
 
@@ -107,16 +102,11 @@ fn import_profile_imports_that_one_only() {
         &["--json", "--profile", "job42", "import", "--from", &from],
         None,
     );
-    let v: Value = serde_json::from_str(r.ok().trim()).unwrap();
+    let v: Value = r.json();
     assert_eq!(v["imported"], serde_json::json!(["job42"]), "{v}");
     let mut c = w.cmd("sqlite");
     c.env("TAPIS_CACHE_DIR", &dst);
-    let v: Value = serde_json::from_str(
-        run_cmd(c, &["--json", "profiles", "list"], None)
-            .ok()
-            .trim(),
-    )
-    .unwrap();
+    let v: Value = run_cmd(c, &["--json", "profiles", "list"], None).json();
     assert_eq!(v["profiles"].as_array().unwrap().len(), 1, "{v}");
     // A profile the source does not have is an error naming what it has.
     let mut c = w.cmd("sqlite");

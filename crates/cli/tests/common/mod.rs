@@ -48,6 +48,18 @@ impl Run {
         &self.stdout
     }
 
+    /// Asserts success and returns stdout parsed as the one JSON object `--json` prints.
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        let out = self.ok().trim();
+        serde_json::from_str(out).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}): {out}\nstderr: {}",
+                self.stderr
+            )
+        })
+    }
+
     /// Asserts the exit code.
     #[track_caller]
     pub fn code(&self, code: i32) -> &Self {
