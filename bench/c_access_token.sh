@@ -6,10 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 TMP=$(mktemp -d); trap 'kill $SPID 2>/dev/null; rm -rf "$TMP"' EXIT
-cargo build -q --release -p tapis-auth-ffi
+cargo build -q --release -p tapis-auth-clib
 cargo build -q -p tapis-auth-testserver
 NATIVE=$(scripts/install.sh --native-libs)
-cargo build -q --release -p tapis-auth-ffi   # --native-libs rebuilt only the .a
+cargo build -q --release -p tapis-auth-clib   # --native-libs rebuilt only the .a
 R=target/release
 strip -o "$TMP/libtapis_auth.so" $R/libtapis_auth.so
 strip --strip-debug -o "$TMP/libtapis_auth.a" $R/libtapis_auth.a

@@ -48,7 +48,7 @@ run cargo build "${PFLAG[@]}" -p tapis-auth-cli -p tapis-auth-testserver ||
     die "the build failed (see cargo's messages above)"
 # A separate build: the C library's features (no keyring) must not be unified with the CLI's.
 say "and the C library (crates/ffi → libtapis_auth.a):"
-run cargo build "${PFLAG[@]}" -p tapis-auth-ffi || die "the C library did not build"
+run cargo build "${PFLAG[@]}" -p tapis-auth-clib || die "the C library did not build"
 say "Built in $(( $(date +%s) - build_start )) s."
 TAPIS_AUTH="$BIN/tapis-auth"
 [ -x "$TAPIS_AUTH" ] || die "$BIN/tapis-auth was not built"

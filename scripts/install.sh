@@ -41,7 +41,7 @@ native_libs() {
   local cache="target/tapis_auth-native-static-libs-${profile}-${key}.txt"
   if [ ! -s "$cache" ] || [ Cargo.lock -nt "$cache" ] || [ crates/ffi/Cargo.toml -nt "$cache" ]; then
     mkdir -p target
-    cargo rustc -q "${profile_flag[@]}" -p tapis-auth-ffi "${feature_args[@]}" --lib --crate-type staticlib \
+    cargo rustc -q "${profile_flag[@]}" -p tapis-auth-clib "${feature_args[@]}" --lib --crate-type staticlib \
       -- --print native-static-libs 2>&1 | sed -n 's/.*native-static-libs: //p' | tail -1 > "$cache"
   fi
   local n; n=$(cat "$cache")
@@ -53,10 +53,10 @@ mkdir -p "$prefix" && prefix=$(cd "$prefix" && pwd)
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 major=${version%%.*}; rest=${version#*.}; minor=${rest%%.*}
-# 0.x releases may break the ABI at each minor version; SONAME follows (see crates/ffi/build.rs).
+# 0.x releases may break the ABI at each minor version; SONAME follows (see crates/clib/build.rs).
 if [ "$major" = 0 ]; then soname="libtapis_auth.so.0.${minor}"; else soname="libtapis_auth.so.${major}"; fi
 
-build_ffi() { cargo build "$@" "${profile_flag[@]}" -p tapis-auth-ffi "${feature_args[@]}"; }
+build_ffi() { cargo build "$@" "${profile_flag[@]}" -p tapis-auth-clib "${feature_args[@]}"; }
 [ "$build" = 1 ] && build_ffi
 native=$(native_libs)
 # cargo rustc --crate-type staticlib above may have rebuilt the .a; make sure the .so matches.

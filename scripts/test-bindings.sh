@@ -55,9 +55,9 @@ fi
 # --- build --------------------------------------------------------------------------------
 # The ffi crate is built on its own: building it together with other workspace members would
 # unify features (e.g. the CLI's keyring store) into the C library.
-echo "building tapis-auth-ffi and tapis-auth-testserver (debug)"
+echo "building tapis-auth-clib (libtapis_auth) and tapis-auth-testserver (debug)"
 NATIVE=$(scripts/install.sh --debug --native-libs)
-if ! cargo build -q -p tapis-auth-ffi || ! cargo build -q -p tapis-auth-testserver; then
+if ! cargo build -q -p tapis-auth-clib || ! cargo build -q -p tapis-auth-testserver; then
   echo "bindings: 0 passed, 1 failed (cargo build)"; exit 1
 fi
 echo "native static libs: $NATIVE"

@@ -26,7 +26,7 @@ use std::ptr;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use tapis_auth::*;
+use tapis_auth_ffi::*;
 use tapis_auth_fuzz::{scratch_dir, PLANTED};
 
 type Setter = extern "C" fn(

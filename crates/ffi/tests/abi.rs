@@ -4,7 +4,7 @@
 use std::ffi::{CStr, CString};
 use std::ptr;
 
-use tapis_auth::*;
+use tapis_auth_ffi::*;
 
 fn msg(err: *const tapis_auth_error) -> String {
     // SAFETY: the message is a NUL-terminated string borrowed from a live error object.

@@ -6,7 +6,7 @@ use std::ffi::CStr;
 #[test]
 fn version_matches_cargo() {
     // SAFETY: tapis_auth_version returns a static NUL-terminated string.
-    let v = unsafe { CStr::from_ptr(tapis_auth::tapis_auth_version()) };
+    let v = unsafe { CStr::from_ptr(tapis_auth_ffi::tapis_auth_version()) };
     assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
 }
 
