@@ -155,6 +155,24 @@ impl TokenManager {
         min_valid: i64,
         f: impl FnOnce(&str) -> R,
     ) -> Result<R, Error> {
+        let f = match self.lend_cached(min_valid, f) {
+            Ok(r) => return Ok(r),
+            Err(f) => f,
+        };
+        let tokens = self.slow_path(Need::Valid { min_valid })?;
+        Ok(f(tokens.access_token.expose()))
+    }
+
+    /// The hot path alone: the access token held in memory when it is valid for at least
+    /// `max(min_valid, margin)` more seconds, else `None`. No I/O, no lock, never blocks — an
+    /// async driver or event loop asks this first and goes to the slow path only on `None`.
+    pub fn cached_token(&self, min_valid: i64) -> Option<Secret> {
+        self.lend_cached(min_valid, |t| Secret::new(t)).ok()
+    }
+
+    /// Lends the cached token to `f` when it serves `min_valid`; gives `f` back otherwise.
+    #[inline]
+    fn lend_cached<R, F: FnOnce(&str) -> R>(&self, min_valid: i64, f: F) -> Result<R, F> {
         let need = min_valid.max(self.config.margin_secs);
         let now = self.clock.now();
         if let Some(c) = self.cache.load().as_deref() {
@@ -165,8 +183,7 @@ impl TokenManager {
                 return Ok(f(c.token.expose()));
             }
         }
-        let tokens = self.slow_path(Need::Valid { min_valid })?;
-        Ok(f(tokens.access_token.expose()))
+        Err(f)
     }
 
     /// The hot path's event, out of line so that the hot path stays small.

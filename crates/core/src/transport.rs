@@ -1,6 +1,16 @@
 //! The [`Transport`] seam: send one request, get one response. The HTTP adapter crate
 //! implements it with reqwest; tests implement it with in-memory fakes; Rust users may bring
-//! their own client.
+//! their own client — any closure `Fn(&HttpRequest) -> Result<HttpResponse, TransportError>`
+//! is a transport:
+//!
+//! ```
+//! use tapis_auth_core::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};
+//! let offline = |_: &HttpRequest| -> Result<HttpResponse, TransportError> {
+//!     Err(TransportError::new(TransportErrorKind::Connect, "offline"))
+//! };
+//! fn takes(_: &dyn Transport) {}
+//! takes(&offline);
+//! ```
 
 use crate::{HttpRequest, HttpResponse, TransportError};
 
@@ -18,8 +28,14 @@ impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
     }
 }
 
-impl<T: Transport + ?Sized> Transport for &T {
+// `&T` needs no impl of its own: a reference to a transport is a closure-free `&dyn Transport`
+// where one is taken, and `&F` for a closure `F` is covered by the closure impl below.
+
+impl<F> Transport for F
+where
+    F: Fn(&HttpRequest) -> Result<HttpResponse, TransportError> + Send + Sync,
+{
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        (**self).send(request)
+        self(request)
     }
 }

@@ -1,30 +1,7 @@
-//! [`SystemClock`]: the core's [`Clock`] over the system's real-time clock.
+//! The system clock (now [`tapis_auth_core::SystemClock`], re-exported here for existing
+//! users) and OS randomness for OAuth `state` values and client-id suffixes.
 
-use tapis_auth_core::{Clock, UnixTime};
-
-/// The real-time clock, to the second. On Linux it reads `CLOCK_REALTIME_COARSE`: a memory
-/// read through the vDSO that costs a few nanoseconds, where the precise clock can cost 20 to
-/// 200 ns on virtual machines — and expiry needs whole seconds only (its resolution is a few
-/// milliseconds). Elsewhere it reads `SystemTime::now()`. A clock before 1970 reads as the epoch.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn now(&self) -> UnixTime {
-        let ts = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
-        UnixTime(ts.tv_sec.max(0))
-    }
-
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fn now(&self) -> UnixTime {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        UnixTime(i64::try_from(secs).unwrap_or(i64::MAX))
-    }
-}
+pub use tapis_auth_core::SystemClock;
 
 /// Random bytes from the operating system, hex-encoded (OAuth `state`, client-id suffixes).
 pub fn random_hex(bytes: usize) -> String {
@@ -42,19 +19,4 @@ pub fn random_hex(bytes: usize) -> String {
         }
     }
     buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn coarse_clock_agrees_with_the_system_clock() {
-        let precise = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        let coarse = SystemClock.now().secs();
-        assert!((coarse - precise).abs() <= 1, "{coarse} vs {precise}");
-    }
 }
