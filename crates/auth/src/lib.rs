@@ -1,0 +1,53 @@
+//! # tapis-auth
+//!
+//! Tapis v3 and Agave v2 access tokens for Rust. The principal type is [`AuthSession`]: one
+//! profile's credentials, restored with the documented precedence (explicit arguments, then
+//! the `TAPIS_*` environment, then the shared cache in `~/.agave`), handing out access tokens
+//! valid for as long as the caller needs and refreshing them exactly once however many threads,
+//! processes and cluster nodes ask at the same moment. With the `tokio` feature,
+//! [`AsyncSession`] gives the same guarantees to async code.
+//!
+//! ```no_run
+//! use tapis_auth::{AuthSession, Options};
+//! let session = AuthSession::restore(Options::default())?;
+//! let token = session.access_token(600)?; // valid for at least 10 more minutes
+//! # let _ = token;
+//! # Ok::<(), tapis_auth::Error>(())
+//! ```
+//!
+//! ## Which crate to depend on
+//!
+//! | You want | Depend on |
+//! |---|---|
+//! | Sessions, logins, tokens, clients, async: everything | `tapis-auth` (this crate) |
+//! | Your own HTTP client and store, the protocol and refresh rules only | `tapis-auth-core` |
+//! | Your own HTTP client over the shared cache | `tapis-auth-core` + `tapis-auth-storage` |
+//!
+//! The layers are re-exported here as [`core`], [`storage`] and [`http`], so one dependency
+//! reaches all of them. With your own client, any closure is a [`Transport`]; see
+//! `examples/ureq_refresh.rs` (the refresh with `ureq` in a few lines) and
+//! `examples/async_service.rs` (many tokio tasks asking at once).
+
+#[cfg(feature = "tokio")]
+mod async_session;
+
+#[cfg(feature = "tokio")]
+pub use async_session::AsyncSession;
+pub use tapis_auth_core::{
+    Clock, Error, HttpRequest, HttpResponse, Method, Platform, Secret, Session, StoreError,
+    SystemClock, TokenManager, TokenManagerConfig, TokenSet, Transport, TransportError,
+    TransportErrorKind, UnixTime,
+};
+pub use tapis_auth_http::{
+    AuthSession, BrowserLogin, DeviceLogin, DevicePoll, HttpTransport, Logout, Options, Source,
+    TransportConfig, WhoAmI,
+};
+pub use tapis_auth_storage::StoreKind;
+
+/// The transport-free layer: protocol, flows, the refresh rules ([`core::rules`]) and the
+/// blocking driver ([`core::TokenManager`]).
+pub use tapis_auth_core as core;
+/// The HTTP adapter: reqwest with rustls, proxies, timeouts, retries, body limits.
+pub use tapis_auth_http as http;
+/// The stores: the agavepy-compatible JSON cache, SQLite, keyrings, environment, memory.
+pub use tapis_auth_storage as storage;

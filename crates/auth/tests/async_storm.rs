@@ -1,0 +1,188 @@
+//! The async API keeps the headline guarantee: tokio tasks in several processes find one
+//! shared cache's access token expired at the same moment; every task gets the one new token
+//! and the authenticator sees exactly one refresh grant — with single-use refresh tokens, so a
+//! second refresh would have failed.
+//!
+//! Processes are this test binary re-executed in a child role (`async_storm_child`, ignored
+//! when run on its own), gated on a start file so that they all ask at the same moment.
+
+#[path = "../../http/tests/common/mod.rs"]
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{expire_stored_token, login};
+use tapis_auth::{AsyncSession, Options, Platform, StoreKind};
+use tapis_auth_testserver::{Config, RuntimeConfig, TestServer};
+
+const TASKS: usize = 64;
+const PROCESSES: usize = 4;
+
+fn single_use_server() -> TestServer {
+    TestServer::start(Config {
+        runtime: RuntimeConfig {
+            v3_single_use_refresh: true,
+            ..RuntimeConfig::default()
+        },
+        ..Config::default()
+    })
+}
+
+fn options(dir: &Path) -> Options {
+    Options {
+        store: StoreKind::Json,
+        store_path: Some(dir.to_path_buf()),
+        use_environment: false,
+        ..Options::default()
+    }
+}
+
+/// `TASKS` tasks on one session ask at once; returns each task's token fingerprint or error.
+async fn ask_at_once(session: &AsyncSession) -> Vec<Result<String, String>> {
+    let handles: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let s = session.clone();
+            tokio::spawn(async move { s.access_token(60).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(match h.await.expect("task panicked") {
+            Ok(t) => Ok(t.fingerprint()),
+            Err(e) => Err(e.to_string()),
+        });
+    }
+    out
+}
+
+/// A multi-threaded runtime like a service's.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn tasks_in_one_process_share_one_refresh() {
+    // The set-up uses the blocking API, outside the runtime (as blocking code must).
+    let srv = single_use_server();
+    let dir = tempfile::tempdir().unwrap();
+    login(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
+    expire_stored_token(dir.path(), StoreKind::Json);
+    srv.reset_stats();
+
+    runtime().block_on(async {
+        let session = AsyncSession::restore(options(dir.path())).await.unwrap();
+        let results = ask_at_once(&session).await;
+        let tokens: BTreeSet<_> = results
+            .into_iter()
+            .map(|r| r.expect("a task failed"))
+            .collect();
+        assert_eq!(tokens.len(), 1, "every task holds the one new token");
+        let stats = srv.stats();
+        assert_eq!(stats.grant("v3.refresh_token"), 1, "refresh grants");
+        assert_eq!(
+            stats.rejected_refresh("v3"),
+            0,
+            "a refresh token was burned"
+        );
+
+        // Served from memory now: no further grant. The session is dropped inside the
+        // runtime, as a service would drop it.
+        session.access_token(60).await.unwrap();
+        assert_eq!(srv.stats().grant("v3.refresh_token"), 1);
+    });
+}
+
+/// The child role: wait for the start file, then `TASKS` tasks ask at once; prints one line per
+/// task (`OK <fingerprint>` or `ERR <message>`).
+#[test]
+#[ignore = "child process of tasks_in_several_processes_share_one_refresh, which runs it"]
+fn async_storm_child() {
+    let dir = std::env::var("ASYNC_STORM_DIR").expect("ASYNC_STORM_DIR");
+    let go = std::env::var("ASYNC_STORM_GO").expect("ASYNC_STORM_GO");
+    while !Path::new(&go).exists() {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    runtime().block_on(async {
+        let session = AsyncSession::restore(options(Path::new(&dir))).await;
+        let results = match session {
+            Ok(s) => ask_at_once(&s).await,
+            Err(e) => vec![Err(e.to_string())],
+        };
+        for r in results {
+            match r {
+                Ok(f) => println!("OK {f}"),
+                Err(e) => println!("ERR {e}"),
+            }
+        }
+    });
+}
+
+#[test]
+fn tasks_in_several_processes_share_one_refresh() {
+    let srv = single_use_server();
+    let dir = tempfile::tempdir().unwrap();
+    login(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
+    expire_stored_token(dir.path(), StoreKind::Json);
+    srv.reset_stats();
+
+    let go = dir.path().join("go");
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|_| {
+            Command::new(&exe)
+                .args([
+                    "--exact",
+                    "async_storm_child",
+                    "--ignored",
+                    "--nocapture",
+                    "-q",
+                ])
+                .env("ASYNC_STORM_DIR", dir.path())
+                .env("ASYNC_STORM_GO", &go)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    std::fs::write(&go, b"").unwrap();
+
+    let mut tokens = BTreeSet::new();
+    let mut served = 0;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "a child failed: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in stdout.lines() {
+            if let Some(f) = line.strip_prefix("OK ") {
+                tokens.insert(f.to_owned());
+                served += 1;
+            }
+            assert!(!line.starts_with("ERR "), "a task failed: {line}");
+        }
+    }
+    assert_eq!(
+        served,
+        TASKS * PROCESSES,
+        "every task of every process served"
+    );
+    assert_eq!(tokens.len(), 1, "every task holds the one new token");
+    let stats = srv.stats();
+    assert_eq!(stats.grant("v3.refresh_token"), 1, "refresh grants");
+    assert_eq!(
+        stats.rejected_refresh("v3"),
+        0,
+        "a refresh token was burned"
+    );
+}
