@@ -110,7 +110,7 @@ impl fmt::Display for CliError {
 /// The exit code for a library error.
 pub fn code_for(e: &Error) -> u8 {
     match e {
-        Error::Config(_) => USAGE,
+        Error::Config(_) | Error::Store(StoreError::Config(_)) => USAGE,
         Error::LoginRequired { .. }
         | Error::RefreshRejected { .. }
         | Error::InvalidClient { .. } => LOGIN_REQUIRED,
@@ -162,6 +162,7 @@ pub fn reason_for(e: &Error) -> &'static str {
             StoreError::Unavailable(_) => "store_unavailable",
             StoreError::ReadOnly(_) => "store_read_only",
             StoreError::Invalid(_) => "invalid_record",
+            StoreError::Config(_) => "config",
             StoreError::Unsafe { .. } => "unsafe_cache",
             _ => "storage",
         },

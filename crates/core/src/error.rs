@@ -89,6 +89,11 @@ pub enum StoreError {
     /// A stored record is well-formed JSON but not a valid session.
     #[error("{0}")]
     Invalid(String),
+    /// The store's settings are wrong, not its contents: an environment variable of the
+    /// environment store (`TAPIS_BASE_URL`, `TAPIS_PLATFORM`, a bearer token), a store or
+    /// profile name, the cache path. The message names the setting and how to fix it.
+    #[error("{0}")]
+    Config(String),
     /// A cache file or directory others could have planted or changed (owned by another
     /// user, writable by group or others, a symbolic link, a FIFO or device, absurdly large)
     /// was refused; nothing was read from it or written to it.

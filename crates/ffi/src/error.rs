@@ -128,6 +128,7 @@ impl FfiError {
                 StoreError::Unavailable(_) => TAPIS_AUTH_ERR_STORE_UNAVAILABLE,
                 StoreError::ReadOnly(_) => TAPIS_AUTH_ERR_STORE_READ_ONLY,
                 StoreError::Invalid(_) => TAPIS_AUTH_ERR_INVALID_RECORD,
+                StoreError::Config(_) => TAPIS_AUTH_ERR_CONFIG,
                 StoreError::Unsafe { .. } => TAPIS_AUTH_ERR_UNSAFE_CACHE,
                 #[allow(unreachable_patterns)]
                 _ => TAPIS_AUTH_ERR_STORAGE,
@@ -214,4 +215,32 @@ pub extern "C" fn tapis_auth_error_free(err: *mut tapis_auth_error) {
             drop(unsafe { Box::from_raw(err) });
         }
     })
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::*;
+    use tapis_auth_core::StoreError;
+
+    #[test]
+    fn a_wrong_setting_is_config_and_a_bad_record_is_invalid_record() {
+        let config = Error::Store(StoreError::Config("TAPIS_BASE_URL: not a URL".into()));
+        assert_eq!(
+            FfiError::from_core(&config, &[]).status,
+            tapis_auth_status::TAPIS_AUTH_ERR_CONFIG
+        );
+        let record = Error::Store(StoreError::Invalid("no tenant in the record".into()));
+        assert_eq!(
+            FfiError::from_core(&record, &[]).status,
+            tapis_auth_status::TAPIS_AUTH_ERR_INVALID_RECORD
+        );
+        let expired = Error::TokenExpired {
+            message: String::new(),
+            status: Some(401),
+        };
+        assert_eq!(
+            FfiError::from_core(&expired, &[]).status,
+            tapis_auth_status::TAPIS_AUTH_ERR_TOKEN_REJECTED
+        );
+    }
 }

@@ -143,7 +143,7 @@ impl EnvStore {
         for (i, (a, b)) in PAIRS.iter().enumerate() {
             vals[i] = match (get(a), get(b)) {
                 (Some(x), Some(y)) if x != y => {
-                    return Err(StoreError::Invalid(format!(
+                    return Err(StoreError::Config(format!(
                         "both {a} and {b} are set, to different values; unset one of them"
                     )))
                 }
@@ -160,7 +160,7 @@ impl EnvStore {
                 .iter()
                 .find(|(a, b)| get(a).is_some() || get(b).is_some())
             {
-                return Err(StoreError::Invalid(format!(
+                return Err(StoreError::Config(format!(
                     "{name} (or its alias) is set but TAPIS_BASE_URL is not; set TAPIS_BASE_URL to the tenant's URL"
                 )));
             }
@@ -171,14 +171,14 @@ impl EnvStore {
             });
         };
         let base_url = BaseUrl::parse(&url)
-            .map_err(|e| StoreError::Invalid(format!("TAPIS_BASE_URL: {e}")))?;
+            .map_err(|e| StoreError::Config(format!("TAPIS_BASE_URL: {e}")))?;
         let claims = token
             .as_deref()
             .and_then(JwtClaims::decode)
             .or_else(|| refresh.as_deref().and_then(JwtClaims::decode));
         let platform = match get("TAPIS_PLATFORM") {
             Some(p) => Platform::parse(&p)
-                .map_err(|e| StoreError::Invalid(format!("TAPIS_PLATFORM: {e}")))?,
+                .map_err(|e| StoreError::Config(format!("TAPIS_PLATFORM: {e}")))?,
             None => Platform::guess_from_url(&base_url).unwrap_or(if claims.is_some() {
                 Platform::TapisV3
             } else {
@@ -259,7 +259,7 @@ pub fn wlcg_discover(
             return Ok(None);
         }
         if v.len() > 16 * 1024 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Config(format!(
                 "the bearer token from {source} is not a valid token (too long or contains whitespace)"
             )));
         }
@@ -283,7 +283,7 @@ pub fn wlcg_discover(
         // would send your work to their account), a FIFO would hang the read.
         if let Some(b) = crate::fsutil::read_small(&f, BEARER_FILE_MAX_BYTES)? {
             let text = std::str::from_utf8(&b).map_err(|_| {
-                StoreError::Invalid(format!(
+                StoreError::Config(format!(
                     "the bearer token file {} is not UTF-8",
                     f.display()
                 ))
@@ -491,6 +491,29 @@ mod tests {
         assert_eq!(empty.list().unwrap(), Vec::<String>::new());
         assert_eq!(empty.load(DEFAULT_PROFILE).unwrap(), None);
         assert!(!format!("{s:?}").contains("TAPIS"));
+    }
+
+    #[test]
+    fn wrong_variables_are_configuration_errors_not_bad_records() {
+        // A mistyped variable is the user's setting to fix (C: TAPIS_AUTH_ERR_CONFIG), not a
+        // stored record gone bad (C: TAPIS_AUTH_ERR_INVALID_RECORD).
+        for vars in [
+            &[("TAPIS_BASE_URL", "not a url"), ("TAPIS_TOKEN", "t")][..],
+            &[("TAPIS_BASE_URL", "https://x"), ("TAPIS_PLATFORM", "v9")][..],
+            &[("TAPIS_TOKEN", "t")][..],
+            &[URL, ("TAPIS_TOKEN", "a"), ("TAPIS_API_TOKEN", "b")][..],
+        ] {
+            let e = store(vars).unwrap_err();
+            assert!(matches!(e, StoreError::Config(_)), "{vars:?}: {e:?}");
+        }
+        assert!(matches!(
+            crate::StoreKind::parse("jsno"),
+            Err(StoreError::Config(_))
+        ));
+        assert!(matches!(
+            crate::validate_profile(""),
+            Err(StoreError::Config(_))
+        ));
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl StoreKind {
             "keyring" => Ok(Self::Keyring),
             "env" => Ok(Self::Env),
             "memory" => Ok(Self::Memory),
-            other => Err(StoreError::Invalid(format!(
+            other => Err(StoreError::Config(format!(
                 "unknown store {other:?}: expected json, sqlite, keyring, env or memory"
             ))),
         }
@@ -156,12 +156,12 @@ pub fn default_cache_dir(env: &impl Fn(&str) -> Option<String>) -> Result<PathBu
     } else if let Some(h) = get("HOME") {
         ("HOME", PathBuf::from(h).join(".agave"))
     } else {
-        return Err(StoreError::Invalid(
+        return Err(StoreError::Config(
             "cannot find the credential cache: none of TAPIS_CACHE_DIR, AGAVE_CACHE_DIR or HOME is set".into(),
         ));
     };
     if path.exists() && !path.is_dir() {
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::Config(format!(
             "the credential cache directory {} (from {var}) exists but is not a directory",
             path.display()
         )));
@@ -172,15 +172,15 @@ pub fn default_cache_dir(env: &impl Fn(&str) -> Option<String>) -> Result<PathBu
 /// Checks a profile name: non-empty, at most 256 bytes, no control characters.
 pub fn validate_profile(profile: &str) -> Result<(), StoreError> {
     if profile.is_empty() {
-        return Err(StoreError::Invalid("the profile name is empty".into()));
+        return Err(StoreError::Config("the profile name is empty".into()));
     }
     if profile.len() > 256 {
-        return Err(StoreError::Invalid(
+        return Err(StoreError::Config(
             "the profile name is longer than 256 bytes".into(),
         ));
     }
     if profile.chars().any(char::is_control) {
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::Config(format!(
             "the profile name {profile:?} contains control characters"
         )));
     }
