@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 use tapis_auth_core::flow::clients::NewClient;
-use tapis_auth_core::{BaseUrl, Clock, Platform, Secret, Store, StoreError, UnixTime};
+use tapis_auth_core::{BaseUrl, Clock, Platform, Secret, Store, StoreError, Tenant, UnixTime};
 use tapis_auth_http::{AuthSession, HttpTransport, SystemClock, WhoAmI};
 
 use crate::cli::{
@@ -12,7 +12,7 @@ use crate::cli::{
     RepairArgs, ShellArg, TenantsCommand, TokenArgs,
 };
 use crate::exit::{self, CliError};
-use crate::ui::{self, absolute, out, relative};
+use crate::ui::{self, absolute, out, relative, terminal_safe};
 use crate::Ctx;
 
 /// `token`: the access token and a newline on stdout, nothing else. The hot path is
@@ -342,6 +342,23 @@ fn read_stdin_line(what: &str) -> Result<Secret, CliError> {
     Ok(Secret::new(v))
 }
 
+/// The prompt for `user`'s password, naming where it will be sent: the tenant's base URL
+/// (a cache another user rewrote would otherwise send it to their server unnoticed), the
+/// tenant id when known, and why it is asked for. Server and cache text is shown escaped.
+pub fn password_prompt(user: &str, tenant: &Tenant, why: Option<&str>) -> String {
+    let who = match &tenant.id {
+        Some(id) => format!("{user}@{id}"),
+        None => user.to_owned(),
+    };
+    let why = why.map(|w| format!(", {w}")).unwrap_or_default();
+    format!(
+        "Password for {} (sent to {}{}): ",
+        terminal_safe(&who),
+        terminal_safe(tenant.base_url.as_str()),
+        terminal_safe(&why)
+    )
+}
+
 /// Reads a password from stdin (`--password-stdin`) or prompts for it without echo.
 pub fn get_password(stdin: bool, prompt: &str) -> Result<Secret, CliError> {
     if stdin {
@@ -420,7 +437,11 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
             Some(p) => p,
             None => get_password(
                 stdin,
-                &format!("Password for {user} (client management / new login): "),
+                &password_prompt(
+                    &user,
+                    &session.tenant,
+                    Some("client management / new login"),
+                ),
             )?,
         });
     }

@@ -12,6 +12,7 @@ mod cli;
 mod commands;
 mod device_screen;
 mod exit;
+mod hardening;
 mod job_session;
 mod login;
 mod output;
@@ -384,6 +385,8 @@ fn panic_report(location: Option<&std::panic::Location<'_>>) -> String {
 }
 
 fn main() -> ExitCode {
+    // Before anything is read: a core of this process would hold its secrets.
+    hardening::disable_core_dumps();
     std::panic::set_hook(Box::new(|info| {
         use std::io::Write;
         let _ = writeln!(
