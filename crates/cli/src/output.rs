@@ -104,8 +104,12 @@ mod tests {
     fn json_output_escapes_what_a_terminal_would_obey_and_stays_the_same_value() {
         let v = json!({"username": "jdoe\u{1b}]52;c;eA==\u{7}\u{9b}2J\u{202e}\u{7f}"});
         let safe = json_line(&v);
+        assert!(safe.ends_with('\n'));
         assert!(
-            !safe.chars().any(tapis_auth_core::display::is_unsafe_char),
+            !safe
+                .trim_end()
+                .chars()
+                .any(tapis_auth_core::display::is_unsafe_char),
             "{safe}"
         );
         let back: Value = serde_json::from_str(safe.trim_end()).unwrap();
