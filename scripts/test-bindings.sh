@@ -89,6 +89,7 @@ fresh() { local d="$TMP/run/$1"; rm -rf "$d"; mkdir -p "$d"; echo "$d"; }
 # --- Rust-side ffi tests and header drift -----------------------------------------------------
 step rust-ffi-tests cargo test -q -p tapis-auth-ffi
 step header-drift scripts/check-header.sh
+step doc-signatures python3 scripts/check-c-api-doc.py
 
 # --- C ----------------------------------------------------------------------------------------
 CFLAGS="-std=c11 -Wall -Wextra -Werror -g"
