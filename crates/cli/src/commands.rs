@@ -383,7 +383,8 @@ fn client_row(c: &tapis_auth_core::OAuthClient) -> String {
     )
 }
 
-fn client_json(c: &tapis_auth_core::OAuthClient) -> Value {
+/// A client as `--json` shows it (never its key).
+pub(crate) fn client_json(c: &tapis_auth_core::OAuthClient) -> Value {
     json!({"id": c.id, "name": c.name, "callback_url": c.callback_url, "description": c.description})
 }
 
@@ -415,6 +416,8 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
     let stdin = match c {
         ClientsCommand::Create(a) => a.password_stdin,
         ClientsCommand::List { password_stdin } => *password_stdin,
+        ClientsCommand::Show { password_stdin, .. } => *password_stdin,
+        ClientsCommand::Update(_) => false,
         ClientsCommand::Delete { password_stdin, .. } => *password_stdin,
     };
     if let ClientsCommand::Create(a) = c {
@@ -427,7 +430,9 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
         }
     }
     let user = session.username.clone().unwrap_or_default();
-    let needs_password = session.platform() == Platform::AgaveV2
+    // `update` is Tapis v3 only (refused on v2 before asking for a password).
+    let needs_password = (session.platform() == Platform::AgaveV2
+        && !matches!(c, ClientsCommand::Update(_)))
         || matches!(c, ClientsCommand::Create(a) if a.use_it);
     if needs_password {
         // v2 manages clients with HTTP Basic username:password; `--use` logs in again. A
@@ -504,6 +509,8 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
                 .collect();
             json!({"clients": v})
         }
+        ClientsCommand::Show { id, .. } => crate::client_edit::show(ctx, &s, &session, id)?,
+        ClientsCommand::Update(a) => crate::client_edit::update(ctx, &s, &session, a)?,
         ClientsCommand::Delete { id, .. } => {
             s.delete_client(id)?;
             ctx.ui.success(&format!("Deleted OAuth client {id}"));

@@ -432,6 +432,9 @@ pub fn device(ctx: &Ctx, s: &AuthSession, qr: bool, wait: i64) -> Result<(), Cli
 }
 
 fn browser(ctx: &Ctx, s: &AuthSession, a: &LoginArgs) -> Result<(), CliError> {
+    if let Some(id) = s.options().client_id.as_deref() {
+        crate::client_edit::check_callback(ctx, s, id, &a.redirect_uri, a.fix_callback)?;
+    }
     let login = s.browser_start(&a.redirect_uri)?;
     let url = login.authorize_url();
     let opened = login.open_browser();

@@ -9,6 +9,7 @@
 #![allow(rustdoc::bare_urls)]
 
 mod cli;
+mod client_edit;
 mod commands;
 mod device_screen;
 mod exit;
@@ -17,6 +18,7 @@ mod job_session;
 mod login;
 mod output;
 mod ui;
+mod whoami;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -172,6 +174,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<serde_json::Value, CliError> 
         Command::Token(a) => commands::token(ctx, &a),
         Command::Login(a) => login::login(ctx, a),
         Command::Status => commands::status(ctx),
+        Command::Whoami => whoami::whoami(ctx),
         Command::Refresh => commands::refresh(ctx),
         Command::Logout(a) => commands::logout(ctx, &a),
         Command::Profiles(c) => commands::profiles(ctx, &c),
