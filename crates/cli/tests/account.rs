@@ -148,13 +148,7 @@ fn browser_login_fixes_a_mismatched_callback() {
         .unwrap()
         .port();
     let redirect = format!("http://127.0.0.1:{port}/callback");
-    let script = w.cache().parent().unwrap().join("fake-browser.sh");
-    std::fs::write(
-        &script,
-        "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1&test_user=testuser\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let script = common::fake_browser(&w);
     let browser = |extra: &[&str]| {
         let mut c = w.cmd("json");
         c.env("BROWSER", &script);
