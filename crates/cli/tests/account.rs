@@ -6,10 +6,6 @@ mod common;
 use common::{run_cmd, World};
 use serde_json::Value;
 
-fn json_of(out: &str) -> Value {
-    serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"))
-}
-
 #[test]
 fn whoami_is_confirmed_by_the_server_on_both_platforms() {
     for platform in ["v3", "v2"] {
@@ -27,7 +23,7 @@ fn whoami_is_confirmed_by_the_server_on_both_platforms() {
             "v2.profile"
         };
         assert_eq!(w.server.stats().endpoint(key), 1, "{platform}");
-        let v = json_of(w.run("json", &["--json", "whoami"], None).ok());
+        let v = w.run("json", &["--json", "whoami"], None).json();
         assert_eq!(v["username"], "testuser");
         assert_eq!(v["command"], "whoami");
     }
@@ -73,7 +69,7 @@ fn whoami_says_login_required_when_the_server_refuses() {
 fn clients_show_and_update_on_tapis_v3() {
     let w = World::new();
     w.login("json", "v3", &[]).ok();
-    let v = json_of(w.run("json", &["--json", "clients", "show"], None).ok());
+    let v = w.run("json", &["--json", "clients", "show"], None).json();
     let id = v["client"]["id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("tapis-auth-testuser"), "{v}");
     let shown = w.run("json", &["clients", "show", &id], None);
@@ -96,7 +92,7 @@ fn clients_show_and_update_on_tapis_v3() {
         None,
     );
     assert!(r.ok().contains("http://127.0.0.1:9999/cb"), "{}", r.stdout);
-    let v = json_of(w.run("json", &["--json", "clients", "show"], None).ok());
+    let v = w.run("json", &["--json", "clients", "show"], None).json();
     assert_eq!(v["client"]["callback_url"], "http://127.0.0.1:9999/cb");
     w.run("json", &["clients", "update"], None).code(2);
     w.run("json", &["clients", "show", "no-such-client"], None)
@@ -112,7 +108,7 @@ fn clients_show_on_agave_v2_and_no_update() {
         &["--json", "clients", "show", "--password-stdin"],
         Some("testpass\n"),
     );
-    let v = json_of(r.ok());
+    let v = r.json();
     assert!(
         v["client"]["name"]
             .as_str()
@@ -171,6 +167,6 @@ fn browser_login_fixes_a_mismatched_callback() {
         r.stderr
     );
     assert!(r.stderr.contains("Logged in as testuser"), "{}", r.stderr);
-    let v = json_of(w.run("json", &["--json", "clients", "show"], None).ok());
+    let v = w.run("json", &["--json", "clients", "show"], None).json();
     assert_eq!(v["client"]["callback_url"], redirect.as_str());
 }
