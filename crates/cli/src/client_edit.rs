@@ -1,7 +1,7 @@
 //! `clients show` and `clients update`, and the browser login's check that the OAuth client's
 //! callback URL is the redirect URI (offering to fix it).
 
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 
 use serde_json::{json, Value};
 use tapis_auth_core::flow::clients::ClientUpdate;
@@ -11,7 +11,7 @@ use tapis_auth_http::AuthSession;
 use crate::cli::ClientUpdateArgs;
 use crate::commands::client_json;
 use crate::exit::CliError;
-use crate::ui::out;
+use crate::ui::{self, out};
 use crate::Ctx;
 
 /// The client to act on: `id`, else the profile's (v2 by its name, as the clients service
@@ -90,17 +90,9 @@ pub fn update(
     Ok(json!({"client": client_json(&c)}))
 }
 
-/// Asks "`question` [y/N]" on the terminal; false without one.
+/// [`ui::confirm`] when a person is at the terminal; false without one.
 fn confirm(question: &str) -> bool {
-    if !(io::stdin().is_terminal() && io::stderr().is_terminal()) {
-        return false;
-    }
-    let mut e = io::stderr().lock();
-    let _ = write!(e, "{question} [y/N] ");
-    let _ = e.flush();
-    let mut line = String::new();
-    let _ = io::stdin().lock().read_line(&mut line);
-    matches!(line.trim(), "y" | "Y" | "yes" | "Yes")
+    io::stdin().is_terminal() && io::stderr().is_terminal() && ui::confirm(question)
 }
 
 /// Before a browser login: the Authenticator only redirects to the client's registered

@@ -14,7 +14,7 @@ use crate::cli::{LoginArgs, Method};
 use crate::commands::{get_password, password_prompt, platform, whoami_json};
 use crate::device_screen;
 use crate::exit::{self, CliError};
-use crate::ui::{duration, relative, terminal_safe};
+use crate::ui::{self, duration, relative, terminal_safe};
 use crate::Ctx;
 
 /// True when a browser can probably be opened here (a display, and not over SSH).
@@ -220,19 +220,10 @@ impl Switch {
 
 /// Asks whether `profile` should replace `current` as the current profile (default no).
 fn ask_switch(profile: &str, current: &str) -> bool {
-    let mut e = io::stderr().lock();
-    let question = format!(
+    ui::confirm(&format!(
         "Make {profile} the current profile instead of {current}? Commands and running jobs \
-         that name no profile would then use {profile}. [y/N] "
-    );
-    let _ = write!(e, "{}", terminal_safe(&question));
-    let _ = e.flush();
-    drop(e);
-    let mut line = String::new();
-    if io::stdin().lock().read_line(&mut line).is_err() {
-        return false;
-    }
-    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+         that name no profile would then use {profile}."
+    ))
 }
 
 fn finish(

@@ -2,7 +2,7 @@
 //! (and never when `NO_COLOR` is set), quiet and verbose levels, and time formatting.
 
 use std::borrow::Cow;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 
 use tapis_auth_core::display::printable_keeping;
 use tapis_auth_core::UnixTime;
@@ -186,6 +186,21 @@ pub fn out(text: &str) -> io::Result<()> {
     let mut o = io::stdout().lock();
     o.write_all(terminal_safe(text).as_bytes())?;
     o.flush()
+}
+
+/// Asks `question` followed by ` [y/N] ` on stderr ([`terminal_safe`]: it may quote server
+/// text) and reads the answer from stdin: true only for `y` or `yes`. The caller decides
+/// whether a terminal is there to answer.
+pub fn confirm(question: &str) -> bool {
+    let mut e = io::stderr().lock();
+    let _ = write!(e, "{} [y/N] ", terminal_safe(question));
+    let _ = e.flush();
+    drop(e);
+    let mut line = String::new();
+    if io::stdin().lock().read_line(&mut line).is_err() {
+        return false;
+    }
+    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
 
 /// `2026-04-06 10:27:50 UTC`.
