@@ -194,6 +194,12 @@ typedef struct tapis_auth_error tapis_auth_error;
 typedef struct tapis_auth_options tapis_auth_options;
 
 /**
+ * A user profile as the server reported it (from `tapis_auth_session_profile`). Opaque and
+ * immutable (readable from any thread). Only the username is guaranteed.
+ */
+typedef struct tapis_auth_profile tapis_auth_profile;
+
+/**
  * A session handle. Opaque; created by `tapis_auth_session_restore` or
  * `tapis_auth_session_open`, freed with `tapis_auth_session_free`. Thread-safe.
  */
@@ -486,6 +492,46 @@ tapis_auth_status tapis_auth_options_set_ca_file(tapis_auth_options *opts,
 tapis_auth_status tapis_auth_options_set_allow_insecure_http(tapis_auth_options *opts,
                                                              bool allow,
                                                              tapis_auth_error **err);
+
+/**
+ * Asks the server for the profile of the session's user, which proves the server accepts
+ * the session's token (refreshed first when needed). On success stores a new object in
+ * `*out`; free it with `tapis_auth_profile_free`. `*out` is untouched on error: e.g.
+ * `TAPIS_AUTH_ERR_LOGIN_REQUIRED` when the token is refused and cannot be renewed.
+ */
+tapis_auth_status tapis_auth_session_profile(tapis_auth_session *session,
+                                             tapis_auth_profile **out,
+                                             tapis_auth_error **err);
+
+/**
+ * The username (never NULL unless `p` is). Borrowed from `p` (valid until it is freed).
+ */
+const char *tapis_auth_profile_username(const tapis_auth_profile *p);
+
+/**
+ * The e-mail address, or NULL when the server gave none. Borrowed from `p`.
+ */
+const char *tapis_auth_profile_email(const tapis_auth_profile *p);
+
+/**
+ * The given name, or NULL. Borrowed from `p`.
+ */
+const char *tapis_auth_profile_first_name(const tapis_auth_profile *p);
+
+/**
+ * The family name, or NULL. Borrowed from `p`.
+ */
+const char *tapis_auth_profile_last_name(const tapis_auth_profile *p);
+
+/**
+ * The full name (Agave v2), or NULL. Borrowed from `p`.
+ */
+const char *tapis_auth_profile_full_name(const tapis_auth_profile *p);
+
+/**
+ * Frees a profile object. NULL is a no-op. Must not be called twice on the same object.
+ */
+void tapis_auth_profile_free(tapis_auth_profile *p);
 
 /**
  * Restores a session: explicit options first (a base URL or a tenant id, plus a password or a

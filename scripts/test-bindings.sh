@@ -89,6 +89,7 @@ fresh() { local d="$TMP/run/$1"; rm -rf "$d"; mkdir -p "$d"; echo "$d"; }
 # --- Rust-side ffi tests and header drift -----------------------------------------------------
 step rust-ffi-tests cargo test -q -p tapis-auth-ffi
 step header-drift scripts/check-header.sh
+step doc-signatures python3 scripts/check-c-api-doc.py
 
 # --- C ----------------------------------------------------------------------------------------
 CFLAGS="-std=c11 -Wall -Wextra -Werror -g"
@@ -167,8 +168,10 @@ consumers() (
     tok=$("$TMP/consumer-cmake/$p"); [ ${#tok} -gt 20 ]; echo "$p: ${#tok}-byte token"
   done
   "$TMP/consumer-cmake/cpp_version"
-  ldd "$TMP/consumer-cmake/get_token_shared" | grep -q "$PREFIX/lib/libtapis_auth.so" 
-  ! ldd "$TMP/consumer-cmake/get_token_static" | grep -q libtapis_auth
+  # grep reads all of ldd's output (no -q): an early exit would be ldd's SIGPIPE, a failure
+  # under pipefail whenever ldd is slower than grep (a loaded machine).
+  ldd "$TMP/consumer-cmake/get_token_shared" | grep "$PREFIX/lib/libtapis_auth.so" >/dev/null
+  ! ldd "$TMP/consumer-cmake/get_token_static" | grep libtapis_auth >/dev/null
   mkdir -p "$TMP/consumer-pc"
   PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" tests/c/consumers/pkgconfig/build.sh "$TMP/consumer-pc"
   for p in get_token_pc_shared get_token_pc_static; do

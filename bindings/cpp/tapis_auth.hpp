@@ -46,6 +46,7 @@ struct OptionsDeleter { void operator()(tapis_auth_options *o) const noexcept { 
 struct SessionDeleter { void operator()(tapis_auth_session *s) const noexcept { tapis_auth_session_free(s); } };
 struct DeviceDeleter { void operator()(tapis_auth_device *d) const noexcept { tapis_auth_device_free(d); } };
 struct WhoamiDeleter { void operator()(tapis_auth_whoami *w) const noexcept { tapis_auth_whoami_free(w); } };
+struct ProfileDeleter { void operator()(tapis_auth_profile *p) const noexcept { tapis_auth_profile_free(p); } };
 struct StringDeleter { void operator()(char *s) const noexcept { tapis_auth_string_free(s); } };
 using owned_string = std::unique_ptr<char, StringDeleter>;
 
@@ -130,6 +131,12 @@ struct WhoAmI {
     std::optional<std::string> username, tenant_id, client_id;
     int64_t expires_at = 0, refresh_expires_at = 0; // Unix seconds, 0 = unknown
     bool has_refresh_token = false;
+};
+
+/// A user profile as the server reported it (Session::profile); only the username is certain.
+struct Profile {
+    std::string username;
+    std::optional<std::string> email, first_name, last_name, full_name;
 };
 
 /// A device-code login in progress (Session::device_start).
@@ -242,6 +249,21 @@ public:
         r.expires_at = tapis_auth_whoami_expires_at(w);
         r.refresh_expires_at = tapis_auth_whoami_refresh_expires_at(w);
         r.has_refresh_token = tapis_auth_whoami_has_refresh_token(w);
+        return r;
+    }
+    /// Asks the server who the token belongs to (Tapis v3 /v3/oauth2/profiles/{user}, Agave v2
+    /// /profiles/v2/me), refreshing first when needed: the "am I really logged in" check.
+    Profile profile() const {
+        tapis_auth_profile *p = nullptr;
+        tapis_auth_error *e = nullptr;
+        { const tapis_auth_status st_ = tapis_auth_session_profile(s_.get(), &p, &e); detail::check(st_, e); }
+        std::unique_ptr<tapis_auth_profile, detail::ProfileDeleter> guard(p);
+        Profile r;
+        r.username = tapis_auth_profile_username(p);
+        r.email = detail::opt(tapis_auth_profile_email(p));
+        r.first_name = detail::opt(tapis_auth_profile_first_name(p));
+        r.last_name = detail::opt(tapis_auth_profile_last_name(p));
+        r.full_name = detail::opt(tapis_auth_profile_full_name(p));
         return r;
     }
     /// Creates an OAuth client; returns {id, key} (key empty when the server gave none).

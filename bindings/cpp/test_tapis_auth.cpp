@@ -69,6 +69,8 @@ int main() {
     auto w = s.whoami();
     CHECK(w.username && *w.username == "testuser");
     CHECK(w.platform == "tapis-v3" && w.client_id && w.has_refresh_token);
+    auto p = s.profile();
+    CHECK(p.username == "testuser" && p.email && *p.email == "testuser@example.org");
     auto client = s.create_client(std::nullopt, std::nullopt, std::string("c++ test client"));
     CHECK(!client.first.empty());
 

@@ -63,6 +63,7 @@ module tapis_auth
     procedure :: expires_at => session_expires_at
     procedure :: login_password => session_login_password
     procedure :: whoami => session_whoami
+    procedure :: profile => session_profile
     procedure :: logout => session_logout
     procedure :: device_start => session_device_start
     procedure :: close => session_close
@@ -223,6 +224,17 @@ module tapis_auth
       import :: c_ptr
       type(c_ptr), value :: w
     end subroutine
+    function c_profile(s, p, e) bind(c, name='tapis_auth_session_profile') result(st)
+      import :: c_ptr, c_int32_t
+      type(c_ptr), value :: s
+      type(c_ptr), intent(out) :: p
+      type(c_ptr), intent(out) :: e
+      integer(c_int32_t) :: st
+    end function
+    subroutine c_profile_free(p) bind(c, name='tapis_auth_profile_free')
+      import :: c_ptr
+      type(c_ptr), value :: p
+    end subroutine
     function c_device_start(s, d, e) bind(c, name='tapis_auth_device_start') result(st)
       import :: c_ptr, c_int32_t
       type(c_ptr), value :: s
@@ -280,6 +292,9 @@ module tapis_auth
   procedure(c_whoami_str), bind(c, name='tapis_auth_whoami_base_url') :: c_whoami_base_url
   procedure(c_whoami_str), bind(c, name='tapis_auth_whoami_client_id') :: c_whoami_client_id
   procedure(c_whoami_str), bind(c, name='tapis_auth_whoami_tenant_id') :: c_whoami_tenant_id
+  procedure(c_whoami_str), bind(c, name='tapis_auth_profile_username') :: c_profile_username
+  procedure(c_whoami_str), bind(c, name='tapis_auth_profile_email') :: c_profile_email
+  procedure(c_whoami_str), bind(c, name='tapis_auth_profile_full_name') :: c_profile_full_name
   procedure(c_device_str), bind(c, name='tapis_auth_device_user_code') :: c_device_user_code
   procedure(c_device_str), bind(c, name='tapis_auth_device_verification_uri') :: c_device_uri
 
@@ -554,6 +569,26 @@ contains
       call c_whoami_free(w)
     end if
     call report(st, cerr, 'whoami', stat, errmsg)
+  end subroutine
+
+  !> Asks the server who the token belongs to (Tapis v3 /v3/oauth2/profiles/{user}, Agave v2
+  !> /profiles/v2/me), refreshing first when needed. Values the server did not give are ''.
+  subroutine session_profile(self, username, email, full_name, stat, errmsg)
+    class(tapis_session), intent(in) :: self
+    character(:), allocatable, intent(out), optional :: username, email, full_name
+    integer, intent(out), optional :: stat
+    character(*), intent(inout), optional :: errmsg
+    type(c_ptr) :: p, cerr
+    integer(c_int32_t) :: st
+    p = c_null_ptr
+    st = c_profile(self%h, p, cerr)
+    if (st == 0) then
+      if (present(username)) call c_f_string(c_profile_username(p), username)
+      if (present(email)) call c_f_string(c_profile_email(p), email)
+      if (present(full_name)) call c_f_string(c_profile_full_name(p), full_name)
+      call c_profile_free(p)
+    end if
+    call report(st, cerr, 'profile', stat, errmsg)
   end subroutine
 
   !> Revokes (best effort) and deletes the session; `deleted` tells whether a stored one was.

@@ -6,7 +6,7 @@ program test_tapis_auth
   use, intrinsic :: iso_c_binding, only: c_associated
   implicit none
   integer :: passed = 0, failed = 0, stat
-  character(:), allocatable :: url, dir, tok, tok2, user, base, cid, code
+  character(:), allocatable :: url, dir, tok, tok2, user, base, cid, code, puser, pmail
   character(len=512) :: msg
   character(len=1024) :: buf
   type(tapis_session) :: s, s2
@@ -61,6 +61,8 @@ program test_tapis_auth
   call check(stat == 0, 'refresh: '//trim(msg))
   call s%whoami(username=user, base_url=base, client_id=cid, expires_at=wexp, stat=stat)
   call check(stat == 0 .and. user == 'testuser' .and. base == url .and. len(cid) > 0 .and. wexp > now, 'whoami')
+  call s%profile(username=puser, email=pmail, stat=stat)
+  call check(stat == 0 .and. puser == 'testuser' .and. pmail == 'testuser@example.org', 'profile')
 
   ! Restore from the same cache.
   call tapis_restore(s2, store_path=dir//'/f-main', use_environment=.false., stat=stat, errmsg=msg)
@@ -101,6 +103,8 @@ program test_tapis_auth
   if (allocated(user)) deallocate(user)
   if (allocated(base)) deallocate(base)
   if (allocated(cid)) deallocate(cid)
+  if (allocated(puser)) deallocate(puser)
+  if (allocated(pmail)) deallocate(pmail)
 
   print '(a,i0,a,i0,a)', 'fortran-tests: ', passed, ' passed, ', failed, ' failed'
   if (failed > 0) error stop 1

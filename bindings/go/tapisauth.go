@@ -504,6 +504,40 @@ func (s *Session) WhoAmI() (*WhoAmI, error) {
 	return w, err
 }
 
+// Profile is a user profile as the server reported it; only Username is certain (empty
+// strings: the server gave none).
+type Profile struct {
+	Username  string
+	Email     string
+	FirstName string
+	LastName  string
+	FullName  string
+}
+
+// Profile asks the server who the token belongs to (Tapis v3 /v3/oauth2/profiles/{user}, Agave
+// v2 /profiles/v2/me), refreshing first when needed: the "am I really logged in" check.
+func (s *Session) Profile() (*Profile, error) {
+	var r *Profile
+	err := s.with(func(p *C.tapis_auth_session) error {
+		var cp *C.tapis_auth_profile
+		var cerr *C.tapis_auth_error
+		rc := C.tapis_auth_session_profile(p, &cp, &cerr)
+		if err := newError(rc, cerr); err != nil {
+			return err
+		}
+		defer C.tapis_auth_profile_free(cp)
+		r = &Profile{
+			Username:  goStr(C.tapis_auth_profile_username(cp)),
+			Email:     goStr(C.tapis_auth_profile_email(cp)),
+			FirstName: goStr(C.tapis_auth_profile_first_name(cp)),
+			LastName:  goStr(C.tapis_auth_profile_last_name(cp)),
+			FullName:  goStr(C.tapis_auth_profile_full_name(cp)),
+		}
+		return nil
+	})
+	return r, err
+}
+
 // CreateClient creates an OAuth client (empty arguments: server's choice / none) and returns
 // its id and key.
 func (s *Session) CreateClient(clientID, callbackURL, description string) (id, key string, err error) {

@@ -80,6 +80,10 @@ func TestLoginTokensGoroutines(t *testing.T) {
 	if err != nil || w.Username != "testuser" || w.Platform != "tapis-v3" || w.ClientID == "" || !w.HasRefreshToken {
 		t.Fatalf("whoami %+v %v", w, err)
 	}
+	pr, err := s.Profile()
+	if err != nil || pr.Username != "testuser" || pr.Email != "testuser@example.org" {
+		t.Fatalf("profile %+v %v", pr, err)
+	}
 	if err := s.Refresh(); err != nil {
 		t.Fatal(err)
 	}

@@ -93,6 +93,7 @@ static void test_error_null_and_free(void) {
     tapis_auth_options_free(NULL);
     tapis_auth_device_free(NULL);
     tapis_auth_whoami_free(NULL);
+    tapis_auth_profile_free(NULL);
     passed++;
 }
 
@@ -299,6 +300,13 @@ static void test_null_session_args(tapis_auth_session *s) {
           tapis_auth_whoami_source(NULL) == NULL && tapis_auth_whoami_expires_at(NULL) == 0 &&
           tapis_auth_whoami_refresh_expires_at(NULL) == 0 && !tapis_auth_whoami_has_refresh_token(NULL),
           "whoami accessors on NULL");
+    tapis_auth_profile *prof = NULL;
+    CHECK_STATUS(tapis_auth_session_profile(NULL, &prof, NULL), TAPIS_AUTH_ERR_INVALID_ARGUMENT, NULL);
+    CHECK_STATUS(tapis_auth_session_profile(s, NULL, NULL), TAPIS_AUTH_ERR_INVALID_ARGUMENT, NULL);
+    CHECK(prof == NULL && tapis_auth_profile_username(NULL) == NULL && tapis_auth_profile_email(NULL) == NULL &&
+          tapis_auth_profile_first_name(NULL) == NULL && tapis_auth_profile_last_name(NULL) == NULL &&
+          tapis_auth_profile_full_name(NULL) == NULL,
+          "profile accessors on NULL");
     char *cid = NULL, *ckey = NULL;
     CHECK_STATUS(tapis_auth_client_create(NULL, NULL, NULL, NULL, &cid, &ckey, NULL), TAPIS_AUTH_ERR_INVALID_ARGUMENT, NULL);
     CHECK_STATUS(tapis_auth_client_create(s, NULL, NULL, NULL, NULL, &ckey, NULL), TAPIS_AUTH_ERR_INVALID_ARGUMENT, NULL);
@@ -378,6 +386,16 @@ static void test_whoami_and_client(tapis_auth_session *s, char *client_id, size_
     CHECK(cid != NULL, "client id after create_client login");
     if (cid) snprintf(client_id, client_id_len, "%s", cid);
     tapis_auth_whoami_free(w);
+
+    /* The server confirms who the token belongs to. */
+    tapis_auth_profile *p = NULL;
+    CHECK_STATUS(tapis_auth_session_profile(s, &p, &err), TAPIS_AUTH_OK, err);
+    if (p) {
+        CHECK(strcmp(tapis_auth_profile_username(p), "testuser") == 0, "profile username %s", tapis_auth_profile_username(p));
+        CHECK(tapis_auth_profile_email(p) && strcmp(tapis_auth_profile_email(p), "testuser@example.org") == 0, "email");
+        CHECK(tapis_auth_profile_last_name(p) != NULL, "last name");
+        tapis_auth_profile_free(p);
+    }
 
     char *new_id = NULL, *new_key = NULL;
     tapis_auth_status st = tapis_auth_client_create(s, NULL, NULL, "made by the C tests", &new_id, &new_key, &err);

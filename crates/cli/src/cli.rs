@@ -99,6 +99,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Show who is logged in, where, and when the tokens expire (never a secret).
     Status,
+    /// Ask the server who the token belongs to (the "am I really logged in" check).
+    Whoami,
     /// Refresh the access token now.
     Refresh,
     /// Revoke the tokens (where supported) and delete the session.
@@ -219,6 +221,10 @@ pub struct LoginArgs {
         default_value = "http://127.0.0.1:8765/callback"
     )]
     pub redirect_uri: String,
+    /// Browser login: when the OAuth client's callback URL is not the redirect URI, change it
+    /// without asking (otherwise asked at a terminal, refused elsewhere).
+    #[arg(long)]
+    pub fix_callback: bool,
     /// Do not create an OAuth client at password login (the session then cannot refresh).
     #[arg(long)]
     pub no_create_client: bool,
@@ -317,6 +323,16 @@ pub enum ClientsCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Show one of your OAuth clients (default: the profile's), never its key.
+    Show {
+        /// Client id (v2: client name); default: the profile's client.
+        id: Option<String>,
+        /// Agave v2 needs the password to manage clients: read it from stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change a Tapis v3 OAuth client's callback URL or display name (default: the profile's).
+    Update(ClientUpdateArgs),
     /// Delete an OAuth client (v3: by id; v2: by name).
     Delete {
         /// Client id (v2: client name).
@@ -325,6 +341,19 @@ pub enum ClientsCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+/// `tapis-auth clients update`.
+#[derive(Debug, Args)]
+pub struct ClientUpdateArgs {
+    /// Client id; default: the profile's client.
+    pub id: Option<String>,
+    /// The new callback URL (a browser login's --redirect-uri must equal it).
+    #[arg(long, value_name = "URL")]
+    pub callback_url: Option<String>,
+    /// The new display name.
+    #[arg(long, value_name = "NAME")]
+    pub display_name: Option<String>,
 }
 
 /// `tapis-auth clients create`.
@@ -504,12 +533,15 @@ impl Command {
             Command::Login(_) => "login",
             Command::Token(_) => "token",
             Command::Status => "status",
+            Command::Whoami => "whoami",
             Command::Refresh => "refresh",
             Command::Logout(_) => "logout",
             Command::Profiles(ProfilesCommand::List) => "profiles list",
             Command::Profiles(ProfilesCommand::Use { .. }) => "profiles use",
             Command::Clients(ClientsCommand::Create(_)) => "clients create",
             Command::Clients(ClientsCommand::List { .. }) => "clients list",
+            Command::Clients(ClientsCommand::Show { .. }) => "clients show",
+            Command::Clients(ClientsCommand::Update(_)) => "clients update",
             Command::Clients(ClientsCommand::Delete { .. }) => "clients delete",
             Command::Tenants(TenantsCommand::List(_)) => "tenants list",
             Command::Env(_) => "env",

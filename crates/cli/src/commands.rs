@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 use tapis_auth_core::flow::clients::NewClient;
-use tapis_auth_core::{BaseUrl, Clock, Platform, Secret, Store, StoreError, UnixTime};
+use tapis_auth_core::{BaseUrl, Clock, Platform, Secret, Store, StoreError, Tenant, UnixTime};
 use tapis_auth_http::{AuthSession, HttpTransport, SystemClock, WhoAmI};
 
 use crate::cli::{
@@ -12,7 +12,7 @@ use crate::cli::{
     RepairArgs, ShellArg, TenantsCommand, TokenArgs,
 };
 use crate::exit::{self, CliError};
-use crate::ui::{self, absolute, out, relative};
+use crate::ui::{self, absolute, out, relative, terminal_safe};
 use crate::Ctx;
 
 /// `token`: the access token and a newline on stdout, nothing else. The hot path is
@@ -342,6 +342,23 @@ fn read_stdin_line(what: &str) -> Result<Secret, CliError> {
     Ok(Secret::new(v))
 }
 
+/// The prompt for `user`'s password, naming where it will be sent: the tenant's base URL
+/// (a cache another user rewrote would otherwise send it to their server unnoticed), the
+/// tenant id when known, and why it is asked for. Server and cache text is shown escaped.
+pub fn password_prompt(user: &str, tenant: &Tenant, why: Option<&str>) -> String {
+    let who = match &tenant.id {
+        Some(id) => format!("{user}@{id}"),
+        None => user.to_owned(),
+    };
+    let why = why.map(|w| format!(", {w}")).unwrap_or_default();
+    format!(
+        "Password for {} (sent to {}{}): ",
+        terminal_safe(&who),
+        terminal_safe(tenant.base_url.as_str()),
+        terminal_safe(&why)
+    )
+}
+
 /// Reads a password from stdin (`--password-stdin`) or prompts for it without echo.
 pub fn get_password(stdin: bool, prompt: &str) -> Result<Secret, CliError> {
     if stdin {
@@ -366,7 +383,8 @@ fn client_row(c: &tapis_auth_core::OAuthClient) -> String {
     )
 }
 
-fn client_json(c: &tapis_auth_core::OAuthClient) -> Value {
+/// A client as `--json` shows it (never its key).
+pub(crate) fn client_json(c: &tapis_auth_core::OAuthClient) -> Value {
     json!({"id": c.id, "name": c.name, "callback_url": c.callback_url, "description": c.description})
 }
 
@@ -398,6 +416,8 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
     let stdin = match c {
         ClientsCommand::Create(a) => a.password_stdin,
         ClientsCommand::List { password_stdin } => *password_stdin,
+        ClientsCommand::Show { password_stdin, .. } => *password_stdin,
+        ClientsCommand::Update(_) => false,
         ClientsCommand::Delete { password_stdin, .. } => *password_stdin,
     };
     if let ClientsCommand::Create(a) = c {
@@ -410,7 +430,9 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
         }
     }
     let user = session.username.clone().unwrap_or_default();
-    let needs_password = session.platform() == Platform::AgaveV2
+    // `update` is Tapis v3 only (refused on v2 before asking for a password).
+    let needs_password = (session.platform() == Platform::AgaveV2
+        && !matches!(c, ClientsCommand::Update(_)))
         || matches!(c, ClientsCommand::Create(a) if a.use_it);
     if needs_password {
         // v2 manages clients with HTTP Basic username:password; `--use` logs in again. A
@@ -420,7 +442,11 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
             Some(p) => p,
             None => get_password(
                 stdin,
-                &format!("Password for {user} (client management / new login): "),
+                &password_prompt(
+                    &user,
+                    &session.tenant,
+                    Some("client management / new login"),
+                ),
             )?,
         });
     }
@@ -483,6 +509,8 @@ pub fn clients(ctx: &Ctx, c: &ClientsCommand) -> Result<Value, CliError> {
                 .collect();
             json!({"clients": v})
         }
+        ClientsCommand::Show { id, .. } => crate::client_edit::show(ctx, &s, &session, id)?,
+        ClientsCommand::Update(a) => crate::client_edit::update(ctx, &s, &session, a)?,
         ClientsCommand::Delete { id, .. } => {
             s.delete_client(id)?;
             ctx.ui.success(&format!("Deleted OAuth client {id}"));

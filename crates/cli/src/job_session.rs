@@ -17,7 +17,7 @@ use tapis_auth_http::{AuthSession, Options, SystemClock};
 use tapis_auth_storage::StoreKind;
 
 use crate::cli::{JobSessionCommand, JobSessionCreateArgs, JobSessionRevokeArgs};
-use crate::commands::{export_lines, get_password, time_json};
+use crate::commands::{export_lines, get_password, password_prompt, time_json};
 use crate::exit::{self, CliError};
 use crate::ui::{absolute, out, relative};
 use crate::Ctx;
@@ -112,11 +112,6 @@ fn create(ctx: &Ctx, a: &JobSessionCreateArgs) -> Result<Value, CliError> {
     o.username = Some(user.clone());
     o.persist_explicit = true;
     o.make_current = true;
-    let tenant = me
-        .tenant
-        .id
-        .clone()
-        .unwrap_or_else(|| me.tenant.base_url.to_string());
 
     let s = if a.device {
         if me.platform() == Platform::AgaveV2 {
@@ -154,13 +149,13 @@ fn create(ctx: &Ctx, a: &JobSessionCreateArgs) -> Result<Value, CliError> {
             Some(p) => p,
             None => get_password(
                 a.password_stdin,
-                &format!("Password for {user}@{tenant} (job session {}): ", a.name),
+                &password_prompt(&user, &me.tenant, Some(&format!("job session {}", a.name))),
             )?,
         };
         o.password = Some(password);
         ctx.ui.info(&format!(
-            "Logging in again as {user} with a new OAuth client, for job session {}…",
-            a.name
+            "Logging in again as {user} to {} with a new OAuth client, for job session {}…",
+            me.tenant.base_url, a.name
         ));
         let s = ctx.open_session(o)?;
         // Creates the client (described as this profile's login client) and logs in with it.

@@ -11,10 +11,10 @@ use tapis_auth_core::{BaseUrl, Clock, Error, Platform, Secret, Session, UnixTime
 use tapis_auth_http::{AuthSession, DevicePoll, Options, SystemClock};
 
 use crate::cli::{LoginArgs, Method};
-use crate::commands::{get_password, platform, whoami_json};
+use crate::commands::{get_password, password_prompt, platform, whoami_json};
 use crate::device_screen;
 use crate::exit::{self, CliError};
-use crate::ui::{duration, relative};
+use crate::ui::{self, duration, relative, terminal_safe};
 use crate::Ctx;
 
 /// True when a browser can probably be opened here (a display, and not over SSH).
@@ -46,7 +46,7 @@ fn prompt_username(tenant: &str) -> Result<String, CliError> {
             .hint("pass --username NAME (or set TAPIS_USERNAME)"));
     }
     let mut e = io::stderr().lock();
-    let _ = write!(e, "Username for {tenant}: ");
+    let _ = write!(e, "Username for {}: ", terminal_safe(tenant));
     let _ = e.flush();
     let mut line = String::new();
     io::stdin()
@@ -154,14 +154,17 @@ pub fn login(ctx: &Ctx, a: LoginArgs) -> Result<Value, CliError> {
                 }
                 None => prompt_username(&tenant_label)?,
             };
-            let pw = get_password(
-                a.password_stdin,
-                &format!("Password for {user}@{tenant_label}: "),
-            )?;
+            // Where the password goes is settled before it is asked for, and named in the
+            // prompt (a base URL from a profile may have been planted there).
+            let tenant = ctx.open_session(o.clone())?.resolve_tenant()?;
+            o.base_url = Some(tenant.base_url.to_string());
+            o.platform = Some(tenant.platform);
+            o.tenant_id = o.tenant_id.clone().or_else(|| tenant.id.clone());
+            let pw = get_password(a.password_stdin, &password_prompt(&user, &tenant, None))?;
             o.username = Some(user.clone());
             o.password = Some(pw);
             ctx.ui
-                .info(&format!("Logging in to {tenant_label} as {user}…"));
+                .info(&format!("Logging in to {} as {user}…", tenant.base_url));
             let s = ctx.open_session(o)?;
             s.login_password(!a.no_create_client)?;
             finish(ctx, &s, switch, current.as_deref())
@@ -217,19 +220,10 @@ impl Switch {
 
 /// Asks whether `profile` should replace `current` as the current profile (default no).
 fn ask_switch(profile: &str, current: &str) -> bool {
-    let mut e = io::stderr().lock();
-    let _ = write!(
-        e,
+    ui::confirm(&format!(
         "Make {profile} the current profile instead of {current}? Commands and running jobs \
-         that name no profile would then use {profile}. [y/N] "
-    );
-    let _ = e.flush();
-    drop(e);
-    let mut line = String::new();
-    if io::stdin().lock().read_line(&mut line).is_err() {
-        return false;
-    }
-    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+         that name no profile would then use {profile}."
+    ))
 }
 
 fn finish(
@@ -344,7 +338,7 @@ pub fn device(ctx: &Ctx, s: &AuthSession, qr: bool, wait: i64) -> Result<(), Cli
     let _ = write!(
         io::stderr().lock(),
         "{}",
-        device_screen::screen(&ui, login.prompt(), terminal, qr)
+        terminal_safe(&device_screen::screen(&ui, login.prompt(), terminal, qr))
     );
     let clock = SystemClock;
     let started = clock.now();
@@ -429,6 +423,9 @@ pub fn device(ctx: &Ctx, s: &AuthSession, qr: bool, wait: i64) -> Result<(), Cli
 }
 
 fn browser(ctx: &Ctx, s: &AuthSession, a: &LoginArgs) -> Result<(), CliError> {
+    if let Some(id) = s.options().client_id.as_deref() {
+        crate::client_edit::check_callback(ctx, s, id, &a.redirect_uri, a.fix_callback)?;
+    }
     let login = s.browser_start(&a.redirect_uri)?;
     let url = login.authorize_url();
     let opened = login.open_browser();

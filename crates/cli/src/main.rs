@@ -9,13 +9,16 @@
 #![allow(rustdoc::bare_urls)]
 
 mod cli;
+mod client_edit;
 mod commands;
 mod device_screen;
 mod exit;
+mod hardening;
 mod job_session;
 mod login;
 mod output;
 mod ui;
+mod whoami;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -171,6 +174,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<serde_json::Value, CliError> 
         Command::Token(a) => commands::token(ctx, &a),
         Command::Login(a) => login::login(ctx, a),
         Command::Status => commands::status(ctx),
+        Command::Whoami => whoami::whoami(ctx),
         Command::Refresh => commands::refresh(ctx),
         Command::Logout(a) => commands::logout(ctx, &a),
         Command::Profiles(c) => commands::profiles(ctx, &c),
@@ -384,6 +388,8 @@ fn panic_report(location: Option<&std::panic::Location<'_>>) -> String {
 }
 
 fn main() -> ExitCode {
+    // Before anything is read: a core of this process would hold its secrets.
+    hardening::disable_core_dumps();
     std::panic::set_hook(Box::new(|info| {
         use std::io::Write;
         let _ = writeln!(

@@ -53,9 +53,28 @@ pub fn failure(command: Option<&str>, e: &CliError, warnings: &[String]) -> Valu
     })
 }
 
-/// Prints `v` on one line (and a newline) on stdout.
+/// Prints [`json_line`] on stdout.
 pub fn print(v: &Value) -> std::io::Result<()> {
-    crate::ui::out(&format!("{v}\n"))
+    crate::ui::out(&json_line(v))
+}
+
+/// `v` on one line, and a newline. Characters a terminal would obey that JSON leaves as they
+/// are (DEL, C1 controls, bidirectional overrides) are written as `\uXXXX` escapes: the same
+/// JSON value, and nothing for a terminal to act on.
+pub fn json_line(v: &Value) -> String {
+    let text = v.to_string();
+    let mut safe = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if tapis_auth_core::display::is_unsafe_char(c) {
+            // serde_json has escaped C0 controls already, so this is only ever in a string;
+            // every such character is in the Basic Multilingual Plane.
+            safe.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            safe.push(c);
+        }
+    }
+    safe.push('\n');
+    safe
 }
 
 #[cfg(test)]
@@ -79,5 +98,21 @@ mod tests {
         assert_eq!(v["error"]["name"], "login_required");
         assert_eq!(v["error"]["reason"], "refresh_rejected");
         assert!(!v.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn json_output_escapes_what_a_terminal_would_obey_and_stays_the_same_value() {
+        let v = json!({"username": "jdoe\u{1b}]52;c;eA==\u{7}\u{9b}2J\u{202e}\u{7f}"});
+        let safe = json_line(&v);
+        assert!(safe.ends_with('\n'));
+        assert!(
+            !safe
+                .trim_end()
+                .chars()
+                .any(tapis_auth_core::display::is_unsafe_char),
+            "{safe}"
+        );
+        let back: Value = serde_json::from_str(safe.trim_end()).unwrap();
+        assert_eq!(back, v);
     }
 }

@@ -1,9 +1,40 @@
 //! Output: machine output on stdout, messages for people on stderr, colour only on a terminal
 //! (and never when `NO_COLOR` is set), quiet and verbose levels, and time formatting.
 
-use std::io::{self, IsTerminal, Write};
+use std::borrow::Cow;
+use std::io::{self, BufRead, IsTerminal, Write};
 
+use tapis_auth_core::display::printable_keeping;
 use tapis_auth_core::UnixTime;
+
+/// The colour codes [`Ui`] itself writes: the only escape sequences let through to a terminal.
+const OWN_SGR: [&str; 5] = ["\x1b[0m", "\x1b[1m", "\x1b[32m", "\x1b[33m", "\x1b[1;31m"];
+
+/// `text` made safe for a terminal: every control character and bidirectional override is
+/// escaped (`\u{1b}`), except line breaks, tabs and this command's own colour codes. Usernames,
+/// tenant ids, client names and server messages come from servers and cache files; an OSC 52
+/// clipboard write or a cursor move in them is shown, never obeyed. Every sink below (stdout,
+/// messages on stderr) calls it, so nothing reaches a person unescaped.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    const KEEP: &[char] = &['\n', '\t'];
+    if !text.contains('\x1b') {
+        return printable_keeping(text, KEEP);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while !rest.is_empty() {
+        if let Some(sgr) = OWN_SGR.iter().find(|c| rest.starts_with(**c)) {
+            out.push_str(sgr);
+            rest = &rest[sgr.len()..];
+            continue;
+        }
+        // Up to the next escape character (escaped itself when it starts no colour code).
+        let next = rest[1..].find('\x1b').map_or(rest.len(), |i| i + 1);
+        out.push_str(&printable_keeping(&rest[..next], KEEP));
+        rest = &rest[next..];
+    }
+    Cow::Owned(out)
+}
 
 /// How to talk to the user.
 #[derive(Clone, Copy, Debug)]
@@ -71,7 +102,7 @@ impl Ui {
     /// A message for people, on stderr (suppressed by `--quiet`).
     pub fn info(&self, text: &str) {
         if !self.quiet {
-            let _ = writeln!(io::stderr().lock(), "{}", self.fit(text, 0));
+            let _ = writeln!(io::stderr().lock(), "{}", self.fit(&terminal_safe(text), 0));
         }
     }
 
@@ -79,7 +110,7 @@ impl Ui {
     pub fn success(&self, text: &str) {
         if !self.quiet {
             let mark = self.green("✓");
-            let line = self.fit(&format!("{mark} {text}"), 2);
+            let line = self.fit(&format!("{mark} {}", terminal_safe(text)), 2);
             let _ = writeln!(io::stderr().lock(), "{line}");
         }
     }
@@ -87,7 +118,7 @@ impl Ui {
     /// A warning on stderr (shown even with `--quiet`).
     pub fn warn(&self, text: &str) {
         let w = self.yellow("warning:");
-        let line = self.fit(&format!("tapis-auth: {w} {text}"), 2);
+        let line = self.fit(&format!("tapis-auth: {w} {}", terminal_safe(text)), 2);
         let _ = writeln!(io::stderr().lock(), "{line}");
     }
 
@@ -98,10 +129,17 @@ impl Ui {
         let _ = writeln!(
             e,
             "{}",
-            self.fit(&format!("tapis-auth: {label} {message}"), 2)
+            self.fit(
+                &format!("tapis-auth: {label} {}", terminal_safe(message)),
+                2
+            )
         );
         if let Some(h) = hint {
-            let _ = writeln!(e, "{}", self.fit(&format!("  hint: {h}"), 6));
+            let _ = writeln!(
+                e,
+                "{}",
+                self.fit(&format!("  hint: {}", terminal_safe(h)), 6)
+            );
         }
     }
 }
@@ -141,12 +179,28 @@ pub fn fill(text: &str, cols: usize, hang: usize) -> String {
     out.join("\n")
 }
 
-/// Writes machine output to stdout. A broken pipe (`tapis-auth status | head -1`) is reported
-/// as `BrokenPipe` so that `main` can exit quietly.
+/// Writes output to stdout, [`terminal_safe`] (tokens and export lines hold nothing it
+/// changes). A broken pipe (`tapis-auth status | head -1`) is reported as `BrokenPipe` so that
+/// `main` can exit quietly.
 pub fn out(text: &str) -> io::Result<()> {
     let mut o = io::stdout().lock();
-    o.write_all(text.as_bytes())?;
+    o.write_all(terminal_safe(text).as_bytes())?;
     o.flush()
+}
+
+/// Asks `question` followed by ` [y/N] ` on stderr ([`terminal_safe`]: it may quote server
+/// text) and reads the answer from stdin: true only for `y` or `yes`. The caller decides
+/// whether a terminal is there to answer.
+pub fn confirm(question: &str) -> bool {
+    let mut e = io::stderr().lock();
+    let _ = write!(e, "{} [y/N] ", terminal_safe(question));
+    let _ = e.flush();
+    drop(e);
+    let mut line = String::new();
+    if io::stdin().lock().read_line(&mut line).is_err() {
+        return false;
+    }
+    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
 
 /// `2026-04-06 10:27:50 UTC`.
@@ -238,6 +292,25 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_safe_escapes_all_but_line_breaks_and_own_colours() {
+        let ui = Ui {
+            quiet: false,
+            verbose: 0,
+            json: false,
+            color: true,
+            stderr_tty: true,
+        };
+        let hostile = "jdoe\x1b]52;c;ZXZpbA==\x07\x1b[2J\r\u{9b}1A\u{202e}";
+        let line = format!("{} {}\t{}\n", ui.bold("User"), hostile, ui.yellow("x"));
+        let safe = terminal_safe(&line);
+        assert_eq!(
+            safe,
+            "\x1b[1mUser\x1b[0m jdoe\\u{1b}]52;c;ZXZpbA==\\u{7}\\u{1b}[2J\\u{d}\\u{9b}1A\\u{202e}\t\x1b[33mx\x1b[0m\n"
+        );
+        assert!(matches!(terminal_safe("plain\ttext\n"), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn formats_times() {

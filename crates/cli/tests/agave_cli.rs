@@ -91,7 +91,7 @@ fn the_bash_cli_checks_and_refreshes_our_login_and_we_follow() {
     let v = bash_cli_can_read(&w);
     assert_ne!(v["refresh_token"], theirs["refresh_token"]);
     let again = bash_cli(&w, &dir, "auth-check", &["-v"]);
-    let shown: Value = serde_json::from_str(again.ok()).unwrap();
+    let shown = again.json();
     assert_eq!(shown["access_token"], v["access_token"], "{shown}");
 }
 

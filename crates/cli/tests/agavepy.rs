@@ -92,8 +92,7 @@ fn we_refresh(w: &World) {
 }
 
 fn profiles(w: &World) -> Vec<String> {
-    let out = w.run("json", &["--json", "profiles", "list"], None);
-    let v: Value = serde_json::from_str(out.ok()).unwrap();
+    let v = w.run("json", &["--json", "profiles", "list"], None).json();
     v["profiles"]
         .as_array()
         .unwrap_or_else(|| panic!("{v}"))

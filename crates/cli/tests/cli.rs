@@ -851,13 +851,7 @@ fn browser_login_through_the_binary() {
         Some("testpass\n"),
     )
     .ok();
-    let script = w.cache().parent().unwrap().join("fake-browser.sh");
-    std::fs::write(
-        &script,
-        "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1&test_user=testuser\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let script = common::fake_browser(&w);
     let before = w.run("json", &["token"], None).ok().trim_end().to_owned();
     let mut c = w.cmd("json");
     c.env("BROWSER", &script);

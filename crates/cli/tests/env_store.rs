@@ -1,7 +1,8 @@
 //! The env store's messages, through the real binary: with nothing set it names the variables
 //! (a login cannot be saved there); with only a username and password on Agave v2 it points at
 //! `tapis-auth clients create --export`, which sets up the client; an opaque token on a
-//! `*.tapis.io` URL is Tapis v3.
+//! `*.tapis.io` URL is Tapis v3; with nothing to tell the platform by, the message says how to
+//! choose Tapis v3.
 
 mod common;
 
@@ -121,4 +122,31 @@ fn an_opaque_token_on_tapis_io_is_tapis_v3() {
             assert!(!r.stdout.contains("agave"), "{}", r.stdout);
         }
     }
+}
+
+/// Only a username and password, on a base URL that is not `*.tapis.io`: nothing says which
+/// platform it is, and it is taken as Agave v2. The message says so and how to say Tapis v3
+/// (`-v` too); following it gets a token from the Tapis v3 server.
+#[test]
+fn username_and_password_on_an_unknown_url_say_how_to_choose_tapis_v3() {
+    let w = World::new();
+    let user = [
+        ("TAPIS_BASE_URL", w.url()),
+        ("TAPIS_USERNAME", "testuser"),
+        ("TAPIS_PASSWORD", "testpass"),
+    ];
+    let r = env_run(&w, &user, &["-v", "token"]);
+    r.code(2);
+    assert!(r.stderr.contains("TAPIS_PLATFORM=v3"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("taken as Agave v2 (TAPIS_PLATFORM=v3 says otherwise)"),
+        "-v says why: {}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("testpass"));
+    let mut v3 = user.to_vec();
+    v3.push(("TAPIS_PLATFORM", "v3"));
+    let token = env_run(&w, &v3, &["token"]).ok().trim().to_owned();
+    assert_eq!(jwt_claims(&token)["tapis/username"], "testuser");
 }

@@ -414,6 +414,25 @@ fn whoami(h: &mut H, ctx: &str, s: *mut tapis_auth_session) {
     v!(ok, tapis_auth_whoami_free(w));
 }
 
+/// The server-side profile: every string it holds is scanned for secrets.
+fn profile(h: &mut H, ctx: &str, s: *mut tapis_auth_session) {
+    let mut p = ptr::null_mut();
+    if sc!(h, tapis_auth_session_profile(s, &mut p)) != OK {
+        return;
+    }
+    let strings = [
+        v!(ok, tapis_auth_profile_username(p)),
+        v!(ok, tapis_auth_profile_email(p)),
+        v!(ok, tapis_auth_profile_first_name(p)),
+        v!(ok, tapis_auth_profile_last_name(p)),
+        v!(ok, tapis_auth_profile_full_name(p)),
+    ];
+    for t in strings.into_iter().filter_map(borrowed) {
+        h.text(ctx, t);
+    }
+    v!(ok, tapis_auth_profile_free(p));
+}
+
 fn inject(srv: &TestServer, endpoint: &str, kind: FaultKind, grant: Option<&str>) {
     let mut f = Fault::new(endpoint, kind);
     if let Some(g) = grant {
@@ -621,6 +640,8 @@ fn without_server(h: &mut H) {
     assert_ne!(sc!(h, tapis_auth_logout(null, &mut deleted)), OK);
     assert_ne!(sc!(h, tapis_auth_login_password(null, true)), OK);
     assert_ne!(sc!(h, tapis_auth_session_whoami(null, &mut w)), OK);
+    let mut prof = ptr::null_mut();
+    assert_ne!(sc!(h, tapis_auth_session_profile(null, &mut prof)), OK);
     assert_ne!(sc!(h, tapis_auth_device_start(null, &mut d)), OK);
     assert_ne!(
         sc!(
@@ -659,6 +680,12 @@ fn without_server(h: &mut H) {
     );
     assert!(!v!(bad, tapis_auth_whoami_has_refresh_token(ptr::null())));
     v!(bad, tapis_auth_whoami_free(ptr::null_mut()));
+    assert!(v!(bad, tapis_auth_profile_username(ptr::null())).is_null());
+    assert!(v!(bad, tapis_auth_profile_email(ptr::null())).is_null());
+    assert!(v!(bad, tapis_auth_profile_first_name(ptr::null())).is_null());
+    assert!(v!(bad, tapis_auth_profile_last_name(ptr::null())).is_null());
+    assert!(v!(bad, tapis_auth_profile_full_name(ptr::null())).is_null());
+    v!(bad, tapis_auth_profile_free(ptr::null_mut()));
     // Error accessors on NULL (no error).
     assert_eq!(v!(bad, tapis_auth_error_status(ptr::null())), OK);
     assert_eq!(
@@ -777,6 +804,7 @@ fn platform_store(h: &mut H, srv: &TestServer, plat: Plat, kind: &str) {
     assert_ne!(sc!(h, tapis_auth_refresh(s)), OK);
     let _ = sc!(h, tapis_auth_expires_at(s, &mut 0));
     whoami(h, &ctx, s);
+    profile(h, &ctx, s);
     assert_ne!(sc!(h, tapis_auth_login_password(s, false)), OK); // no password
     v!(ok, tapis_auth_session_free(s));
     v!(ok, tapis_auth_options_free(o));
@@ -866,6 +894,7 @@ fn platform_store(h: &mut H, srv: &TestServer, plat: Plat, kind: &str) {
     assert!(t > 0);
     assert_ne!(sc!(h, tapis_auth_expires_at(s, ptr::null_mut())), OK);
     whoami(h, &ctx, s);
+    profile(h, &ctx, s);
     assert_ne!(sc!(h, tapis_auth_session_whoami(s, ptr::null_mut())), OK);
 
     // Refresh, then injected faults on the refresh grant.
@@ -1118,6 +1147,7 @@ fn platform_store(h: &mut H, srv: &TestServer, plat: Plat, kind: &str) {
     assert_eq!(sc!(h, tapis_auth_logout(s, ptr::null_mut())), OK);
     assert_ne!(token(h, s), OK);
     whoami(h, &ctx, s);
+    profile(h, &ctx, s);
     h.debug_session(&ctx, s);
     v!(ok, tapis_auth_session_free(s));
     v!(ok, tapis_auth_options_free(o2));

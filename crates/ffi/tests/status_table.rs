@@ -96,5 +96,8 @@ fn the_go_constants_name_every_status() {
     sorted.dedup();
     assert_eq!(sorted.len(), named.len(), "a Go constant is repeated");
     let want: Vec<String> = table().into_keys().collect();
-    assert_eq!(sorted, want, "Go's Status constants (bindings/go/tapisauth.go)");
+    assert_eq!(
+        sorted, want,
+        "Go's Status constants (bindings/go/tapisauth.go)"
+    );
 }

@@ -12,6 +12,7 @@
 //! # Ok::<(), tapis_auth_core::Error>(())
 //! ```
 
+pub mod account;
 pub mod clock;
 pub mod drive;
 #[cfg(feature = "stderr-log")]

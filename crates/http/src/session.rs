@@ -522,7 +522,7 @@ impl AuthSession {
         )
     }
 
-    fn fresh_session(&self) -> Result<Session, Error> {
+    pub(crate) fn fresh_session(&self) -> Result<Session, Error> {
         let mut s = self.inner.manager.session()?;
         if s.platform() == Platform::TapisV3 {
             self.access_token(0)?;

@@ -170,8 +170,8 @@ impl EnvStore {
                 kind: None,
             });
         };
-        let base_url = BaseUrl::parse(&url)
-            .map_err(|e| StoreError::Config(format!("TAPIS_BASE_URL: {e}")))?;
+        let base_url =
+            BaseUrl::parse(&url).map_err(|e| StoreError::Config(format!("TAPIS_BASE_URL: {e}")))?;
         let claims = token
             .as_deref()
             .and_then(JwtClaims::decode)
@@ -179,10 +179,18 @@ impl EnvStore {
         let platform = match get("TAPIS_PLATFORM") {
             Some(p) => Platform::parse(&p)
                 .map_err(|e| StoreError::Config(format!("TAPIS_PLATFORM: {e}")))?,
-            None => Platform::guess_from_url(&base_url).unwrap_or(if claims.is_some() {
-                Platform::TapisV3
-            } else {
-                Platform::AgaveV2
+            None => Platform::guess_from_url(&base_url).unwrap_or_else(|| {
+                if claims.is_some() {
+                    Platform::TapisV3
+                } else {
+                    if token.is_none() && refresh.is_none() {
+                        tracing::debug!(
+                            "TAPIS_BASE_URL {base_url} is not a *.tapis.io URL and no token says \
+                             which platform it is: taken as Agave v2 (TAPIS_PLATFORM=v3 says otherwise)"
+                        );
+                    }
+                    Platform::AgaveV2
+                }
             }),
         };
         let mut tenant = Tenant::new(base_url, platform);

@@ -9,6 +9,20 @@ use serde_json::Value;
 use tapis_auth_core::{Platform, Store, UnixTime};
 use tapis_auth_storage::JsonStore;
 
+/// The bash CLI's key set (`current` and agavepy 0.9.5's `load_configs()`), every one a string.
+const CLI_KEYS: [&str; 10] = [
+    "tenantid",
+    "baseurl",
+    "apikey",
+    "apisecret",
+    "username",
+    "access_token",
+    "refresh_token",
+    "created_at",
+    "expires_in",
+    "expires_at",
+];
+
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -286,18 +300,7 @@ fn v2_sessions_are_mirrored_into_current_v3_never() {
     let text = std::fs::read_to_string(d.path().join("current")).unwrap();
     assert_eq!(text.lines().count(), 1, "{text}");
     let v: Value = serde_json::from_str(&text).unwrap();
-    for k in [
-        "tenantid",
-        "baseurl",
-        "apikey",
-        "apisecret",
-        "username",
-        "access_token",
-        "refresh_token",
-        "created_at",
-        "expires_in",
-        "expires_at",
-    ] {
+    for k in CLI_KEYS {
         assert!(v[k].is_string(), "{k} must be a string: {text}");
     }
     assert_eq!(v["created_at"], "1795324301");
@@ -677,18 +680,7 @@ fn the_current_v2_profile_is_agavepy095s_current_entry() {
     s.save(&v2_sample("work")).unwrap();
     let cfg = json_at(&d.path().join("config.json"));
     let entry = &cfg["current"]["K"];
-    for k in [
-        "tenantid",
-        "baseurl",
-        "apisecret",
-        "apikey",
-        "username",
-        "access_token",
-        "refresh_token",
-        "created_at",
-        "expires_in",
-        "expires_at",
-    ] {
+    for k in CLI_KEYS {
         assert!(entry[k].is_string(), "{k}: {cfg}");
     }
     assert_eq!(entry["refresh_token"], "refresh1");

@@ -22,8 +22,8 @@
 //! always single-use.
 //!
 //! ## Endpoint keys (stats and faults)
-//! `v3.tokens`, `v3.device_code`, `v3.authorize`, `v3.clients` (list/create), `v3.client` (get/delete),
-//! `v3.userinfo`, `v3.revoke`, `v3.tenants`, `v3.tenant`, `v3.sites`, `v3.systems`, `v3.whoami`,
+//! `v3.tokens`, `v3.device_code`, `v3.authorize`, `v3.clients` (list/create), `v3.client`
+//! (get/update/delete), `v3.userinfo`, `v3.profile`, `v3.revoke`, `v3.tenants`, `v3.tenant`, `v3.sites`, `v3.systems`, `v3.whoami`,
 //! `v3.well_known`, `v2.tenants`, `v2.clients`, `v2.client`, `v2.token`, `v2.revoke`, `v2.profile`.
 //! Grant keys: `v3.password`, `v3.refresh_token`, `v3.authorization_code`, `v3.device_code`, `v2.password`,
 //! `v2.refresh_token`.
@@ -50,9 +50,23 @@
 //! answers 302 to `{callback_url}?code=..&state=..`; without it an HTML login page is served (form posts to
 //! `/v3/oauth2/login`) and the login waits for `/_test/authorize/approve`.
 //!
+//! As strict as the real servers (their sources: tapis-project/authenticator `service/controllers.py`,
+//! `api.py`, `openapi_v3.yml`; agaveplatform/clients-api): token-endpoint checks in the real order and
+//! words (grant type present and on the tenant's allow-list, the device code before the client id, the
+//! client credentials, then the grant's parameters); JSON bodies validated like `openapi_core` (strings
+//! only, nothing coerced); revoke JSON only; `authorize` requires `response_type` and puts `state` into
+//! the redirect raw; `.well-known` in the envelope; an unknown `/v3/oauth2/` route or method is 400
+//! `"The endpoint and HTTP method combination are not available from this service."`; a v2 refresh
+//! spends the refresh token and revokes the access token issued with it (WSO2's default); an unknown v2
+//! client is 400 `"Application not found"`; runs of `/` in paths are merged (nginx).
+//!
 //! Deliberate choices where the reference is silent: a revoked access token gets 400 `Invalid Tapis token.`
 //! from Python-style endpoints and 401 `TAPIS_SECURITY_JWT_INVALID_CLAIM ... revoked` from `/v3/systems`;
-//! after a v2 refresh the old access token stays valid until it expires; v2 client create answers 201.
+//! v2 client create answers 201; the device `verification_uri` keeps `http://` on loopback (the real
+//! server forces `https://` unless the host is `localhost`); the text inside `Invalid POST data: [...]`
+//! imitates `openapi_core`'s, whose exact wording varies by version; revoking an already revoked token
+//! succeeds; `GET /profiles/v2/{unknown}` is 404 `No user found matching ...`. The 2025 Authenticator's
+//! additions (client credentials in the body, its other device-code wording) are not modelled.
 
 // Internal helpers return `Result<_, Response>`: the error *is* the HTTP answer, built once on a cold path.
 #![allow(clippy::result_large_err)]
@@ -60,11 +74,13 @@
 mod control;
 mod faults;
 pub mod jwt;
+mod schema;
 mod server;
 mod state;
 mod util;
 mod v2;
 mod v3;
+mod v3_clients;
 
 pub use faults::DropConnection;
 pub use server::TestServer;

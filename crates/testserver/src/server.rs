@@ -23,10 +23,19 @@ use crate::control;
 use crate::faults::DropConnection;
 use crate::state::{App, Config, ConfigPatch, Fault, RuntimeConfig, Stats};
 use crate::util;
-use crate::{v2, v3};
+use crate::{v2, v3, v3_clients};
 
-async fn not_found() -> Response {
-    util::v3_err(404, "The requested URL was not found on the server.")
+/// No route or no method for a path: under `/v3/oauth2/` the Authenticator's own 400 (its
+/// authentication layer finds no URL rule), elsewhere a plain 404.
+async fn not_found(req: Request) -> Response {
+    if req.uri().path().starts_with("/v3/oauth2/") {
+        util::v3_err(
+            400,
+            "The endpoint and HTTP method combination are not available from this service.",
+        )
+    } else {
+        util::v3_err(404, "The requested URL was not found on the server.")
+    }
 }
 
 fn router(app: Arc<App>) -> Router {
@@ -46,13 +55,19 @@ fn router(app: Arc<App>) -> Router {
         )
         .route(
             "/v3/oauth2/clients",
-            get(v3::list_clients).post(v3::create_client),
+            get(v3_clients::list_clients).post(v3_clients::create_client),
         )
         .route(
             "/v3/oauth2/clients/{id}",
-            get(v3::get_client).delete(v3::delete_client),
+            get(v3_clients::get_client)
+                .put(v3_clients::update_client)
+                .delete(v3_clients::delete_client),
         )
-        .route("/v3/oauth2/userinfo", get(v3::userinfo))
+        .route("/v3/oauth2/userinfo", get(v3_clients::userinfo))
+        .route(
+            "/v3/oauth2/profiles/{username}",
+            get(v3_clients::get_profile),
+        )
         .route(
             "/v3/oauth2/.well-known/oauth-authorization-server",
             get(v3::well_known),
@@ -74,6 +89,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/token", post(v2::token))
         .route("/revoke", post(v2::revoke))
         .route("/profiles/v2/me", get(v2::profile_me))
+        .route("/profiles/v2/{name}", get(v2::profile))
         // test control
         .route(
             "/_test/stats",
@@ -99,6 +115,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/_test/info", get(control::info))
         .route("/_test/shutdown", post(control::shutdown))
         .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
         .with_state(app)
 }
 

@@ -58,6 +58,9 @@ pub struct RuntimeConfig {
     pub v3_device_access_ttl: i64,
     /// Lifetime of a v3 device code (seconds, default 600).
     pub v3_device_code_lifetime: i64,
+    /// The tenant's allowable grant types (default: `password`, `implicit`,
+    /// `authorization_code`, `refresh_token`, `device_code`, as a new tenant gets).
+    pub v3_grant_types: Vec<String>,
     /// Whether v3 refresh tokens are single-use (default false, like the real server).
     pub v3_single_use_refresh: bool,
     /// Agave v2 access-token TTL in seconds.
@@ -77,6 +80,15 @@ impl Default for RuntimeConfig {
             v3_refresh_ttl: 31_536_000,
             v3_device_access_ttl: 2_592_000,
             v3_device_code_lifetime: 600,
+            v3_grant_types: [
+                "password",
+                "implicit",
+                "authorization_code",
+                "refresh_token",
+                "device_code",
+            ]
+            .map(String::from)
+            .to_vec(),
             v3_single_use_refresh: false,
             v2_access_ttl: 14_400,
             v2_refresh_ttl: 31_536_000,
@@ -99,6 +111,8 @@ pub struct ConfigPatch {
     pub v3_device_access_ttl: Option<i64>,
     /// See [`RuntimeConfig::v3_device_code_lifetime`].
     pub v3_device_code_lifetime: Option<i64>,
+    /// See [`RuntimeConfig::v3_grant_types`].
+    pub v3_grant_types: Option<Vec<String>>,
     /// See [`RuntimeConfig::v3_single_use_refresh`].
     pub v3_single_use_refresh: Option<bool>,
     /// See [`RuntimeConfig::v2_access_ttl`].
@@ -122,6 +136,7 @@ impl RuntimeConfig {
             v3_refresh_ttl,
             v3_device_access_ttl,
             v3_device_code_lifetime,
+            v3_grant_types,
             v3_single_use_refresh,
             v2_access_ttl,
             v2_refresh_ttl,
@@ -398,6 +413,8 @@ pub(crate) enum DeviceStatus {
 pub(crate) struct DeviceCode {
     pub user_code: String,
     pub client_id: String,
+    /// The client's key when the code was made (the grant authenticates the client with it).
+    pub client_key: Option<String>,
     pub status: DeviceStatus,
     pub expires_at: i64,
 }
@@ -427,6 +444,9 @@ pub(crate) struct V2Token {
     pub client_key: String,
     pub expires_at: i64,
     pub dead: bool,
+    /// For a refresh token: the access token issued with it, which WSO2 revokes when the
+    /// refresh token is used.
+    pub access: Option<String>,
 }
 
 /// Everything mutable.

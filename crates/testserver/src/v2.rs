@@ -144,7 +144,10 @@ pub async fn list_clients(State(app): State<Arc<App>>, headers: HeaderMap) -> Re
     .await
 }
 
-/// `GET` and `DELETE /clients/v2/{name}`: one of the user's own clients, shown or removed.
+/// `GET` and `DELETE /clients/v2/{name}`, as the clients service does them: `GET` looks the name
+/// up among the user's own applications (`400 "Application not found"` otherwise, whoever owns
+/// it); `DELETE` asks WSO2 to remove the user's application of that name and reports success
+/// whether or not there was one (the service does not check), removing only the user's own.
 pub async fn client(
     State(app): State<Arc<App>>,
     method: Method,
@@ -157,19 +160,21 @@ pub async fn client(
             Err(r) => return r,
         };
         let mut st = app.st();
-        let Some(c) = st.v2_clients.get(&name).filter(|c| c.owner == user) else {
-            return v2_env(
-                404,
-                false,
-                Value::Null,
-                &format!("No client found matching {name}"),
-            );
-        };
+        let mine = st.v2_clients.get(&name).is_some_and(|c| c.owner == user);
         if method == Method::DELETE {
-            st.v2_clients.remove(&name);
-            v2_env(200, true, Value::Null, "Client removed successfully.")
-        } else {
-            v2_env(200, true, client_json(&app, c, false), "")
+            if mine {
+                st.v2_clients.remove(&name);
+            }
+            return v2_env(200, true, Value::Null, "Client removed successfully.");
+        }
+        match st.v2_clients.get(&name).filter(|_| mine) {
+            Some(c) => v2_env(
+                200,
+                true,
+                client_json(&app, c, false),
+                "Client details retrieved successfully.",
+            ),
+            None => v2_env(400, false, Value::Null, "Application not found"),
         }
     })
     .await
@@ -215,6 +220,7 @@ fn mint(app: &App, username: &str, key: &str) -> Response {
             client_key: key.into(),
             expires_at: now + ttl,
             dead: false,
+            access: None,
         },
     );
     st.v2_refresh.insert(
@@ -224,6 +230,7 @@ fn mint(app: &App, username: &str, key: &str) -> Response {
             client_key: key.into(),
             expires_at: now + rttl,
             dead: false,
+            access: Some(access.clone()),
         },
     );
     json_status(
@@ -281,15 +288,23 @@ pub async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
             }
             "refresh_token" => {
                 let rt = fields.get("refresh_token").cloned().unwrap_or_default();
+                // Single use, and (WSO2's default on renewal) the access token issued with it
+                // is revoked.
                 let user = {
                     let mut st = app.st();
-                    match st.v2_refresh.get_mut(&rt) {
+                    let spent = match st.v2_refresh.get_mut(&rt) {
                         Some(t) if !t.dead && t.client_key == key && t.expires_at > util::now() => {
                             t.dead = true;
-                            Some(t.username.clone())
+                            Some((t.username.clone(), t.access.clone()))
                         }
                         _ => None,
+                    };
+                    if let Some(a) = spent.as_ref().and_then(|x| x.1.as_ref()) {
+                        if let Some(t) = st.v2_access.get_mut(a) {
+                            t.dead = true;
+                        }
                     }
+                    spent.map(|x| x.0)
                 };
                 match user {
                     Some(u) => {
@@ -359,28 +374,69 @@ fn fault(app: &App, code: u32, message: &str) -> Response {
     r
 }
 
+/// A user's Agave v2 profile.
+fn v2_profile(u: &str) -> Value {
+    json!({
+        "username": u, "first_name": u, "last_name": "Tester",
+        "full_name": format!("{u} Tester"), "email": format!("{u}@example.org"),
+        "phone": "", "mobile_phone": "", "status": "Active", "create_time": "20140515180317Z", "uid": 1000
+    })
+}
+
+/// The user a v2 bearer token belongs to, or the gateway's fault.
+fn bearer_user(app: &App, headers: &HeaderMap) -> Result<String, Response> {
+    let Some(tok) = util::bearer(headers) else {
+        return Err(fault(app, 900902, "Missing Credentials"));
+    };
+    let found = app.st().v2_access.get(&tok).cloned();
+    match found {
+        None => Err(fault(app, 900901, "Invalid Credentials")),
+        Some(t) if t.dead => Err(fault(app, 900901, "Invalid Credentials")),
+        Some(t) if t.expires_at <= util::now() => Err(fault(app, 900903, "Access Token Expired")),
+        Some(t) => Ok(t.username),
+    }
+}
+
 /// `GET /profiles/v2/me` with `Authorization: Bearer`.
 pub async fn profile_me(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     guarded(&app, "v2.profile", None, async {
-        let Some(tok) = util::bearer(&headers) else {
-            return fault(&app, 900902, "Missing Credentials");
-        };
-        let found = app.st().v2_access.get(&tok).cloned();
-        match found {
-            None => fault(&app, 900901, "Invalid Credentials"),
-            Some(t) if t.dead => fault(&app, 900901, "Invalid Credentials"),
-            Some(t) if t.expires_at <= util::now() => fault(&app, 900903, "Access Token Expired"),
-            Some(t) => v2_env(
+        match bearer_user(&app, &headers) {
+            Ok(u) => v2_env(
                 200,
                 true,
-                json!({
-                    "username": t.username, "first_name": t.username, "last_name": "Tester",
-                    "full_name": format!("{} Tester", t.username), "email": format!("{}@example.org", t.username),
-                    "phone": "", "mobile_phone": "", "status": "Active", "create_time": "20140515180317Z", "uid": 1000
-                }),
+                v2_profile(&u),
                 "User details retrieved successfully.",
             ),
+            Err(r) => r,
         }
+    })
+    .await
+}
+
+/// `GET /profiles/v2/{username}` with `Authorization: Bearer`.
+pub async fn profile(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    guarded(&app, "v2.profile", None, async {
+        if let Err(r) = bearer_user(&app, &headers) {
+            return r;
+        }
+        if !app.st().users.contains_key(&name) {
+            return v2_env(
+                404,
+                false,
+                Value::Null,
+                &format!("No user found matching {name}"),
+            );
+        }
+        v2_env(
+            200,
+            true,
+            v2_profile(&name),
+            "User details retrieved successfully.",
+        )
     })
     .await
 }

@@ -10,17 +10,15 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 use crate::faults::guarded;
-use crate::state::{App, AuthCode, DeviceCode, DeviceStatus, PendingLogin, V3Client};
+use crate::state::{App, AuthCode, DeviceCode, DeviceStatus, PendingLogin};
 use crate::util::{self, v3_err, v3_ok};
 
-type Fields = HashMap<String, String>;
+use crate::schema::{self, Fields};
 
-const BASIC_MISSING: &str =
-    "Invalid headers. Basic authentication with client id and key required but missing.";
 const SESSION: &str = "<SecureCookieSession {}>";
 const INVALID_TOKEN: &str = "Invalid Tapis token.";
 const NO_TOKEN: &str = "No Tapis access token found in the request.";
-/// Fields read by the 1.6.0 form parser.
+/// Fields read by the 1.6.0 form parser (`TokenRequestBody`): no `client_id`, no `device_code`.
 const FORM_FIELDS: &[&str] = &[
     "grant_type",
     "username",
@@ -30,74 +28,48 @@ const FORM_FIELDS: &[&str] = &[
     "refresh_token",
 ];
 
-fn json_fields(v: &Value) -> Option<Fields> {
-    let obj = v.as_object()?;
-    let mut out = Fields::new();
-    for (k, v) in obj {
-        match v {
-            Value::Null => {}
-            Value::String(s) => {
-                out.insert(k.clone(), s.clone());
-            }
-            other => {
-                out.insert(k.clone(), other.to_string());
-            }
-        }
-    }
-    Some(out)
-}
-
-/// Parses a `/tokens` body the way 1.6.0 does.
+/// Parses a `/tokens` body the way 1.6.0 does: a form through `TokenRequestBody`, anything else
+/// through the `NewToken` schema.
 fn parse_token_body(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Response> {
     match util::content_type(headers).as_deref() {
         None => Err(v3_err(
             500,
             "Unrecognized exception type: <class 'AttributeError'>. Exception: 'NoneType' object has no attribute 'startswith'",
         )),
-        Some("application/json") => serde_json::from_slice::<Value>(body)
-            .ok()
-            .and_then(|v| json_fields(&v))
-            .ok_or_else(|| v3_err(400, "Invalid POST data; unable to parse JSON body.")),
         Some("application/x-www-form-urlencoded") => {
             let pairs = util::parse_form(body)
                 .ok_or_else(|| v3_err(400, "Invalid POST data; unable to parse form body."))?;
             Ok(pairs
                 .into_iter()
-                .filter(|(k, _)| FORM_FIELDS.contains(&k.as_str()))
+                .filter(|(k, v)| FORM_FIELDS.contains(&k.as_str()) && !v.is_empty())
                 .collect())
         }
+        Some("application/json") => schema::validate(body, &schema::NEW_TOKEN, "POST"),
         Some(other) => Err(v3_err(
             400,
-            &format!("Invalid content type {other}; application/json or application/x-www-form-urlencoded required."),
+            &format!("Invalid POST data: [MediaTypeNotFound: Content for the following mimetype not found: {other}. Valid mimetypes: ['application/json', 'application/x-www-form-urlencoded']]."),
         )),
     }
 }
 
-/// Checks HTTP Basic client credentials. `Ok(None)` only when absent and not required.
-fn client_from_basic(
-    app: &App,
-    headers: &HeaderMap,
-    required: bool,
-) -> Result<Option<(String, String)>, Response> {
+/// HTTP Basic client credentials as werkzeug reads them: a header that does not parse counts as
+/// none.
+fn basic(headers: &HeaderMap) -> (Option<String>, Option<String>) {
     match util::basic_auth(headers) {
-        None if !required => Ok(None),
-        None | Some(None) => Err(v3_err(400, BASIC_MISSING)),
-        Some(Some((id, key))) => {
-            let ok = app
-                .st()
-                .v3_clients
-                .get(&id)
-                .is_some_and(|c| c.client_key == key);
-            if ok {
-                Ok(Some((id, key)))
-            } else {
-                Err(v3_err(
-                    400,
-                    &format!("Invalid client credentials: {id}, {key}. session: {SESSION}"),
-                ))
-            }
-        }
+        Some(Some((id, key))) => (Some(id), Some(key)),
+        _ => (None, None),
     }
+}
+
+/// Python's `str()` of an optional string.
+fn py_str(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("None")
+}
+
+/// Python's `repr()` of a list of strings.
+fn py_list(v: &[String]) -> String {
+    let items: Vec<String> = v.iter().map(|g| format!("'{g}'")).collect();
+    format!("[{}]", items.join(", "))
 }
 
 /// Parameters of a token issue.
@@ -192,7 +164,7 @@ pub(crate) fn check_jwt(app: &App, token: &str) -> TokCheck {
 }
 
 /// Python-service style user authentication via `X-Tapis-Token`; returns (username, claims).
-fn require_user(app: &App, headers: &HeaderMap) -> Result<(String, Value), Response> {
+pub(crate) fn require_user(app: &App, headers: &HeaderMap) -> Result<(String, Value), Response> {
     let Some(tok) = headers.get("x-tapis-token").and_then(|v| v.to_str().ok()) else {
         return Err(v3_err(400, NO_TOKEN));
     };
@@ -205,7 +177,9 @@ fn require_user(app: &App, headers: &HeaderMap) -> Result<(String, Value), Respo
     }
 }
 
-/// `POST /v3/oauth2/tokens`.
+/// `POST /v3/oauth2/tokens`, checking in the real server's order: the grant type (present, on
+/// the tenant's allow-list), the device code (for that grant), the client credentials, then
+/// the grant's own parameters.
 pub async fn tokens(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     let fields = match parse_token_body(&headers, &body) {
         Ok(f) => f,
@@ -215,32 +189,127 @@ pub async fn tokens(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes
         }
     };
     let grant = fields.get("grant_type").cloned().unwrap_or_default();
-    let is_json = util::content_type(&headers).as_deref() == Some("application/json");
     guarded(&app, "v3.tokens", Some(("v3", &grant)), async {
-        match grant.as_str() {
-            "password" => password_grant(&app, &headers, &fields),
-            "refresh_token" => {
-                let r = refresh_grant(&app, &headers, &fields);
-                if r.status().is_success() {
-                    app.refreshed("v3");
-                } else {
-                    app.rejected_refresh("v3");
-                }
-                r
+        let r = token_grant(&app, &headers, &fields, &grant);
+        if grant == "refresh_token" {
+            if r.status().is_success() {
+                app.refreshed("v3");
+            } else {
+                app.rejected_refresh("v3");
             }
-            "authorization_code" => auth_code_grant(&app, &headers, &fields),
-            "device_code" => device_grant(&app, &fields, is_json),
-            _ => v3_err(400, "Invalid grant_type"),
         }
+        r
     })
     .await
 }
 
-fn password_grant(app: &App, headers: &HeaderMap, f: &Fields) -> Response {
-    let client = match client_from_basic(app, headers, false) {
-        Ok(c) => c,
-        Err(r) => return r,
+fn token_grant(app: &App, headers: &HeaderMap, f: &Fields, grant: &str) -> Response {
+    if grant.is_empty() {
+        return v3_err(400, "Missing the required grant_type parameter.");
+    }
+    let allowed = app.st().rt.v3_grant_types.clone();
+    if !allowed.iter().any(|g| g == grant) {
+        return v3_err(
+            400,
+            &format!(
+                "Invalid grant_type ({grant}); this grant type is not allowed for this tenant. Allowable grant types: {}",
+                py_list(&allowed)
+            ),
+        );
+    }
+    let (mut client_id, mut client_key) = basic(headers);
+    let mut device = None;
+    if grant == "device_code" {
+        match take_device_code(app, f) {
+            Ok((cid, key, d)) => {
+                client_id = Some(cid);
+                client_key = key;
+                device = Some(d);
+            }
+            Err(r) => return r,
+        }
+    }
+    let anonymous_password = grant == "password" && client_id.is_none() && client_key.is_none();
+    if !anonymous_password {
+        let known = match (&client_id, &client_key) {
+            (Some(id), Some(key)) => app
+                .st()
+                .v3_clients
+                .get(id)
+                .is_some_and(|c| &c.client_key == key),
+            _ => false,
+        };
+        if !known {
+            return v3_err(
+                400,
+                &format!(
+                    "Invalid client credentials: {}, {}. session: {SESSION}",
+                    py_str(&client_id),
+                    py_str(&client_key)
+                ),
+            );
+        }
+    }
+    let cid = client_id.as_deref();
+    match grant {
+        "password" => password_grant(app, f, cid),
+        "refresh_token" => refresh_grant(app, f, cid.unwrap_or_default()),
+        "authorization_code" => auth_code_grant(app, f, cid.unwrap_or_default()),
+        "device_code" => match device {
+            Some((username, ttl)) => created(issue(
+                app,
+                Issue {
+                    username: &username,
+                    client_id: cid,
+                    grant: "device_code",
+                    refresh: true,
+                    access_ttl: ttl,
+                    refresh_count: 0,
+                    redirect_uri: None,
+                },
+            )),
+            None => v3_err(400, "Invalid grant_type"),
+        },
+        _ => v3_err(400, "Invalid grant_type"),
+    }
+}
+
+/// A consumed device code: its client id and key, and the (user, TTL) it was entered for.
+type TakenCode = (String, Option<String>, (String, i64));
+
+/// The device-code checks, in the real order (`DeviceCode.validate_code` before the client id
+/// comparison, so a wrong client id keeps hearing "device code not ready." until the user
+/// enters the code): returns the code's client id and key and the (user, TTL) it was entered
+/// for, having consumed it.
+fn take_device_code(app: &App, f: &Fields) -> Result<TakenCode, Response> {
+    let Some(cid) = f.get("client_id") else {
+        return Err(v3_err(400, "Required client_id parameter missing."));
     };
+    let Some(dc) = f.get("device_code") else {
+        return Err(v3_err(400, "Required device_code parameter missing."));
+    };
+    let mut st = app.st();
+    let Some(row) = st.device_codes.get(dc).cloned() else {
+        return Err(v3_err(400, "device code not valid."));
+    };
+    let DeviceStatus::Entered { username, ttl } = row.status else {
+        return Err(v3_err(400, "device code not ready."));
+    };
+    if util::now() > row.expires_at + 6 {
+        st.device_codes.remove(dc);
+        return Err(v3_err(400, "device code has expired and is now deleted."));
+    }
+    if &row.client_id != cid {
+        return Err(v3_err(
+            400,
+            "Client IDs do not match between device code and passed in client_id",
+        ));
+    }
+    st.device_codes.remove(dc);
+    Ok((row.client_id, row.client_key, (username, ttl)))
+}
+
+fn password_grant(app: &App, f: &Fields, client: Option<&str>) -> Response {
     let (Some(u), Some(p)) = (f.get("username"), f.get("password")) else {
         return v3_err(400, "Missing required payload data; username and password are required for the password grant type.");
     };
@@ -255,7 +324,7 @@ fn password_grant(app: &App, headers: &HeaderMap, f: &Fields) -> Response {
         app,
         Issue {
             username: u,
-            client_id: client.as_ref().map(|c| c.0.as_str()),
+            client_id: client,
             grant: "password",
             refresh: client.is_some(),
             access_ttl: ttl,
@@ -265,16 +334,11 @@ fn password_grant(app: &App, headers: &HeaderMap, f: &Fields) -> Response {
     ))
 }
 
-fn refresh_grant(app: &App, headers: &HeaderMap, f: &Fields) -> Response {
-    let (cid, _) = match client_from_basic(app, headers, true) {
-        Ok(Some(c)) => c,
-        Ok(None) => return v3_err(400, BASIC_MISSING),
-        Err(r) => return r,
+fn refresh_grant(app: &App, f: &Fields, cid: &str) -> Response {
+    let Some(rt) = f.get("refresh_token") else {
+        return v3_err(400, "Required refresh_token parameter missing.");
     };
     let invalid = || v3_err(400, "Invalid refresh_token.");
-    let Some(rt) = f.get("refresh_token") else {
-        return invalid();
-    };
     let claims = match check_jwt(app, rt) {
         TokCheck::Ok(c) => c,
         _ => return invalid(),
@@ -315,7 +379,7 @@ fn refresh_grant(app: &App, headers: &HeaderMap, f: &Fields) -> Response {
         app,
         Issue {
             username,
-            client_id: Some(&cid),
+            client_id: Some(cid),
             grant: "refresh_token",
             refresh: true,
             access_ttl: ttl,
@@ -332,19 +396,14 @@ fn refresh_grant(app: &App, headers: &HeaderMap, f: &Fields) -> Response {
     ))
 }
 
-fn auth_code_grant(app: &App, headers: &HeaderMap, f: &Fields) -> Response {
-    let (cid, _) = match client_from_basic(app, headers, true) {
-        Ok(Some(c)) => c,
-        Ok(None) => return v3_err(400, BASIC_MISSING),
-        Err(r) => return r,
-    };
+fn auth_code_grant(app: &App, f: &Fields, cid: &str) -> Response {
     let Some(redirect) = f.get("redirect_uri") else {
         return v3_err(400, "Required redirect_uri parameter missing.");
     };
     let mut st = app.st();
     let callback = st
         .v3_clients
-        .get(&cid)
+        .get(cid)
         .map(|c| c.callback_url.clone())
         .unwrap_or_default();
     if &callback != redirect {
@@ -356,67 +415,30 @@ fn auth_code_grant(app: &App, headers: &HeaderMap, f: &Fields) -> Response {
     let Some(code) = f.get("code") else {
         return v3_err(400, "Required authorization_code parameter missing.");
     };
-    let Some(ac) = st.auth_codes.get(code).cloned() else {
+    let Some(ac) = st
+        .auth_codes
+        .get(code)
+        .cloned()
+        .filter(|c| c.client_id == cid)
+    else {
         return v3_err(400, "authorization code not valid.");
     };
-    if ac.client_id != cid {
-        return v3_err(400, "authorization code not valid.");
-    }
-    st.auth_codes.remove(code);
     if util::now() > ac.expires_at + 6 {
         return v3_err(400, "authorization code has expired.");
     }
+    st.auth_codes.remove(code);
     let ttl = st.rt.v3_access_ttl;
     drop(st);
     created(issue(
         app,
         Issue {
             username: &ac.username,
-            client_id: Some(&cid),
+            client_id: Some(cid),
             grant: "authorization_code",
             refresh: true,
             access_ttl: ttl,
             refresh_count: 0,
             redirect_uri: Some(ac.redirect_uri),
-        },
-    ))
-}
-
-fn device_grant(app: &App, f: &Fields, _is_json: bool) -> Response {
-    let Some(cid) = f.get("client_id") else {
-        return v3_err(400, "Required client_id parameter missing.");
-    };
-    let Some(dc) = f.get("device_code") else {
-        return v3_err(400, "Required device_code parameter missing.");
-    };
-    let mut st = app.st();
-    let Some(row) = st.device_codes.get(dc).cloned() else {
-        return v3_err(400, "device code not valid.");
-    };
-    if &row.client_id != cid {
-        return v3_err(
-            400,
-            "Client IDs do not match between device code and passed in client_id",
-        );
-    }
-    let DeviceStatus::Entered { username, ttl } = row.status else {
-        return v3_err(400, "device code not ready.");
-    };
-    st.device_codes.remove(dc);
-    if util::now() > row.expires_at + 6 {
-        return v3_err(400, "device code has expired and is now deleted.");
-    }
-    drop(st);
-    created(issue(
-        app,
-        Issue {
-            username: &username,
-            client_id: Some(cid),
-            grant: "device_code",
-            refresh: true,
-            access_ttl: ttl,
-            refresh_count: 0,
-            redirect_uri: None,
         },
     ))
 }
@@ -427,19 +449,18 @@ pub async fn device_code(State(app): State<Arc<App>>, headers: HeaderMap, body: 
         if util::content_type(&headers).as_deref() != Some("application/json") {
             return v3_err(
                 400,
-                "Invalid POST data; the request body must be application/json.",
+                "Invalid POST data: [MediaTypeNotFound: Content for the following mimetype not found: the request body must be application/json]."
             );
         }
-        let fields = serde_json::from_slice::<Value>(&body)
-            .ok()
-            .and_then(|v| json_fields(&v));
-        let Some(cid) = fields.as_ref().and_then(|f| f.get("client_id")).cloned() else {
-            return v3_err(400, "Required client_id parameter missing.");
+        let fields = match schema::validate(&body, &schema::NEW_DEVICE_CODE, "POST") {
+            Ok(f) => f,
+            Err(r) => return r,
         };
+        let cid = fields["client_id"].clone();
         let mut st = app.st();
-        if !st.v3_clients.contains_key(&cid) {
+        let Some(client_key) = st.v3_clients.get(&cid).map(|c| c.client_key.clone()) else {
             return v3_err(400, &format!("Invalid client: {cid}"));
-        }
+        };
         let device_code = util::random_from(util::ALNUM, 40);
         let user_code = loop_user_code();
         let expires_at = util::now() + st.rt.v3_device_code_lifetime;
@@ -448,6 +469,7 @@ pub async fn device_code(State(app): State<Arc<App>>, headers: HeaderMap, body: 
             DeviceCode {
                 user_code: user_code.clone(),
                 client_id: cid.clone(),
+                client_key: Some(client_key),
                 status: DeviceStatus::Created,
                 expires_at,
             },
@@ -582,12 +604,10 @@ pub(crate) fn complete_login(
             },
         );
         let tok = res["access_token"]["access_token"].as_str().unwrap_or("");
+        // The state goes in as it came, unencoded, as the real server does.
         return Ok(format!(
             "{}?access_token={}&state={}&expires_in={}&token_type=Bearer",
-            login.redirect_uri,
-            tok,
-            util::qenc(&state),
-            ttl
+            login.redirect_uri, tok, state, ttl
         ));
     }
     let code = util::random_from(util::ALNUM, 40);
@@ -602,9 +622,7 @@ pub(crate) fn complete_login(
     );
     Ok(format!(
         "{}?code={}&state={}",
-        login.redirect_uri,
-        code,
-        util::qenc(&state)
+        login.redirect_uri, code, state
     ))
 }
 
@@ -615,20 +633,46 @@ pub async fn authorize(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     guarded(&app, "v3.authorize", None, async {
-        let Some(cid) = q.get("client_id") else {
+        // check_client(), then the tenant's allow-list, in the real order and words.
+        let arg = |k: &str| q.get(k).filter(|v| !v.is_empty()).cloned();
+        let Some(cid) = arg("client_id") else {
             return v3_err(400, "Required query parameter client_id missing.");
         };
-        let Some(client) = app.st().v3_clients.get(cid).cloned() else {
-            return v3_err(400, &format!("Invalid client: {cid}"));
+        let Some(client) = app.st().v3_clients.get(&cid).cloned() else {
+            return v3_err(400, "Invalid client.");
         };
-        let redirect_uri = q.get("redirect_uri").cloned().unwrap_or_default();
-        if redirect_uri != client.callback_url {
-            return v3_err(400, "Invalid redirect_uri parameter: does not match callback URL registered with client.");
-        }
-        let rt = q.get("response_type").cloned().unwrap_or_else(|| "code".into());
+        let rt = arg("response_type").unwrap_or_default();
         if !["code", "token", "device_code"].contains(&rt.as_str()) {
-            return v3_err(400, &format!("Invalid response_type: {rt}"));
+            return v3_err(
+                400,
+                "Required query parameter response_type missing or not supported.",
+            );
         }
+        let Some(redirect_uri) = arg("redirect_uri") else {
+            return v3_err(400, "Required query parameter redirect_uri missing.");
+        };
+        if redirect_uri != client.callback_url {
+            return v3_err(
+                400,
+                "redirect_uri query parameter does not match the registered callback_url for the client.",
+            );
+        }
+        let grant = match rt.as_str() {
+            "token" => "implicit",
+            "code" => "authorization_code",
+            _ => "device_code",
+        };
+        let allowed = app.st().rt.v3_grant_types.clone();
+        if !allowed.iter().any(|g| g == grant) {
+            return v3_err(
+                400,
+                &format!(
+                    "The {grant} grant type is not allowed for this tenant. Allowable grant types: {}",
+                    py_list(&allowed)
+                ),
+            );
+        }
+        let cid = &cid;
         let login = PendingLogin {
             client_id: cid.clone(),
             redirect_uri,
@@ -688,182 +732,24 @@ pub async fn login_submit(State(app): State<Arc<App>>, body: Bytes) -> Response 
     }
 }
 
-/// `GET /v3/oauth2/clients`.
-pub async fn list_clients(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    guarded(&app, "v3.clients", None, async {
-        let (user, _) = match require_user(&app, &headers) {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
-        let inactive = q.get("show_inactive").is_some_and(|v| !v.is_empty());
-        let st = app.st();
-        let mut list: Vec<&V3Client> = st
-            .v3_clients
-            .values()
-            .filter(|c| c.owner == user && (c.active || inactive))
-            .collect();
-        list.sort_by(|a, b| a.client_id.cmp(&b.client_id));
-        let out: Vec<Value> = list.iter().map(|c| c.to_json(&app.tenant_id)).collect();
-        v3_ok(json!(out), "Clients retrieved successfully.")
-    })
-    .await
-}
-
-/// `POST /v3/oauth2/clients` (JSON `NewClient`).
-pub async fn create_client(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    guarded(&app, "v3.clients", None, async {
-        let (user, _) = match require_user(&app, &headers) {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
-        let f = if body.is_empty() {
-            Some(Fields::new())
-        } else {
-            serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| json_fields(&v))
-        };
-        let Some(f) = f else {
-            return v3_err(400, "Invalid POST data; unable to parse JSON body.");
-        };
-        let id = f
-            .get("client_id")
-            .cloned()
-            .unwrap_or_else(|| util::random_from(util::ALNUM, 13));
-        let key = f
-            .get("client_key")
-            .cloned()
-            .unwrap_or_else(|| util::random_from(util::ALNUM, 13));
-        for (field, max) in [
-            ("client_id", 80),
-            ("client_key", 80),
-            ("callback_url", 200),
-            ("display_name", 50),
-            ("description", 70),
-        ] {
-            if f.get(field).is_some_and(|v| v.chars().count() > max) {
-                return v3_err(400, &format!("Invalid POST data; {field} is too long (maximum {max} characters)."));
-            }
-        }
-        let mut st = app.st();
-        if st.v3_clients.contains_key(&id) {
-            return v3_err(400, &format!("Invalid POST data; This change would violate uniqueness constraints. Details: duplicate key value violates unique constraint \"clients_client_id_key\" DETAIL: Key (client_id)=({id}) already exists."));
-        }
-        let now = util::now();
-        let c = V3Client {
-            client_id: id.clone(),
-            client_key: key,
-            owner: user,
-            callback_url: f.get("callback_url").cloned().unwrap_or_default(),
-            display_name: f
-                .get("display_name")
-                .cloned()
-                .unwrap_or_else(|| id.chars().take(50).collect()),
-            description: f.get("description").cloned().unwrap_or_default(),
-            active: true,
-            create_time: now,
-            last_update_time: now,
-        };
-        let out = c.to_json(&app.tenant_id);
-        st.v3_clients.insert(id, c);
-        v3_ok(out, "Client created successfully.")
-    })
-    .await
-}
-
-fn owned_client(app: &App, headers: &HeaderMap, id: &str) -> Result<V3Client, Response> {
-    let (user, _) = require_user(app, headers)?;
-    let st = app.st();
-    let c = st
-        .v3_clients
-        .get(id)
-        .ok_or_else(|| v3_err(400, &format!("No client found with id {id}.")))?;
-    if c.owner != user {
-        return Err(v3_err(400, "Not authorized for this client."));
-    }
-    Ok(c.clone())
-}
-
-/// `GET /v3/oauth2/clients/{id}`.
-pub async fn get_client(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    guarded(&app, "v3.client", None, async {
-        match owned_client(&app, &headers, &id) {
-            Ok(c) => v3_ok(
-                c.to_json(&app.tenant_id),
-                "Client object retrieved successfully.",
-            ),
-            Err(r) => r,
-        }
-    })
-    .await
-}
-
-/// `DELETE /v3/oauth2/clients/{id}` (soft delete).
-pub async fn delete_client(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    guarded(&app, "v3.client", None, async {
-        if let Err(r) = owned_client(&app, &headers, &id) {
-            return r;
-        }
-        let mut st = app.st();
-        let Some(c) = st.v3_clients.get_mut(&id) else {
-            return v3_err(400, &format!("No client found with id {id}."));
-        };
-        c.active = false;
-        c.last_update_time = util::now();
-        v3_ok(
-            c.to_json(&app.tenant_id),
-            "Client status updated to inactive successfully",
-        )
-    })
-    .await
-}
-
-/// `GET /v3/oauth2/userinfo`.
-pub async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    guarded(&app, "v3.userinfo", None, async {
-        match require_user(&app, &headers) {
-            Ok((u, _)) => v3_ok(
-                json!({
-                    "username": u, "given_name": u, "last_name": "Tester",
-                    "email": format!("{u}@example.org"), "phone": null, "mobile_phone": null,
-                    "create_time": null, "dn": format!("uid={u},ou=People,dc=test"), "uid": 1000
-                }),
-                "User profile retrieved successfully.",
-            ),
-            Err(r) => r,
-        }
-    })
-    .await
-}
-
-/// `POST /v3/oauth2/tokens/revoke` (JSON `{"token"}`; form accepted too).
+/// `POST /v3/oauth2/tokens/revoke`: JSON only (the authentication layer reads the token with
+/// `request.get_json()`), then the `RevokeTokenRequest` schema.
 pub async fn revoke(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     guarded(&app, "v3.revoke", None, async {
-        let f = if util::content_type(&headers).as_deref() == Some("application/x-www-form-urlencoded") {
-            util::parse_form(&body).map(|p| p.into_iter().collect::<Fields>())
-        } else {
-            serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| json_fields(&v))
+        let is_json = util::content_type(&headers).as_deref() == Some("application/json");
+        let object = serde_json::from_slice::<Value>(&body).is_ok_and(|v| v.is_object());
+        if !is_json || !object {
+            return v3_err(400, "Unable to parse message payload; is it JSON?");
+        }
+        let f = match schema::validate(&body, &schema::REVOKE, "POST") {
+            Ok(f) => f,
+            Err(r) => return r,
         };
-        let Some(token) = f.and_then(|f| f.get("token").cloned()) else {
-            return v3_err(400, "Invalid POST data; token is required.");
+        let Some(token) = f.get("token").cloned() else {
+            return v3_err(
+                500,
+                "Unrecognized exception type: <class 'AttributeError'>. Exception: 'RevokeTokenRequest' object has no attribute 'token'",
+            );
         };
         match check_jwt(&app, &token) {
             TokCheck::Ok(c) | TokCheck::Revoked(c) => {
@@ -873,11 +759,11 @@ pub async fn revoke(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes
             }
             TokCheck::Expired(_) => v3_err(
                 400,
-                "Invalid POST data; could not validate the token: debug data: Signature has expired",
+                "Invalid POST data; could not validate the token: debug data: Signature has expired.",
             ),
             TokCheck::Invalid(e) => v3_err(
                 400,
-                &format!("Invalid POST data; could not validate the token: debug data: {e}"),
+                &format!("Invalid POST data; could not validate the token: debug data: {e}."),
             ),
         }
     })
@@ -1039,18 +925,20 @@ pub async fn whoami(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
     .await
 }
 
-/// `GET /v3/oauth2/.well-known/oauth-authorization-server` (faithfully wrong `token_endpoint`).
+/// `GET /v3/oauth2/.well-known/oauth-authorization-server`, in the envelope (faithfully wrong
+/// `token_endpoint`; `grant_types_supported` is the tenant's allow-list).
 pub async fn well_known(State(app): State<Arc<App>>) -> Response {
     guarded(&app, "v3.well_known", None, async {
         let b = &app.base_url;
-        util::json_status(
-            200,
+        let grants = app.st().rt.v3_grant_types.clone();
+        v3_ok(
             json!({
                 "issuer": format!("{b}/v3/oauth2"), "authorization_endpoint": format!("{b}/v3/oauth2/authorize"),
                 "token_endpoint": format!("{b}/v3/oauth2/token"), "jwks_uri": format!("{b}/v3/tenants/{}", app.tenant_id),
                 "registration_endpoint": format!("{b}/v3/oauth2/clients"),
-                "grant_types_supported": ["password", "implicit", "authorization_code", "refresh_token", "device_code"]
+                "grant_types_supported": grants
             }),
+            "OAuth server metadata retrieved successfully.",
         )
     })
     .await

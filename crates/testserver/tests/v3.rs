@@ -98,18 +98,36 @@ fn password_grant_errors() {
         msg(&v).starts_with("Invalid client credentials: test-client, wrong. session: "),
         "{v}"
     );
-    let (st, _, text) = send(
+    // A Basic header that does not parse is no header to werkzeug: a password grant without a
+    // client (no refresh token).
+    let (st, v, _) = send(
         http()
             .post(format!("{}/v3/oauth2/tokens", s.url()))
             .header("Authorization", "Basic !!!")
             .json(&json!({"username": U, "password": P, "grant_type": "password"})),
     );
-    assert_eq!(st, 400);
-    assert!(text.contains(
-        "Invalid headers. Basic authentication with client id and key required but missing."
-    ));
+    assert_eq!(st, 200);
+    assert!(v["result"].get("refresh_token").is_none(), "{v}");
     let (st, v) = tokens_json(&s, json!({"grant_type": "client_credentials"}), None);
+    assert_eq!((st, msg(&v)), (400, "Invalid grant_type (client_credentials); this grant type is not allowed for this tenant. Allowable grant types: ['password', 'implicit', 'authorization_code', 'refresh_token', 'device_code']"));
+    let (st, v) = tokens_json(&s, json!({"grant_type": "implicit"}), Some((CID, CKEY)));
     assert_eq!((st, msg(&v)), (400, "Invalid grant_type"));
+    let (st, v) = tokens_json(&s, json!({"username": U}), None);
+    assert_eq!(
+        (st, msg(&v)),
+        (400, "Missing the required grant_type parameter.")
+    );
+    // JSON types are strict: nothing is coerced into a string.
+    for bad in [json!(1), json!(true), json!(null), json!(["x"])] {
+        let (st, v) = tokens_json(
+            &s,
+            json!({"username": U, "password": bad, "grant_type": "password"}),
+            None,
+        );
+        assert_eq!(st, 400, "{v}");
+        assert!(msg(&v).starts_with("Invalid POST data: ["), "{v}");
+        assert!(msg(&v).contains("is not of type 'string'"), "{v}");
+    }
 }
 
 #[test]
@@ -180,14 +198,24 @@ fn refresh_grant_success_and_errors() {
     // Not single-use by default.
     let (st, _) = tokens_json(&s, body(&rt), Some((CID, CKEY)));
     assert_eq!(st, 200);
-    // No Basic.
+    // No Basic: the client lookup fails for (None, None).
     let (st, v) = tokens_json(&s, body(&rt), None);
     assert_eq!(
         (st, msg(&v)),
         (
             400,
-            "Invalid headers. Basic authentication with client id and key required but missing."
+            "Invalid client credentials: None, None. session: <SecureCookieSession {}>"
         )
+    );
+    // No refresh token.
+    let (st, v) = tokens_json(
+        &s,
+        json!({"grant_type": "refresh_token"}),
+        Some((CID, CKEY)),
+    );
+    assert_eq!(
+        (st, msg(&v)),
+        (400, "Required refresh_token parameter missing.")
     );
     // Garbage.
     let (st, v) = tokens_json(&s, body("garbage"), Some((CID, CKEY)));
@@ -219,8 +247,8 @@ fn refresh_grant_success_and_errors() {
     );
     assert_eq!((st, msg(&v)), (400, "Invalid refresh_token."));
     let stats = s.stats();
-    assert_eq!(stats.grant("v3.refresh_token"), 8);
-    assert_eq!(stats.rejected_refresh("v3"), 5);
+    assert_eq!(stats.grant("v3.refresh_token"), 9);
+    assert_eq!(stats.rejected_refresh("v3"), 6);
     assert_eq!(stats.refreshed["v3"], 3);
 }
 
@@ -290,14 +318,9 @@ fn device_code_flow() {
     };
     let (st, v) = poll(dc, CID);
     assert_eq!((st, msg(&v)), (400, "device code not ready."));
+    // The code is validated before the client id: a wrong one hears "not ready" too.
     let (st, v) = poll(dc, "other");
-    assert_eq!(
-        (st, msg(&v)),
-        (
-            400,
-            "Client IDs do not match between device code and passed in client_id"
-        )
-    );
+    assert_eq!((st, msg(&v)), (400, "device code not ready."));
     assert_eq!(s.pending_user_codes(), vec![uc.to_string()]);
     let (st, v, _) = send(
         http()
@@ -306,6 +329,14 @@ fn device_code_flow() {
     );
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["device_code"], dc);
+    let (st, v) = poll(dc, "other");
+    assert_eq!(
+        (st, msg(&v)),
+        (
+            400,
+            "Client IDs do not match between device code and passed in client_id"
+        )
+    );
     let (st, v) = poll(dc, CID);
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["result"]["access_token"]["expires_in"], 2592000);
@@ -682,8 +713,14 @@ fn tenants_and_sites() {
         "{}/v3/oauth2/.well-known/oauth-authorization-server",
         s.url()
     )));
-    assert_eq!(st, 200);
-    assert_eq!(v["token_endpoint"], format!("{}/v3/oauth2/token", s.url()));
+    assert_eq!(
+        (st, msg(&v)),
+        (200, "OAuth server metadata retrieved successfully.")
+    );
+    assert_eq!(
+        v["result"]["token_endpoint"],
+        format!("{}/v3/oauth2/token", s.url())
+    );
 }
 
 #[test]

@@ -159,6 +159,19 @@ pub fn run_cmd(mut c: Command, args: &[&str], input: Option<&str>) -> Run {
     Run::from(child.wait_with_output().unwrap())
 }
 
+/// A `BROWSER` command standing in for the user's browser: it approves the login at the test
+/// authenticator as `testuser` and follows the redirect (curl).
+pub fn fake_browser(w: &World) -> PathBuf {
+    let script = w.home.path().join("fake-browser.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1&test_user=testuser\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    script
+}
+
 /// A minimal HTTP/1.1 client for the control endpoints (JSON in, JSON out).
 pub fn http(base: &str, method: &str, path: &str, body: Option<&str>) -> Value {
     use std::io::Read;

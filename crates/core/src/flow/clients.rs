@@ -8,8 +8,14 @@
 //! * Agave v2: `/clients/v2` with HTTP Basic `username:password` (the session's in-memory
 //!   password). Create is sent as **JSON `{"clientName","description"}`** (the tapis-cli
 //!   encoding; the form encoding of agavepy/bash is equivalent), and the result's
-//!   `consumerKey` / `consumerSecret` become the client id / key. Delete is
-//!   `DELETE /clients/v2/{clientName}`.
+//!   `consumerKey` / `consumerSecret` become the client id / key. Read and delete are
+//!   `GET`/`DELETE /clients/v2/{clientName}` (an unknown name is `400 "Application not
+//!   found"`; a delete of one reports success). There is no update.
+//! * Reading one v3 client is `GET /v3/oauth2/clients/{client_id}` (yours only; the answer
+//!   carries the key); changing one is `PUT` with JSON `{callback_url?, display_name?}` — the
+//!   id, key and description cannot be changed. The browser login needs the client's
+//!   `callback_url` to equal its redirect URI, and `PUT` is the only way to set it on an
+//!   existing client.
 
 use serde_json::Value;
 
@@ -30,6 +36,15 @@ pub struct NewClient {
     pub display_name: Option<String>,
     /// Description (v3 ≤ 70 chars).
     pub description: Option<String>,
+}
+
+/// What [`update_client`] changes on a Tapis v3 client; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientUpdate {
+    /// The new `callback_url` (the browser login's redirect URI).
+    pub callback_url: Option<String>,
+    /// The new `display_name` (≤ 50 chars).
+    pub display_name: Option<String>,
 }
 
 /// A client id unlikely to collide with anyone else's: the non-empty `parts` (e.g. a prefix,
@@ -246,5 +261,89 @@ pub fn delete_client(session: &Session, id: &str) -> Result<Exchange<()>, Error>
                 &protocol::borrowed(&secrets),
             ))
         }
+    }))
+}
+
+fn one_client(
+    platform: Platform,
+    secrets: &[Secret],
+    resp: &crate::HttpResponse,
+) -> Result<OAuthClient, Error> {
+    let result = parse_envelope_result(platform, resp, secrets, "a client")?;
+    client_from_json(&result, platform).ok_or_else(|| Error::Malformed {
+        expected: "a client with an id".into(),
+        detail: "the client id (client_id / consumerKey / name) is missing".into(),
+    })
+}
+
+/// Reads one of your clients: v3 by `client_id` (the answer carries its key, as a
+/// [`Secret`]), v2 by client name (no secret in the answer).
+///
+/// # Example
+/// ```
+/// use tapis_auth_core::{flow::clients::get_client, Action, BaseUrl, Flow, HttpResponse,
+///     Method, Platform, Secret, Session, Tenant, TokenSet, UnixTime};
+/// let mut s = Session::new("p", Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3));
+/// s.tokens = Some(TokenSet::new(UnixTime(0), Secret::new("jwt"), None, Some(100)));
+/// let mut ex = get_client(&s, "my client").unwrap();
+/// let Action::Send(req) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// assert_eq!((req.method, req.url.as_str()), (Method::Get, "https://tacc.tapis.io/v3/oauth2/clients/my%20client"));
+/// ex.handle_response(UnixTime(0), HttpResponse::new(200, r#"{"result":{"client_id":"my client",
+///   "client_key":"k","callback_url":"http://127.0.0.1:8765/callback"},"status":"success",
+///   "message":"Client object retrieved successfully.","version":"1.6.0","metadata":{}}"#)).unwrap();
+/// let Action::Done(c) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// assert_eq!(c.callback_url.as_deref(), Some("http://127.0.0.1:8765/callback"));
+/// ```
+pub fn get_client(session: &Session, id: &str) -> Result<Exchange<OAuthClient>, Error> {
+    let platform = session.platform();
+    let req = endpoint(session, Method::Get, Some(id), Replay::Safe)?;
+    let secrets = protocol::owned_secrets(&session.secrets());
+    Ok(Exchange::new(req, move |_now, resp| {
+        one_client(platform, &secrets, &resp)
+    }))
+}
+
+/// Changes a Tapis v3 client's callback URL and/or display name (`PUT`); returns the client
+/// as the server now has it. Agave v2 clients cannot be changed: a [`Error::Config`].
+///
+/// # Example
+/// ```
+/// use tapis_auth_core::{flow::clients::{update_client, ClientUpdate}, Action, BaseUrl, Flow,
+///     HttpResponse, Method, Platform, Secret, Session, Tenant, TokenSet, UnixTime};
+/// let mut s = Session::new("p", Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3));
+/// s.tokens = Some(TokenSet::new(UnixTime(0), Secret::new("jwt"), None, Some(100)));
+/// let u = ClientUpdate { callback_url: Some("http://127.0.0.1:8765/callback".into()), ..Default::default() };
+/// let mut ex = update_client(&s, "c1", &u).unwrap();
+/// let Action::Send(req) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// assert_eq!(req.method, Method::Put);
+/// assert_eq!(&req.body.as_ref().unwrap().bytes[..], br#"{"callback_url":"http://127.0.0.1:8765/callback"}"#);
+/// ```
+pub fn update_client(
+    session: &Session,
+    id: &str,
+    update: &ClientUpdate,
+) -> Result<Exchange<OAuthClient>, Error> {
+    let platform = session.platform();
+    if platform == Platform::AgaveV2 {
+        return Err(Error::Config(
+            "Agave v2 OAuth clients cannot be changed (the clients service has no update); create a new one".into(),
+        ));
+    }
+    if update.callback_url.is_none() && update.display_name.is_none() {
+        return Err(Error::Config(
+            "nothing to change: give a callback URL or a display name".into(),
+        ));
+    }
+    let req = endpoint(session, Method::Put, Some(id), Replay::Safe)?;
+    let req = protocol::with_json(
+        req,
+        &[
+            ("callback_url", update.callback_url.as_deref()),
+            ("display_name", update.display_name.as_deref()),
+        ],
+    );
+    let secrets = protocol::owned_secrets(&session.secrets());
+    Ok(Exchange::new(req, move |_now, resp| {
+        one_client(platform, &secrets, &resp)
     }))
 }

@@ -69,7 +69,9 @@ pub fn password_grant(session: &Session) -> Result<Exchange<TokenSet>, Error> {
                         "the Agave v2 password grant needs an OAuth client (id and key): \
                          `tapis-auth login --password` creates one and keeps it in the cache; \
                          with the env store, `eval \"$(tapis-auth --store env clients create --export)\"` \
-                         sets TAPIS_CLIENT_ID and TAPIS_CLIENT_KEY"
+                         sets TAPIS_CLIENT_ID and TAPIS_CLIENT_KEY (and if the tenant is Tapis v3, \
+                         TAPIS_PLATFORM=v3 says so: a base URL outside *.tapis.io with no token is \
+                         taken as Agave v2)"
                             .into(),
                     )
                 })?;

@@ -1,7 +1,10 @@
-//! Who am I: the cheapest call that proves a token works.
+//! Who am I: the cheapest call that proves a token works, and user profiles.
 //!
-//! * Tapis v3: `GET {base}/v3/oauth2/userinfo` with `X-Tapis-Token`.
-//! * Agave v2: `GET {base}/profiles/v2/me` with `Authorization: Bearer`.
+//! * Tapis v3: `GET {base}/v3/oauth2/userinfo`, or `GET {base}/v3/oauth2/profiles/{username}`
+//!   (anyone's profile, for any signed-in user), with `X-Tapis-Token`. An unknown username is
+//!   a 500 from the 1.6.0 Authenticator.
+//! * Agave v2: `GET {base}/profiles/v2/me`, or `GET {base}/profiles/v2/{username}`, with
+//!   `Authorization: Bearer`.
 //!
 //! Only `username` is guaranteed; every other field may be missing or null.
 
@@ -63,16 +66,45 @@ impl UserInfo {
 /// assert_eq!(u.username, "apitest");
 /// ```
 pub fn userinfo(session: &Session) -> Result<Exchange<UserInfo>, Error> {
+    profile(session, None)
+}
+
+/// The profile of `username`, or with `None` the session's own user (the same requests as
+/// [`userinfo`]).
+///
+/// # Example
+/// ```
+/// use tapis_auth_core::{flow::userinfo::profile, Action, BaseUrl, Flow, Platform, Secret,
+///     Session, Tenant, TokenSet, UnixTime};
+/// let mut s = Session::new("p", Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3));
+/// s.tokens = Some(TokenSet::new(UnixTime(0), Secret::new("jwt"), None, Some(100)));
+/// let mut ex = profile(&s, Some("j doe")).unwrap();
+/// let Action::Send(req) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// assert_eq!(req.url.as_str(), "https://tacc.tapis.io/v3/oauth2/profiles/j%20doe");
+/// ```
+pub fn profile(session: &Session, username: Option<&str>) -> Result<Exchange<UserInfo>, Error> {
     let platform = session.platform();
-    let path = match platform {
-        crate::Platform::TapisV3 => v3::USERINFO_PATH,
-        crate::Platform::AgaveV2 => v2::PROFILE_PATH,
+    let base = session.tenant.base_url.clone();
+    let url = match (platform, username) {
+        (crate::Platform::TapisV3, None) => base.join(v3::USERINFO_PATH),
+        (crate::Platform::AgaveV2, None) => base.join(v2::PROFILE_PATH),
+        (_, Some(u)) => {
+            if u.is_empty() {
+                return Err(Error::Config("empty username".into()));
+            }
+            let dir = match platform {
+                crate::Platform::TapisV3 => v3::PROFILES_PATH,
+                crate::Platform::AgaveV2 => v2::PROFILES_PATH,
+            };
+            let mut url =
+                url::Url::parse(&base.join(dir)).map_err(|e| Error::Config(e.to_string()))?;
+            url.path_segments_mut()
+                .map_err(|()| Error::Config("invalid base URL".into()))?
+                .push(u);
+            url.to_string()
+        }
     };
-    let request = HttpRequest::new(
-        Method::Get,
-        session.tenant.base_url.join(path),
-        Replay::Safe,
-    );
+    let request = HttpRequest::new(Method::Get, url, Replay::Safe);
     let request = crate::authorize(session, request)?;
     let secrets = protocol::owned_secrets(&session.secrets());
     Ok(Exchange::new(request, move |_now, resp| {

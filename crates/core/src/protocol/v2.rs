@@ -15,6 +15,8 @@ pub const REVOKE_PATH: &str = "/revoke";
 pub const CLIENTS_PATH: &str = "/clients/v2";
 /// Path of the caller's profile.
 pub const PROFILE_PATH: &str = "/profiles/v2/me";
+/// User profiles by username (`{PROFILES_PATH}/{username}`).
+pub const PROFILES_PATH: &str = "/profiles/v2";
 /// The scope every TACC client sends.
 pub const SCOPE: &str = "PRODUCTION";
 /// The default tenants listing (agavepy's `DEFAULT_TENANTS_URL`).

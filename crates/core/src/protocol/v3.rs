@@ -18,6 +18,8 @@ pub const REVOKE_PATH: &str = "/v3/oauth2/tokens/revoke";
 pub const CLIENTS_PATH: &str = "/v3/oauth2/clients";
 /// Path of the userinfo endpoint.
 pub const USERINFO_PATH: &str = "/v3/oauth2/userinfo";
+/// User profiles by username (`{PROFILES_PATH}/{username}`).
+pub const PROFILES_PATH: &str = "/v3/oauth2/profiles";
 /// Path of the browser authorization endpoint.
 pub const AUTHORIZE_PATH: &str = "/v3/oauth2/authorize";
 /// Path of the Tenants collection.
@@ -137,7 +139,7 @@ pub fn message_error(ctx: Context, status: u16, raw: &str, message: String) -> E
             status: None,
         };
     }
-    if starts("Invalid client:") {
+    if starts("Invalid client:") || m == "Invalid client." {
         return Error::InvalidClient {
             message,
             status: None,
@@ -149,7 +151,13 @@ pub fn message_error(ctx: Context, status: u16, raw: &str, message: String) -> E
             status: None,
         };
     }
+    // Every way the Authenticator says the refresh token is unusable (missing, expired,
+    // revoked, not a refresh token, another client's, or without its embedded access-token
+    // claims — worded "Invalid refresh_token format; ..." in 1.6.0 and "Refresh token did NOT
+    // have an access_token claim." where that log line became the message).
     if starts("Invalid refresh_token")
+        || m == "Required refresh_token parameter missing."
+        || starts("Refresh token did NOT have an access_token claim")
         || starts("Invalid token type.")
         || (starts("client_id from header") && m.contains("does not match"))
     {
@@ -190,6 +198,20 @@ pub fn message_error(ctx: Context, status: u16, raw: &str, message: String) -> E
         return Error::Config(format!(
             "the tenant does not accept this grant type: {message}"
         ));
+    }
+    if m == "Missing the required grant_type parameter." {
+        return Error::Config(format!("the token request named no grant type: {message}"));
+    }
+    if starts("The endpoint and HTTP method combination are not available") {
+        return Error::Config(format!(
+            "this server does not offer that request (an older Authenticator, or not a Tapis v3 base URL?): {message}"
+        ));
+    }
+    if starts("Invalid POST data: [")
+        || starts("Invalid PUT data: [")
+        || m == "Unable to parse message payload; is it JSON?"
+    {
+        return Error::Config(format!("the server refused the request body: {message}"));
     }
     if starts("Missing required payload data") {
         return Error::Config(format!("the request was missing required data: {message}"));
