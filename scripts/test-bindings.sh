@@ -88,6 +88,8 @@ fresh() { local d="$TMP/run/$1"; rm -rf "$d"; mkdir -p "$d"; echo "$d"; }
 
 # --- Rust-side ffi tests and header drift -----------------------------------------------------
 step rust-ffi-tests cargo test -q -p tapis-auth-ffi
+# The library users link has no test hooks (crates/ffi feature test-hooks; only its tests use it).
+step no-test-hooks sh -c '! nm -C "$1" | grep -E -q "test_hooks|boundary::planted"' _ "$ROOT/target/debug/libtapis_auth.a"
 step header-drift scripts/check-header.sh
 step doc-signatures python3 scripts/check-c-api-doc.py
 

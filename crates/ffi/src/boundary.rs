@@ -50,7 +50,8 @@ pub(crate) fn status_call(
 ) -> tapis_auth_status {
     let inside = Inside::enter();
     let caught = catch_unwind(AssertUnwindSafe(|| {
-        test_hooks::fire();
+        #[cfg(any(test, feature = "test-hooks"))]
+        planted::fire();
         body()
     }));
     let outcome = match caught {
@@ -252,18 +253,13 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
     unsafe { out.write(value) }
 }
 
-/// Test-only hooks for this crate's own integration tests (`crates/ffi/tests/*.rs`).
-///
-/// Rust functions only: nothing here is exported to C (no `#[no_mangle]`, not in the header),
-/// and nothing here is a stable API. Each hook is harmless outside tests: it only reads, or
-/// makes the calling thread's next library call fail with `TAPIS_AUTH_ERR_PANIC`.
-#[doc(hidden)]
-pub mod test_hooks {
+/// A panic planted for the calling thread's next library call: the state behind
+/// `test_hooks::panic_in_next_call` (feature `test-hooks`, which release libraries lack) and
+/// this module's unit tests.
+#[cfg(any(test, feature = "test-hooks"))]
+pub(crate) mod planted {
     use std::cell::RefCell;
     use std::sync::atomic::{AtomicBool, Ordering};
-
-    use crate::options::tapis_auth_options;
-    use crate::session::tapis_auth_session;
 
     /// Set once a panic was ever armed, so that normal calls skip the thread-local lookup.
     static ARMED: AtomicBool = AtomicBool::new(false);
@@ -272,11 +268,9 @@ pub mod test_hooks {
         static PLANTED: RefCell<Option<String>> = const { RefCell::new(None) };
     }
 
-    /// Makes the next status-returning C entry point called on this thread panic inside the
-    /// library, after its arguments are received and before its body runs. When `text` holds a
-    /// multi-byte character the panic is a real standard-library one (slicing `text` inside
-    /// that character), whose message quotes `text`; otherwise `text` itself is the payload.
-    pub fn panic_in_next_call(text: &str) {
+    /// Makes the next status-returning call on this thread panic (see
+    /// `test_hooks::panic_in_next_call`).
+    pub(crate) fn plant(text: &str) {
         PLANTED.with(|p| *p.borrow_mut() = Some(text.to_owned()));
         ARMED.store(true, Ordering::Release);
     }
@@ -296,29 +290,6 @@ pub mod test_hooks {
             std::hint::black_box(&text[..cut]);
         }
         std::panic::panic_any(text);
-    }
-
-    /// The `Debug` rendering of everything Rust holds for a session handle: the `AuthSession`
-    /// (options, token manager, store, transport), its `whoami()` and its stored `Session`
-    /// (or the errors those return). Empty for NULL.
-    pub fn debug_session(session: *const tapis_auth_session) -> String {
-        // SAFETY: `session` is NULL or a live handle (the caller's contract).
-        match unsafe { session.as_ref() } {
-            None => String::new(),
-            Some(s) => format!(
-                "{:?}\n{:?}\n{:?}\n{:?}",
-                s.inner,
-                s.inner.whoami(),
-                s.inner.session(),
-                s.inner.expires_at()
-            ),
-        }
-    }
-
-    /// The `Debug` rendering of an options builder's contents. Empty for NULL.
-    pub fn debug_options(opts: *const tapis_auth_options) -> String {
-        // SAFETY: `opts` is NULL or a live builder (the caller's contract).
-        unsafe { opts.as_ref() }.map_or_else(String::new, |o| format!("{:?}", o.inner))
     }
 }
 
@@ -373,7 +344,7 @@ mod tests {
         crate::error::tapis_auth_error_free(err);
 
         // Through the test hook: the next call on this thread panics.
-        test_hooks::panic_in_next_call(SECRET);
+        planted::plant(SECRET);
         let mut err: *mut tapis_auth_error = std::ptr::null_mut();
         let st = status_call("test_hook", &mut err, || Ok(()));
         assert_eq!(st, tapis_auth_status::TAPIS_AUTH_ERR_PANIC);

@@ -11,7 +11,7 @@
 
 use std::ffi::{c_char, CString};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tapis_auth_http::{AuthSession, DeviceLogin, DevicePoll};
@@ -33,7 +33,7 @@ pub struct tapis_auth_device {
     expires_at: i64,
     next_poll_at: AtomicI64,
     /// The session the login started from, for redacting its secrets from errors.
-    session: Arc<AuthSession>,
+    session: AuthSession,
 }
 
 /// Starts a device login with the tenant and OAuth client id in the session's options: asks
@@ -51,10 +51,10 @@ pub extern "C" fn tapis_auth_device_start(
         session_arg(session)?;
         non_null(out, "out")?;
         // SAFETY: checked non-NULL above; a live handle (contract).
-        let arc = Arc::clone(&unsafe { &*session }.inner);
+        let s = unsafe { &*session }.inner.clone();
         // The login holds its own clone of the session, so it stays valid after the session
         // handle is freed.
-        let login = arc.device_start().map_err(|e| session_err(&arc, &e))?;
+        let login = s.device_start().map_err(|e| session_err(&s, &e))?;
         let p = login.prompt();
         let dev = tapis_auth_device {
             user_code: held(&p.user_code),
@@ -62,7 +62,7 @@ pub extern "C" fn tapis_auth_device_start(
             expires_at: p.expires_at.secs(),
             next_poll_at: AtomicI64::new(0),
             login: Mutex::new(Some(login)),
-            session: arc,
+            session: s,
         };
         // SAFETY: `out` is non-NULL (checked) and writable (contract).
         unsafe { write_out(out, Box::into_raw(Box::new(dev))) };

@@ -33,6 +33,9 @@ pub mod profile;
 pub mod session;
 pub mod status;
 pub mod strings;
+#[cfg(feature = "test-hooks")]
+#[doc(hidden)]
+pub mod test_hooks;
 pub mod version;
 pub mod whoami;
 

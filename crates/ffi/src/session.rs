@@ -8,7 +8,6 @@
 //! race with other calls on the same handle.
 
 use std::ffi::c_char;
-use std::sync::Arc;
 
 use tapis_auth_core::{Error, Secret};
 use tapis_auth_http::{AuthSession, Options};
@@ -22,7 +21,7 @@ use crate::strings::{check_no_nul, owned_c_string};
 /// A session handle. Opaque; created by `tapis_auth_session_restore` or
 /// `tapis_auth_session_open`, freed with `tapis_auth_session_free`. Thread-safe.
 pub struct tapis_auth_session {
-    pub(crate) inner: Arc<AuthSession>,
+    pub(crate) inner: AuthSession,
 }
 
 /// Maps a core error for this session, redacting the secrets its options hold.
@@ -91,9 +90,7 @@ fn new_session(
         let session = make(builder.cloned().unwrap_or_default()).map_err(|e| {
             FfiError::from_core(&e, &builder.map(option_secrets).unwrap_or_default())
         })?;
-        let handle = Box::into_raw(Box::new(tapis_auth_session {
-            inner: Arc::new(session),
-        }));
+        let handle = Box::into_raw(Box::new(tapis_auth_session { inner: session }));
         // SAFETY: `out` is non-NULL (checked) and writable (contract).
         unsafe { write_out(out, handle) };
         Ok(())

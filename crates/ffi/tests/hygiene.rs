@@ -31,7 +31,7 @@ use std::process::Command;
 use std::ptr;
 use std::sync::Mutex;
 
-use tapis_auth_ffi::boundary::test_hooks;
+use tapis_auth_ffi::test_hooks;
 use tapis_auth_ffi::*;
 use tapis_auth_http::{AuthSession, Options};
 use tapis_auth_storage::StoreKind;
