@@ -49,7 +49,7 @@ pub use secret::Secret;
 pub use session::{Session, DEFAULT_PROFILE};
 pub use store::{Store, StoreLock};
 pub use tenant::{BaseUrl, Platform, Tenant};
-pub use time::{Clock, SystemClock, UnixTime};
+pub use time::{Civil, Clock, SystemClock, UnixTime};
 pub use token::{TokenSet, DEFAULT_MARGIN_SECS};
 pub use transport::Transport;
 

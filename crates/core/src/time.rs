@@ -37,8 +37,27 @@ impl UnixTime {
 
     /// Formats as an RFC 3339 UTC timestamp (`2026-11-22T05:49:13Z`).
     pub fn to_rfc3339(self) -> String {
-        let (y, mo, d, h, mi, s) = civil_from_unix(self.0);
-        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+        let c = self.civil();
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            c.year, c.month, c.day, c.hour, c.minute, c.second
+        )
+    }
+
+    /// The UTC calendar date and time of day (proleptic Gregorian, Howard Hinnant's
+    /// algorithm): the one conversion every layer formats dates with.
+    pub fn civil(self) -> Civil {
+        let (year, month, day, hour, minute, second) = civil_from_unix(self.0);
+        // In range by construction: month 1-12, day 1-31, hour < 24, minute and second < 60.
+        let small = |v: i64| u32::try_from(v).unwrap_or(0);
+        Civil {
+            year,
+            month: small(month),
+            day: small(day),
+            hour: small(hour),
+            minute: small(minute),
+            second: small(second),
+        }
     }
 
     /// Parses an HTTP-date (RFC 1123, `Mon, 06 Apr 2026 10:27:50 GMT`), as Tapis sends for the
@@ -99,6 +118,23 @@ impl UnixTime {
     pub fn now() -> UnixTime {
         SystemClock.now()
     }
+}
+
+/// A UTC calendar date and time of day ([`UnixTime::civil`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Civil {
+    /// Year (proleptic Gregorian; may be before 1970 or negative).
+    pub year: i64,
+    /// Month, 1-12.
+    pub month: u32,
+    /// Day of the month, 1-31.
+    pub day: u32,
+    /// Hour, 0-23.
+    pub hour: u32,
+    /// Minute, 0-59.
+    pub minute: u32,
+    /// Second, 0-59.
+    pub second: u32,
 }
 
 /// Days since the epoch for a civil date (Howard Hinnant's algorithm), total for all inputs

@@ -67,7 +67,9 @@ pub fn uuid4() -> String {
     )
 }
 
-/// Converts days since 1970-01-01 into (year, month, day).
+/// Converts days since 1970-01-01 into (year, month, day). The library has this conversion too
+/// (`UnixTime::civil`); the test authenticator keeps its own so that it shares no code with the
+/// library it tests.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
