@@ -12,10 +12,15 @@ request (extras ``[requests]``, ``[httpx]``); ``tapis_auth.tapipy.tapis_client``
 ``Tapis`` client whose token comes from here (extra ``[tapipy]``).
 """
 
+from typing import TYPE_CHECKING
+
 from . import _native
 from ._session import DeviceLogin, Session
 from .errors import *  # noqa: F401,F403  (the exception hierarchy)
 from .errors import __all__ as _errors_all
+
+if TYPE_CHECKING:
+    from .status import Logout, Status
 
 __version__ = _native.version()
 

@@ -50,7 +50,7 @@ class TapisAuth(httpx.Auth):
         request.headers[name] = value
         return token
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         token = self._attach(request)
         response = yield request
         if response.status_code >= 400 and self.session._rejects_token(response.status_code, response.content):
