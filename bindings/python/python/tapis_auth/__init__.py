@@ -12,8 +12,8 @@ request (extras ``[requests]``, ``[httpx]``); ``tapis_auth.tapipy.tapis_client``
 ``Tapis`` client whose token comes from here (extra ``[tapipy]``).
 """
 
-from typing import TYPE_CHECKING
-
+# Not `typing`: importing it would double what `import tapis_auth` costs.
+TYPE_CHECKING = False
 from . import _native
 from ._session import DeviceLogin, Session
 from .errors import *  # noqa: F401,F403  (the exception hierarchy)

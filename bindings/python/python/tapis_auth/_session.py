@@ -15,13 +15,17 @@ so the options — a password or token given explicitly included — travel with
 to your own processes.
 """
 
+from __future__ import annotations
+
 import os
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from . import _native
 
-if TYPE_CHECKING:  # imported on first use at run time: `import tapis_auth` stays cheap
+TYPE_CHECKING = False  # not `typing`: `import tapis_auth` stays cheap (see _session.pyi)
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Tuple
+
     from .status import Logout, Status
 
 

@@ -38,7 +38,11 @@
 Messages never hold a password, client key or token.
 """
 
-from typing import Dict, Optional, Type
+from __future__ import annotations
+
+TYPE_CHECKING = False  # not `typing`: `import tapis_auth` stays cheap
+if TYPE_CHECKING:
+    from typing import Dict, Optional, Type
 
 from . import _native
 
