@@ -5,6 +5,8 @@
 # Python clients", for what each row means per tool; the table is written there between the
 # compare markers (a re-run replaces it).
 #
+# Also this library's Python package (tapis_auth, bindings/python: ours_py, logged in by the
+# tapis-auth command, tokens from Python) and `python -c "import ..."` of the three Python modules.
 # Usage: bench/compare.sh            (about 5–10 minutes on 2 cores)
 # Knobs (environment): RUNS_FAST (200) and RUNS_PY (20) runs of `token` with a valid cache;
 #   RUNS_EXPIRED_FAST (50) / RUNS_EXPIRED_PY (15) with an expired cache; RUNS_LOGIN (10);
@@ -31,7 +33,8 @@ BIN="$TARGET/release"
 VENV="$TARGET/bench-venv"
 PY="$VENV/bin/python"
 HERE="$ROOT/bench/compare"
-TOOLS=(ours_v3 ours_v2 agavepy tapipy)
+TOOLS=(ours_v3 ours_v2 ours_py agavepy tapipy)
+PY_TOOLS=(ours_py agavepy tapipy) # rows measured for Python programs only (import)
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -59,6 +62,9 @@ if ! "$PY" -c 'import agavepy.agave, tapipy.tapis' >/dev/null 2>&1; then
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "agavepy==0.9.5" tapipy
     "$PY" -c 'import agavepy.agave, tapipy.tapis'
 fi
+# This checkout's Python package (bindings/python), built in release by pip + maturin.
+log "pip install ./bindings/python into $VENV"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps "$ROOT/bindings/python"
 PYVER="$("$PY" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
 AGAVEPY_VER="$("$PY" -m pip show agavepy 2>/dev/null | sed -n 's/^Version: //p')"
 TAPIPY_VER="$("$PY" -m pip show tapipy 2>/dev/null | sed -n 's/^Version: //p')"
@@ -147,18 +153,20 @@ tool_env() { # TOOL: exports what the tool reads
     case "$1" in
         agavepy) export AGAVE_CACHE_DIR="$(dir_of agavepy)" ;;
         tapipy) export TAPIPY_TOKENS_FILE="$(dir_of tapipy)/tokens.json" ;;
+        ours_py) export TAPIS_CACHE_DIR="$(dir_of ours_py)" ;;
     esac
 }
 token_cmd() {
     case "$1" in
         ours_v3 | ours_v2) echo "$BIN/tapis-auth --cache-dir $(dir_of "$1") token" ;;
+        ours_py) echo "$PY $HERE/tapis_auth_tool.py token" ;;
         agavepy) echo "$PY $HERE/agavepy_tool.py token" ;;
         tapipy) echo "$PY $HERE/tapipy_tool.py token" ;;
     esac
 }
 login_cmd() { # password on stdin
     case "$1" in
-        ours_v3) echo "$BIN/tapis-auth --quiet --cache-dir $(dir_of "$1") login --base-url $BASE --platform v3 --username testuser --password-stdin" ;;
+        ours_v3 | ours_py) echo "$BIN/tapis-auth --quiet --cache-dir $(dir_of "$1") login --base-url $BASE --platform v3 --username testuser --password-stdin" ;;
         ours_v2) echo "$BIN/tapis-auth --quiet --cache-dir $(dir_of "$1") login --base-url $BASE --platform v2 --username testuser --password-stdin" ;;
         agavepy) echo "$PY $HERE/agavepy_tool.py login" ;;
         tapipy) echo "$PY $HERE/tapipy_tool.py login" ;;
@@ -166,14 +174,14 @@ login_cmd() { # password on stdin
 }
 cache_file() {
     case "$1" in
-        ours_v3 | ours_v2) echo "$(dir_of "$1")/config.json" ;;
+        ours_v3 | ours_v2 | ours_py) echo "$(dir_of "$1")/config.json" ;;
         agavepy) echo "$(dir_of agavepy)/current" ;;
         tapipy) echo "$(dir_of tapipy)/tokens.json" ;;
     esac
 }
 expire_cmd() { # marks the cached access token expired in place (refresh token untouched)
     case "$1" in
-        ours_v3 | ours_v2) echo "$PY $HERE/expire.py ours $(dir_of "$1")" ;;
+        ours_v3 | ours_v2 | ours_py) echo "$PY $HERE/expire.py ours $(dir_of "$1")" ;;
         agavepy) echo "$PY $HERE/expire.py agavepy $(dir_of agavepy)" ;;
         tapipy) echo "$PY $HERE/expire.py tapipy $(dir_of tapipy)/tokens.json" ;;
     esac
@@ -187,8 +195,31 @@ fresh_session() { # TOOL [expired]
 }
 runs_for() { case "$1" in ours_*) echo "$2" ;; *) echo "$3" ;; esac; }
 
+# --- 0. importing the Python module (nothing else) -----------------------------------------------
+import_of() {
+    case "$1" in
+        ours_py) echo tapis_auth ;;
+        agavepy) echo agavepy.agave ;;
+        tapipy) echo tapipy.tapis ;;
+    esac
+}
+for t in "${PY_TOOLS[@]}"; do
+    log "$t: import $(import_of "$t")"
+    hyperfine -N --style basic --warmup 3 --runs "$RUNS_PY" --export-json "$TMP/$t-import.json" \
+        --command-name "$t import" "$PY -c 'import $(import_of "$t")'" >&2
+    put "$t" import_json "$TMP/$t-import.json"
+    max=0
+    for _ in $(seq 1 "$RSS_RUNS"); do
+        kib="$(/usr/bin/time -v "$PY" -c "import $(import_of "$t")" 2>&1 >/dev/null |
+            sed -n 's/.*Maximum resident set size (kbytes): //p')"
+        [ -n "$kib" ] && [ "$kib" -gt "$max" ] && max="$kib"
+    done
+    put "$t" import_rss_kib "$max"
+done
+
 # --- 3. first login -----------------------------------------------------------------------------
 for t in "${TOOLS[@]}"; do
+    [ "$t" = ours_py ] && continue # it logs in with the tapis-auth command, as ours_v3
     log "$t: first login"
     d="$(dir_of "$t")"
     runs="$RUNS_LOGIN"
@@ -273,6 +304,7 @@ done
 CPU="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 put machine cpu "${CPU:-unknown CPU}"
 put machine nproc "$(nproc)"
+put machine storm_n "$STORM_N"
 put machine mem "$(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo)"
 put machine os "$(uname -sr)"
 put machine date "$(date -u '+%Y-%m-%d %H:%M UTC')"

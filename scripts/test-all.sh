@@ -82,6 +82,10 @@ stage "disk full and read-only cache (tmpfs; ignored tests of crates/http/tests/
 stage "agavepy 0.9.5 and 1.0.0a11 interop (scripts/test-agavepy.sh)" bash scripts/test-agavepy.sh
 stage "bash Agave CLI interop (scripts/test-agave-cli.sh)" bash scripts/test-agave-cli.sh
 
+# --- the Python package: pip install ./bindings/python into a venv (maturin and the extras'
+# packages, the real tapipy included, from PyPI), pytest against the test authenticator -------
+stage "Python package (scripts/test-python.sh)" bash scripts/test-python.sh
+
 # --- C, C++, Fortran, Go bindings; header drift; install + consumers --------------------
 stage "bindings" bash scripts/test-bindings.sh
 

@@ -5,7 +5,7 @@ it into bench/README.md between the compare markers.
 
 RESULTS.tsv lines: TOOL<TAB>KEY<TAB>VALUE. Keys: valid_json / expired_json / login_json (hyperfine
 JSON exports), valid_refreshes / expired_refreshes / expired_runs / login_requests / login_runs,
-rss_kib, storm_rounds (JSON list of rounds), cache_mode, cache_file, after_storm, machine lines
+rss_kib, import_json / import_rss_kib (Python tools), storm_rounds (JSON list of rounds), cache_mode, cache_file, after_storm, machine lines
 (tool "machine").
 """
 import json
@@ -14,6 +14,7 @@ import statistics
 import sys
 
 TOOLS = [("ours_v3", "tapis-auth (Tapis v3)"), ("ours_v2", "tapis-auth (Agave v2)"),
+         ("ours_py", "tapis_auth, Python (Tapis v3)"),
          ("agavepy", "agavepy 0.9.5 (Agave v2)"), ("tapipy", "tapipy (Tapis v3)")]
 BEGIN, END = "<!-- compare:begin -->", "<!-- compare:end -->"
 
@@ -83,6 +84,9 @@ def table(res):
     def row(label, fn):
         rows.append("| " + label + " | " + " | ".join(cell(res, t, None, fn) for t in cols) + " |")
 
+    n = m.get("storm_n", "16")
+    row("0. `python -c 'import …'` (the module alone): median wall (min–max)", lambda d: fmt_ms(hf(d["import_json"])))
+    row("   peak RSS of (0)", lambda d: "%.1f MiB" % (int(d["import_rss_kib"]) / 1024))
     row("1. `token`, valid cache: median wall (min–max)", lambda d: fmt_ms(hf(d["valid_json"])))
     row("   refresh requests during (1)", lambda d: d["valid_refreshes"])
     row("2. `token`, expired cache (refreshes): median wall (min–max)", lambda d: fmt_ms(hf(d["expired_json"])))
@@ -90,11 +94,11 @@ def table(res):
     row("3. first login: median wall (min–max)", lambda d: fmt_ms(hf(d["login_json"])))
     row("   HTTP requests per login", lambda d: "%.0f (%s)" % (int(d["login_requests"]) / int(d["login_runs"]), d["login_endpoints"]))
     row("4. peak RSS of (1) (max of runs)", lambda d: "**%.1f MiB**" % (int(d["rss_kib"]) / 1024))
-    row("5. storm, 16 processes: failed callers per round", lambda d: "**%s**" % storm_cells(d)[0])
+    row("5. storm, %s processes: failed callers per round" % n, lambda d: "**%s**" % storm_cells(d)[0])
     row("   refresh requests per round", lambda d: storm_cells(d)[1])
     row("   refresh requests rejected (token already used) per round", lambda d: storm_cells(d)[2])
     row("   why callers failed (all rounds)", lambda d: reasons(d))
-    row("   wall time until all 16 answered, per round", lambda d: " / ".join(
+    row("   wall time until all %s answered, per round" % n, lambda d: " / ".join(
         "%.2f s" % (r["wall_ms"] / 1000) for r in json.loads(d["storm_rounds"])))
     row("   next call after the storm", lambda d: d["after_storm"])
     row("secret-bearing cache file, mode", lambda d: "`%s` %s" % (d["cache_file"], d["cache_mode"]))

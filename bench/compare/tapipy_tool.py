@@ -16,19 +16,7 @@ import json
 import os
 import sys
 
-
-def barrier():
-    """Storm only (storm.py sets BENCH_BARRIER): after the imports, say ready and wait for the go
-    file, so the 16 callers reach the cache together as on 16 nodes, not spread out by 16
-    interpreters starting on 2 cores. Bounded to 120 s."""
-    d = os.environ.get("BENCH_BARRIER")
-    if not d:
-        return
-    import time as _t
-    open(os.path.join(d, "ready.%d" % os.getpid()), "w").close()
-    end = _t.monotonic() + 120
-    while not os.path.exists(os.path.join(d, "go")) and _t.monotonic() < end:
-        _t.sleep(0.002)
+from barrier import barrier
 
 
 def common():

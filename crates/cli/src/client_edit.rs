@@ -33,6 +33,22 @@ fn client_id(session: &Session, id: &Option<String>) -> Result<String, CliError>
     }
 }
 
+/// The clients services answer an unknown client with a 400 (Agave v2 "Application not
+/// found", which does not say which) or a 404: the error names the client and how to list them.
+fn unknown_client(e: Error, id: &str) -> CliError {
+    match e {
+        Error::Server {
+            status: 400 | 404,
+            ref message,
+        } if message.contains("not found") || message.contains("No client found") => {
+            CliError::from(e).hint(format!(
+                "the server has no OAuth client {id} of yours: `tapis-auth clients list` shows them"
+            ))
+        }
+        e => e.into(),
+    }
+}
+
 fn show_client(ctx: &Ctx, c: &OAuthClient) -> Result<(), CliError> {
     if !ctx.g.json {
         let row = |k: &str, v: Option<&str>| format!("{k:<13}{}\n", v.unwrap_or("-"));
@@ -55,7 +71,7 @@ pub fn show(
     id: &Option<String>,
 ) -> Result<Value, CliError> {
     let id = client_id(session, id)?;
-    let c = s.get_client(&id)?;
+    let c = s.get_client(&id).map_err(|e| unknown_client(e, &id))?;
     show_client(ctx, &c)?;
     Ok(json!({"client": client_json(&c)}))
 }
@@ -78,13 +94,15 @@ pub fn update(
             .hint("pass --callback-url URL and/or --display-name NAME"));
     }
     let id = client_id(session, &a.id)?;
-    let c = s.update_client(
-        &id,
-        &ClientUpdate {
-            callback_url: a.callback_url.clone(),
-            display_name: a.display_name.clone(),
-        },
-    )?;
+    let c = s
+        .update_client(
+            &id,
+            &ClientUpdate {
+                callback_url: a.callback_url.clone(),
+                display_name: a.display_name.clone(),
+            },
+        )
+        .map_err(|e| unknown_client(e, &id))?;
     ctx.ui.success(&format!("Updated OAuth client {}", c.id));
     show_client(ctx, &c)?;
     Ok(json!({"client": client_json(&c)}))

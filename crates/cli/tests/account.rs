@@ -95,8 +95,19 @@ fn clients_show_and_update_on_tapis_v3() {
     let v = w.run("json", &["--json", "clients", "show"], None).json();
     assert_eq!(v["client"]["callback_url"], "http://127.0.0.1:9999/cb");
     w.run("json", &["clients", "update"], None).code(2);
-    w.run("json", &["clients", "show", "no-such-client"], None)
-        .code(6);
+    for args in [
+        &["clients", "show", "no-such-client"][..],
+        &["clients", "update", "no-such-client", "--display-name", "x"],
+    ] {
+        let r = w.run("json", args, None);
+        r.code(6);
+        assert!(
+            r.stderr.contains("no OAuth client no-such-client")
+                && r.stderr.contains("clients list"),
+            "{}",
+            r.stderr
+        );
+    }
 }
 
 #[test]
@@ -122,7 +133,12 @@ fn clients_show_on_agave_v2_and_no_update() {
         Some("testpass\n"),
     );
     r.code(6);
-    assert!(r.stderr.contains("Application not found"), "{}", r.stderr);
+    // The service's words do not say which client: the hint does.
+    assert!(
+        r.stderr.contains("Application not found") && r.stderr.contains("no OAuth client nope"),
+        "{}",
+        r.stderr
+    );
     let r = w.run(
         "json",
         &["clients", "update", "--callback-url", "http://x"],

@@ -356,16 +356,40 @@ fn status_after_a_rejected_refresh_is_a_login_required_object() {
     assert!(!r.stdout.contains(&refresh) && !r.stderr.contains(&refresh));
 }
 
-/// A warning (a cache made private) is both on stderr and in the object.
+/// A warning (a cache file others can read) is both on stderr and in the object; `status`
+/// only reads, so it leaves the mode as it found it (issue 12 item 6: the next write
+/// tightens it).
 #[test]
 fn warnings_are_in_the_object() {
     use std::os::unix::fs::PermissionsExt;
-    let w = World::new();
-    w.login("json", "v3", &[]).ok();
-    let file = w.cache().join("config.json");
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let r = json_run(&w, "json", &["status"], None);
-    let v = one_object(r.code(0), Some("status"));
-    assert!(v["warnings"][0].as_str().unwrap().contains("644"), "{v}");
-    assert!(r.stderr.contains("warning"), "{}", r.stderr);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for platform in ["v3", "v2"] {
+        let w = World::new();
+        w.login("json", platform, &[]).ok();
+        let files: Vec<_> = ["config.json", "current"]
+            .iter()
+            .map(|f| w.cache().join(f))
+            .filter(|p| p.exists())
+            .collect();
+        // Agave v2 logins are written to `current` too, for the other Agave tools.
+        assert_eq!(
+            files.len(),
+            if platform == "v2" { 2 } else { 1 },
+            "{files:?}"
+        );
+        for f in &files {
+            std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let r = json_run(&w, "json", &["status"], None);
+        let v = one_object(r.code(0), Some("status"));
+        assert!(v["warnings"][0].as_str().unwrap().contains("644"), "{v}");
+        assert!(r.stderr.contains("warning"), "{}", r.stderr);
+        for f in &files {
+            assert_eq!(mode(f), 0o644, "{platform}: status changed {f:?}'s mode");
+        }
+        w.run("json", &["refresh"], None).ok();
+        for f in &files {
+            assert_eq!(mode(f), 0o600, "{platform}: a refresh writes {f:?} private");
+        }
+    }
 }

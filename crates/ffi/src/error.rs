@@ -100,45 +100,7 @@ impl FfiError {
     /// Maps a library error to its status, redacting `secrets` from the message (the core
     /// already redacts server text; this is a second line of defence).
     pub(crate) fn from_core(e: &Error, secrets: &[&Secret]) -> Self {
-        use tapis_auth_status::*;
-        let status = match e {
-            Error::InvalidCredentials { .. } => TAPIS_AUTH_ERR_INVALID_CREDENTIALS,
-            Error::InvalidClient { .. } => TAPIS_AUTH_ERR_INVALID_CLIENT,
-            Error::RefreshRejected { .. } => TAPIS_AUTH_ERR_REFRESH_REJECTED,
-            Error::LoginRequired { .. } => TAPIS_AUTH_ERR_LOGIN_REQUIRED,
-            Error::AuthorizationPending => TAPIS_AUTH_PENDING,
-            Error::DeviceCodeExpired => TAPIS_AUTH_ERR_DEVICE_CODE_EXPIRED,
-            Error::LoginFailed { .. } => TAPIS_AUTH_ERR_LOGIN_FAILED,
-            Error::TokenExpired { .. } => TAPIS_AUTH_ERR_TOKEN_REJECTED,
-            Error::Server { .. } => TAPIS_AUTH_ERR_SERVER,
-            Error::Malformed { .. } => TAPIS_AUTH_ERR_MALFORMED_RESPONSE,
-            Error::Transport(t) => match t.kind {
-                TransportErrorKind::Connect => TAPIS_AUTH_ERR_CONNECT,
-                TransportErrorKind::Timeout => TAPIS_AUTH_ERR_TIMEOUT,
-                TransportErrorKind::Tls => TAPIS_AUTH_ERR_TLS,
-                TransportErrorKind::Insecure => TAPIS_AUTH_ERR_INSECURE_HTTP,
-                TransportErrorKind::Cancelled => TAPIS_AUTH_ERR_CANCELLED,
-                TransportErrorKind::Other => TAPIS_AUTH_ERR_NETWORK,
-                TransportErrorKind::Malformed => TAPIS_AUTH_ERR_MALFORMED_RESPONSE,
-            },
-            Error::Store(s) => match s {
-                StoreError::Corrupt { .. } => TAPIS_AUTH_ERR_CORRUPT_CACHE,
-                StoreError::Io { .. } => TAPIS_AUTH_ERR_STORAGE,
-                StoreError::LockTimeout { .. } => TAPIS_AUTH_ERR_LOCK_TIMEOUT,
-                StoreError::Unavailable(_) => TAPIS_AUTH_ERR_STORE_UNAVAILABLE,
-                StoreError::ReadOnly(_) => TAPIS_AUTH_ERR_STORE_READ_ONLY,
-                StoreError::Invalid(_) => TAPIS_AUTH_ERR_INVALID_RECORD,
-                StoreError::Config(_) => TAPIS_AUTH_ERR_CONFIG,
-                StoreError::Unsafe { .. } => TAPIS_AUTH_ERR_UNSAFE_CACHE,
-                #[allow(unreachable_patterns)]
-                _ => TAPIS_AUTH_ERR_STORAGE,
-            },
-            Error::Config(_) => TAPIS_AUTH_ERR_CONFIG,
-            Error::Cancelled => TAPIS_AUTH_ERR_CANCELLED,
-            Error::ApiMisuse(_) => TAPIS_AUTH_ERR_API_MISUSE,
-            #[allow(unreachable_patterns)]
-            _ => TAPIS_AUTH_ERR_OTHER,
-        };
+        let status = status_of(e);
         let message = tapis_auth_core::secret::redact_all(&e.to_string(), secrets);
         Self {
             status,
@@ -146,6 +108,51 @@ impl FfiError {
             http_status: e.http_status().unwrap_or(0),
             retryable: e.is_retryable(),
         }
+    }
+}
+
+/// The status a library error is reported with — the one mapping from [`Error`] to
+/// [`tapis_auth_status`], used by the C ABI and by the other bindings built on the Rust
+/// crates (the Python package's exception classes).
+pub fn status_of(e: &Error) -> tapis_auth_status {
+    use tapis_auth_status::*;
+    match e {
+        Error::InvalidCredentials { .. } => TAPIS_AUTH_ERR_INVALID_CREDENTIALS,
+        Error::InvalidClient { .. } => TAPIS_AUTH_ERR_INVALID_CLIENT,
+        Error::RefreshRejected { .. } => TAPIS_AUTH_ERR_REFRESH_REJECTED,
+        Error::LoginRequired { .. } => TAPIS_AUTH_ERR_LOGIN_REQUIRED,
+        Error::AuthorizationPending => TAPIS_AUTH_PENDING,
+        Error::DeviceCodeExpired => TAPIS_AUTH_ERR_DEVICE_CODE_EXPIRED,
+        Error::LoginFailed { .. } => TAPIS_AUTH_ERR_LOGIN_FAILED,
+        Error::TokenExpired { .. } => TAPIS_AUTH_ERR_TOKEN_REJECTED,
+        Error::Server { .. } => TAPIS_AUTH_ERR_SERVER,
+        Error::Malformed { .. } => TAPIS_AUTH_ERR_MALFORMED_RESPONSE,
+        Error::Transport(t) => match t.kind {
+            TransportErrorKind::Connect => TAPIS_AUTH_ERR_CONNECT,
+            TransportErrorKind::Timeout => TAPIS_AUTH_ERR_TIMEOUT,
+            TransportErrorKind::Tls => TAPIS_AUTH_ERR_TLS,
+            TransportErrorKind::Insecure => TAPIS_AUTH_ERR_INSECURE_HTTP,
+            TransportErrorKind::Cancelled => TAPIS_AUTH_ERR_CANCELLED,
+            TransportErrorKind::Other => TAPIS_AUTH_ERR_NETWORK,
+            TransportErrorKind::Malformed => TAPIS_AUTH_ERR_MALFORMED_RESPONSE,
+        },
+        Error::Store(s) => match s {
+            StoreError::Corrupt { .. } => TAPIS_AUTH_ERR_CORRUPT_CACHE,
+            StoreError::Io { .. } => TAPIS_AUTH_ERR_STORAGE,
+            StoreError::LockTimeout { .. } => TAPIS_AUTH_ERR_LOCK_TIMEOUT,
+            StoreError::Unavailable(_) => TAPIS_AUTH_ERR_STORE_UNAVAILABLE,
+            StoreError::ReadOnly(_) => TAPIS_AUTH_ERR_STORE_READ_ONLY,
+            StoreError::Invalid(_) => TAPIS_AUTH_ERR_INVALID_RECORD,
+            StoreError::Config(_) => TAPIS_AUTH_ERR_CONFIG,
+            StoreError::Unsafe { .. } => TAPIS_AUTH_ERR_UNSAFE_CACHE,
+            #[allow(unreachable_patterns)]
+            _ => TAPIS_AUTH_ERR_STORAGE,
+        },
+        Error::Config(_) => TAPIS_AUTH_ERR_CONFIG,
+        Error::Cancelled => TAPIS_AUTH_ERR_CANCELLED,
+        Error::ApiMisuse(_) => TAPIS_AUTH_ERR_API_MISUSE,
+        #[allow(unreachable_patterns)]
+        _ => TAPIS_AUTH_ERR_OTHER,
     }
 }
 

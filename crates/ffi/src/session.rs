@@ -29,8 +29,8 @@ pub(crate) fn session_err(s: &AuthSession, e: &Error) -> FfiError {
     FfiError::from_core(e, &option_secrets(s.options()))
 }
 
-/// The secrets held in `o` (for redaction).
-pub(crate) fn option_secrets(o: &Options) -> Vec<&Secret> {
+/// The secrets held in `o`, for redacting error messages (here and in the Python package).
+pub fn option_secrets(o: &Options) -> Vec<&Secret> {
     [
         &o.password,
         &o.client_key,

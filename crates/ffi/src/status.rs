@@ -85,7 +85,7 @@ pub enum tapis_auth_status {
 
 impl tapis_auth_status {
     /// Every status, in numeric order.
-    pub(crate) const ALL: &'static [tapis_auth_status] = &[
+    pub const ALL: &'static [tapis_auth_status] = &[
         Self::TAPIS_AUTH_OK,
         Self::TAPIS_AUTH_ERR_INVALID_ARGUMENT,
         Self::TAPIS_AUTH_ERR_BUFFER_TOO_SMALL,

@@ -538,9 +538,10 @@ impl AuthSession {
     }
 }
 
-/// Whether URLs `a` and `b` have the same origin (scheme, host, port). Unparsable URLs have
+/// Whether URLs `a` and `b` have the same origin (scheme, host, port) — the rule for where the
+/// access token may go (also used by the Python package's `requests`/`httpx` auth). Unparsable URLs have
 /// none.
-fn same_origin(a: &str, b: &str) -> bool {
+pub fn same_origin(a: &str, b: &str) -> bool {
     match (url::Url::parse(a), url::Url::parse(b)) {
         (Ok(a), Ok(b)) => a.origin().is_tuple() && a.origin() == b.origin(),
         _ => false,
