@@ -11,12 +11,12 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{expire_stored_token, login};
+use common::{child_stdout, expire_stored_token, login, spawn_child_role};
 use tapis_auth::{AsyncSession, Options, Platform, StoreKind};
 use tapis_auth_testserver::{Config, RuntimeConfig, TestServer};
+use tempfile::TempDir;
 
 const TASKS: usize = 64;
 const PROCESSES: usize = 4;
@@ -29,6 +29,17 @@ fn single_use_server() -> TestServer {
         },
         ..Config::default()
     })
+}
+
+/// A test authenticator with single-use refresh tokens and a cache logged in to it whose access
+/// token has expired; the grant counts start from zero.
+fn expired_cache() -> (TestServer, TempDir) {
+    let srv = single_use_server();
+    let dir = tempfile::tempdir().unwrap();
+    login(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
+    expire_stored_token(dir.path(), StoreKind::Json);
+    srv.reset_stats();
+    (srv, dir)
 }
 
 fn options(dir: &Path) -> Options {
@@ -70,11 +81,7 @@ fn runtime() -> tokio::runtime::Runtime {
 #[test]
 fn tasks_in_one_process_share_one_refresh() {
     // The set-up uses the blocking API, outside the runtime (as blocking code must).
-    let srv = single_use_server();
-    let dir = tempfile::tempdir().unwrap();
-    login(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
-    expire_stored_token(dir.path(), StoreKind::Json);
-    srv.reset_stats();
+    let (srv, dir) = expired_cache();
 
     runtime().block_on(async {
         let session = AsyncSession::restore(options(dir.path())).await.unwrap();
@@ -126,30 +133,17 @@ fn async_storm_child() {
 
 #[test]
 fn tasks_in_several_processes_share_one_refresh() {
-    let srv = single_use_server();
-    let dir = tempfile::tempdir().unwrap();
-    login(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
-    expire_stored_token(dir.path(), StoreKind::Json);
-    srv.reset_stats();
-
+    let (srv, dir) = expired_cache();
     let go = dir.path().join("go");
-    let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = (0..PROCESSES)
         .map(|_| {
-            Command::new(&exe)
-                .args([
-                    "--exact",
-                    "async_storm_child",
-                    "--ignored",
-                    "--nocapture",
-                    "-q",
-                ])
-                .env("ASYNC_STORM_DIR", dir.path())
-                .env("ASYNC_STORM_GO", &go)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            spawn_child_role(
+                "async_storm_child",
+                &[
+                    ("ASYNC_STORM_DIR", dir.path().as_os_str()),
+                    ("ASYNC_STORM_GO", go.as_os_str()),
+                ],
+            )
         })
         .collect();
     std::fs::write(&go, b"").unwrap();
@@ -157,13 +151,7 @@ fn tasks_in_several_processes_share_one_refresh() {
     let mut tokens = BTreeSet::new();
     let mut served = 0;
     for c in children {
-        let out = c.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "a child failed: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let stdout = child_stdout(c, "async storm");
         for line in stdout.lines() {
             if let Some(f) = line.strip_prefix("OK ") {
                 tokens.insert(f.to_owned());

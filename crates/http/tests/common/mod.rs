@@ -81,3 +81,37 @@ pub fn set_stored_expiry(dir: &Path, kind: StoreKind, at: i64) {
     let _lock = store.lock(&session.profile).unwrap();
     store.save(&session).unwrap();
 }
+
+/// Starts this test binary again to run only the `#[ignore]`d test `child` (a child role of a
+/// multi-process test), with `envs` set and stdout/stderr piped. Child roles are ignored so
+/// that a run of the suite never counts one as a pass without its parent.
+pub fn spawn_child_role(child: &str, envs: &[(&str, &std::ffi::OsStr)]) -> std::process::Child {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        child,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Waits for a child role and returns its stdout, failing the test (with both outputs) when it
+/// did not succeed.
+pub fn child_stdout(child: std::process::Child, what: &str) -> String {
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what}: a child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
