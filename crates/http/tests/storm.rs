@@ -8,7 +8,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
