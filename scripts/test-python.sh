@@ -23,7 +23,7 @@ MATURIN_PEP517_ARGS="${MATURIN_PEP517_ARGS---profile dev}" \
   "$venv/bin/pip" install --quiet --disable-pip-version-check "./bindings/python[test]"
 export TAPIS_AUTH_TESTSERVER=$PWD/target/debug/tapis-auth-testserver
 # The type hints (py.typed, .pyi stubs) as a type checker reads them from the installed package.
-(cd "$root" && "$venv/bin/python" -m mypy --strict --no-incremental -p tapis_auth)
+(cd "$root" && "$venv/bin/python" -m mypy --strict --cache-dir=/dev/null -p tapis_auth)
 cd bindings/python
 # Run from the installed package, not the source tree (which lacks the native module).
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider tests "$@"
