@@ -102,8 +102,11 @@ if [ "${SKIP_VALGRIND:-0}" != 1 ]; then
     --suppressions=tests/c/valgrind.supp "$BIN/test_fortran"
 fi
 
-# --- Go (through pkg-config from a temporary install, as users build it) ------------------------
-PREFIX="$TMP/prefix"
+# --- Go (through pkg-config from an install, as users build it) ----------------------------------
+# A fixed prefix, not one under $TMP: Go's build cache does not notice when pkg-config's answer
+# changes, and would link a cached package with the flags of a removed prefix.
+PREFIX="$ROOT/target/bindings-go-prefix"
+rm -rf "$PREFIX"
 step install scripts/install.sh --debug --no-build --no-cli --no-fortran "$PREFIX"
 export GOFLAGS=-mod=mod PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
 step go-vet sh -c 'cd bindings/go && go vet ./... && go vet -tags tapisauth_static ./...'
