@@ -53,8 +53,25 @@ spack_recipe() (
   python3 -m py_compile "$RECIPE"
   grep -E '^  namespace: tapis_auth$' "$SPACK_REPO/repo.yaml" > /dev/null
   grep -E '^  api: v2\.[0-9]+$' "$SPACK_REPO/repo.yaml" > /dev/null
-  grep '^class TapisAuth(Package):' "$RECIPE" > /dev/null
-  for v in sqlite keyring fortran; do grep "variant(\"$v\"" "$RECIPE" > /dev/null; done
+  # The class, its variants and its versions, read from the recipe's syntax tree (Spack's
+  # directives are calls in the class body).
+  python3 - "$RECIPE" "$VERSION" <<'PY'
+import ast, re, sys
+path, released = sys.argv[1:]
+tree = ast.parse(open(path).read(), path)
+cls = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TapisAuth"]
+assert cls and [b.id for b in cls[0].bases] == ["Package"], "no class TapisAuth(Package)"
+calls = [n.value for n in cls[0].body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
+def directive(name):
+    return [c for c in calls if isinstance(c.func, ast.Name) and c.func.id == name]
+variants = {c.args[0].value for c in directive("variant")}
+assert variants == {"sqlite", "keyring", "fortran"}, f"variants: {sorted(variants)}"
+versions = {c.args[0].value: {k.arg: k.value.value for k in c.keywords} for c in directive("version")}
+assert versions.get("main") == {"branch": "main"}, "no development version main"
+assert re.fullmatch(r"[0-9a-f]{64}", versions.get(released, {}).get("sha256", "")), \
+    f"version {released} has no sha256"
+print(f"variants {sorted(variants)}; versions {sorted(versions)}")
+PY
   echo "ok: Spack recipe compiles; repository layout spack_repo/tapis_auth/packages/tapis_auth"
 )
 step spack-recipe spack_recipe
