@@ -65,8 +65,13 @@ native_libs() {
   local cache="target/tapis_auth-native-static-libs-${profile}-${key}.txt"
   if [ ! -s "$cache" ] || [ Cargo.lock -nt "$cache" ] || [ crates/ffi/Cargo.toml -nt "$cache" ] || [ crates/clib/Cargo.toml -nt "$cache" ]; then
     mkdir -p target
-    cargo rustc -q "${profile_flag[@]}" -p tapis-auth-clib "${feature_args[@]}" --lib --crate-type staticlib \
-      -- --print native-static-libs 2>&1 | sed -n 's/.*native-static-libs: //p' | tail -1 > "$cache"
+    # Written whole or not at all: a failed or interrupted run must not leave an empty answer.
+    if ! cargo rustc -q "${profile_flag[@]}" -p tapis-auth-clib "${feature_args[@]}" --lib --crate-type staticlib \
+         -- --print native-static-libs > "$cache.log" 2>&1; then
+      cat "$cache.log" >&2; echo "cargo rustc failed: cannot tell the static library's native libraries" >&2
+      exit 1
+    fi
+    sed -n 's/.*native-static-libs: //p' "$cache.log" | tail -1 > "$cache.tmp" && mv "$cache.tmp" "$cache"
   fi
   local n; n=$(cat "$cache")
   echo "${n:--lgcc_s -lutil -lrt -lpthread -lm -ldl -lc}"

@@ -19,7 +19,7 @@ need_packages gfortran:gfortran go:golang-go cmake:cmake valgrind:valgrind pkg-c
 # The ffi crate is built on its own: building it together with other workspace members would
 # unify features (e.g. the CLI's keyring store) into the C library.
 echo "building tapis-auth-clib (libtapis_auth) and tapis-auth-testserver (debug)"
-NATIVE=$(scripts/install.sh --debug --native-libs)
+NATIVE=$(scripts/install.sh --debug --native-libs) || { echo "bindings: 0 passed, 1 failed (native libs)"; exit 1; }
 if ! cargo build -q -p tapis-auth-clib || ! cargo build -q -p tapis-auth-testserver; then
   echo "bindings: 0 passed, 1 failed (cargo build)"; exit 1
 fi
