@@ -113,12 +113,12 @@ step command-token command_token
 man_pages() (
   set -e
   # One page per command and subcommand listed by --help, each rendering without warnings.
-  cmds=$("$TA" --help | awk '/^Commands:/ {on = 1; next} /^$/ {on = 0} on && $1 != "help" {print $1}')
+  cmds=$("$TA" --help | awk '/^Commands:/ {on = 1; next} /^$/ {on = 0} on && /^  [^ ]/ && $1 != "help" {print $1}')
   [ -n "$cmds" ]
   pages="tapis-auth"
   for c in $cmds; do
     pages="$pages tapis-auth-$c"
-    subs=$("$TA" "$c" --help | awk '/^Commands:/ {on = 1; next} /^$/ {on = 0} on && $1 != "help" {print $1}')
+    subs=$("$TA" "$c" --help | awk '/^Commands:/ {on = 1; next} /^$/ {on = 0} on && /^  [^ ]/ && $1 != "help" {print $1}')
     for s in $subs; do pages="$pages tapis-auth-$c-$s"; done
   done
   n=0
