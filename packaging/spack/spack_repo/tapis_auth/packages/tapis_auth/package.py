@@ -34,7 +34,7 @@ class TapisAuth(Package):
     license("BSD-3-Clause")
 
     version("main", branch="main")
-    version("0.1.0", sha256="")
+    version("0.1.0", sha256="17bf793b652f244786788df5e1705278da4704c9b0ffe22c75d0c20930abca03")
 
     variant("sqlite", default=True, description="SQLite credential store (bundled SQLite, renamed)")
     variant(
