@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # libtapis_auth demo: builds the project, starts the local test authenticator, and walks through
 # password login, device-code login (approved by this script), status, token, a forced refresh,
-# the C example and a job session — all against a temporary cache, with no network beyond
+# the C example, the Python package (when python3 can make a venv) and a job session — all against a temporary cache, with no network beyond
 # crates.io for the build and no accounts. The first build takes several minutes (it says how
 # long and shows cargo's progress); the demo itself about 20 seconds.
 #
@@ -137,7 +137,7 @@ run "$TAPIS_AUTH" status
 say "Note the access token's expiry: 30 days, not the usual 4 hours. On Tapis v3 a device-code"
 say "login's token lasts as many days as the user picks on the approval page (30 by default)."
 say "Anyone holding it can use it that long; \`tapis-auth logout\` revokes it. For a batch job,"
-say "prefer a job session (step 8): its own client, revocable on its own."
+say "prefer a job session (step 9): its own client, revocable on its own."
 
 # --- 4. Token -----------------------------------------------------------------------------------
 step "Print a token: what a batch script calls (stdout = the token and nothing else)"
@@ -187,6 +187,34 @@ CUR="$("$TAPIS_AUTH" token)"
 say "C example printed: ${CTOKEN:0:48}…"
 [ "$CTOKEN" = "$CUR" ] || die "the C example's token differs from \`tapis-auth token\`"
 say "…the same token tapis-auth hands out."
+
+# --- 6b. Python ----------------------------------------------------------------------------------
+step "Python: the tapis_auth package (bindings/python) against the same cache"
+PYVENV="$TARGET/python/venv"
+if [ -x "$PYVENV/bin/python" ] && "$PYVENV/bin/python" -c 'import tapis_auth' 2>/dev/null; then
+    say "Installed earlier in $PYVENV (scripts/test-python.sh or a previous demo)."
+elif python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    say "pip install ./bindings/python into $PYVENV: pip fetches maturin from PyPI and builds the"
+    say "native module ($PROFILE; a few minutes the first time)."
+    mkdir -p "$TARGET/python"
+    [ -x "$PYVENV/bin/python" ] || python3 -m venv "$PYVENV"
+    if [ "$PROFILE" = debug ]; then export MATURIN_PEP517_ARGS="--profile dev"; fi
+    run "$PYVENV/bin/pip" install --quiet --disable-pip-version-check ./bindings/python ||
+        die "pip install ./bindings/python failed"
+else
+    PYVENV=""
+    say "(skipped: no python3 with venv here; \`pip install ./bindings/python\` needs one)"
+fi
+if [ -n "$PYVENV" ]; then
+    PYPROG='import tapis_auth
+session = tapis_auth.Session.restore()          # TAPIS_* variables, then the cache
+print(session.access_token(min_valid=30))'
+    printf '%s$ python -c %s%s\n' "$G" "'$PYPROG'" "$N"
+    PTOKEN="$("$PYVENV/bin/python" -c "$PYPROG")" || die "the Python example failed"
+    say "Python printed: ${PTOKEN:0:48}…"
+    [ "$PTOKEN" = "$("$TAPIS_AUTH" token)" ] || die "Python's token differs from \`tapis-auth token\`"
+    say "…the same token again. requests, httpx and tapipy integrations: bindings/python/README.md."
+fi
 
 # --- 7. A job session ---------------------------------------------------------------------------
 step "A job session: a separate, revocable credential for one batch job"

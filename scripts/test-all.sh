@@ -86,8 +86,14 @@ stage "bash Agave CLI interop (scripts/test-agave-cli.sh)" bash scripts/test-aga
 # packages, the real tapipy included, from PyPI), pytest against the test authenticator -------
 stage "Python package (scripts/test-python.sh)" bash scripts/test-python.sh
 
-# --- C, C++, Fortran, Go bindings; header drift; install + consumers --------------------
+# --- C, C++, Fortran, Go bindings; header drift ------------------------------------------
 stage "bindings" bash scripts/test-bindings.sh
+
+# --- install into a prefix, move it, build and run C/C++/Fortran/Go/CMake/Lmod from it ----
+stage "install (moved tree: command, C, C++, Fortran, Go, CMake, Lmod)" bash scripts/test-install.sh
+
+# --- release tarball reproducibility; Spack recipe, EasyBuild easyconfig, Lmod modulefile --
+stage "packaging (release tarball, Spack, EasyBuild, Lmod)" bash scripts/check-packaging.sh
 
 # --- refresh storms on simulated cluster nodes (bindfs mounts, Open MPI); needs root ---------
 stage "storms on simulated cluster nodes (scripts/storm-nodes.sh)" bash scripts/storm-nodes.sh

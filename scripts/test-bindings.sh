@@ -3,60 +3,23 @@
 #   system packages (gfortran golang-go cmake valgrind pkg-config) if missing;
 #   cargo build of the ffi crate and the test server; Rust ffi tests; header drift check;
 #   C tests (shared, static, ASan+UBSan, valgrind); C examples (password login, get_token,
-#   device login approved out of band); C++ (ASan+UBSan); Fortran; Go (go vet + go test);
-#   install into a temp prefix + CMake and pkg-config consumer projects; a C host against a
-#   hostile cache and an endless response body, linked against the installed library.
+#   device login approved out of band); C++ (ASan+UBSan); Fortran; Go (go vet + go test -race,
+#   through pkg-config from a temporary install). A C host against a hostile cache and an
+#   endless response body, linked against the installed library. Installed-tree consumers (CMake,
+#   pkg-config, Fortran-only, Go modules, the command) are scripts/test-install.sh.
 # Prints "bindings: N passed, M failed" and exits non-zero on any failure.
 # Env: KEEP_TMP=1 keeps the temp directory; SKIP_VALGRIND=1 skips the valgrind step.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-start=$(date +%s)
-passed=0 failed=0 failed_names=()
-TMP=$(mktemp -d /tmp/tapis-bindings.XXXXXX)
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi
-  [ "${KEEP_TMP:-0}" = 1 ] && echo "kept $TMP" || rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-# step NAME COMMAND...: runs COMMAND with output in $TMP/logs/NAME.log; counts pass/fail.
-mkdir -p "$TMP/logs"
-step() {
-  local name=$1; shift
-  local t0=$(date +%s) rc
-  # Not inside `if`: bash ignores `set -e` in functions called from a tested context.
-  "$@" > "$TMP/logs/$name.log" 2>&1
-  rc=$?
-  if [ $rc -eq 0 ]; then
-    passed=$((passed + 1)); printf 'ok    %-28s (%ss)\n' "$name" $(( $(date +%s) - t0 ))
-    grep -E '^(c-tests|c-hostile|endless-body|cpp-tests|fortran-tests):|^ok  |^PASS$' "$TMP/logs/$name.log" | sed 's/^/      /' | head -5
-  else
-    failed=$((failed + 1)); failed_names+=("$name"); printf 'FAIL  %-28s (%ss)\n' "$name" $(( $(date +%s) - t0 ))
-    tail -40 "$TMP/logs/$name.log" | sed 's/^/      /'
-  fi
-}
-
-# --- system packages ---------------------------------------------------------------------
-need=()
-command -v gfortran >/dev/null || need+=(gfortran)
-command -v go >/dev/null || need+=(golang-go)
-command -v cmake >/dev/null || need+=(cmake)
-command -v valgrind >/dev/null || need+=(valgrind)
-command -v pkg-config >/dev/null || need+=(pkg-config)
-command -v curl >/dev/null || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing: ${need[*]}"
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+. scripts/lib/harness.sh
+harness_init bindings
+need_packages gfortran:gfortran go:golang-go cmake:cmake valgrind:valgrind pkg-config:pkg-config curl:curl
 
 # --- build --------------------------------------------------------------------------------
 # The ffi crate is built on its own: building it together with other workspace members would
 # unify features (e.g. the CLI's keyring store) into the C library.
 echo "building tapis-auth-clib (libtapis_auth) and tapis-auth-testserver (debug)"
-NATIVE=$(scripts/install.sh --debug --native-libs)
+NATIVE=$(scripts/install.sh --debug --native-libs) || { echo "bindings: 0 passed, 1 failed (native libs)"; exit 1; }
 if ! cargo build -q -p tapis-auth-clib || ! cargo build -q -p tapis-auth-testserver; then
   echo "bindings: 0 passed, 1 failed (cargo build)"; exit 1
 fi
@@ -69,22 +32,10 @@ soname=$(readelf -d "$ROOT/target/debug/libtapis_auth.so" | sed -n 's/.*Library 
 [ -n "$soname" ] && ln -sf "$ROOT/target/debug/libtapis_auth.so" "$LIB/$soname"
 INC="-I$ROOT/include -I$ROOT/bindings/cpp"
 
-# --- test server ----------------------------------------------------------------------------
-"$ROOT/target/debug/tapis-auth-testserver" --time-limit 900 --url-file "$TMP/url" > "$TMP/logs/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do [ -s "$TMP/url" ] && break; sleep 0.1; done
-URL=$(cat "$TMP/url" 2>/dev/null)
-[ -n "$URL" ] || { cat "$TMP/logs/server.log"; echo "bindings: 0 passed, 1 failed (server did not start)"; exit 1; }
-echo "test server: $URL"
-export TAPIS_TEST_URL="$URL"
+# --- test server ---------------------------------------------------------------------------
+start_test_server "$ROOT/target/debug/tapis-auth-testserver" || { echo "bindings: 0 passed, 1 failed (server)"; exit 1; }
 # Keep the developer's own credentials and TAPIS_* out of the tests.
-for v in $(env | sed -n 's/^\(TAPIS_[A-Z_0-9]*\|AGAVE_[A-Z_0-9]*\)=.*/\1/p'); do
-  [ "$v" = TAPIS_TEST_URL ] || unset "$v"
-done
-export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
-export GOCACHE="${GOCACHE:-$ROOT/target/go-cache}" GOPATH="${GOPATH:-$ROOT/target/go-path}"
-export HOME="$TMP/home"; mkdir -p "$HOME"
-fresh() { local d="$TMP/run/$1"; rm -rf "$d"; mkdir -p "$d"; echo "$d"; }
+isolate_env
 
 # --- Rust-side ffi tests and header drift -----------------------------------------------------
 step rust-ffi-tests cargo test -q -p tapis-auth-ffi
@@ -151,40 +102,17 @@ if [ "${SKIP_VALGRIND:-0}" != 1 ]; then
     --suppressions=tests/c/valgrind.supp "$BIN/test_fortran"
 fi
 
-# --- Go ----------------------------------------------------------------------------------------
-mkdir -p bindings/go/lib && cp "$ROOT/target/debug/libtapis_auth.a" bindings/go/lib/
-export GOFLAGS=-mod=mod
-step go-vet sh -c 'cd bindings/go && go vet ./...'
-step go-test env TAPIS_TEST_DIR="$(fresh go)" bash -c 'cd bindings/go && go test -count=1 -race -v ./...'
-
-# --- install + consumers -------------------------------------------------------------------------
-PREFIX="$TMP/prefix"
-step install scripts/install.sh --debug --no-build "$PREFIX"
-consumers() (
-  set -e
-  cmake -S tests/c/consumers/cmake -B "$TMP/consumer-cmake" -DCMAKE_PREFIX_PATH="$PREFIX" -DCMAKE_BUILD_TYPE=Debug
-  cmake --build "$TMP/consumer-cmake" -j2
-  export TAPIS_CACHE_DIR; TAPIS_CACHE_DIR=$(fresh consumers)
-  printf 'testpass\n' | "$BIN/password_login" "$URL" testuser
-  for p in get_token_static get_token_shared fortran_get_token; do
-    tok=$("$TMP/consumer-cmake/$p"); [ ${#tok} -gt 20 ]; echo "$p: ${#tok}-byte token"
-  done
-  "$TMP/consumer-cmake/cpp_version"
-  # grep reads all of ldd's output (no -q): an early exit would be ldd's SIGPIPE, a failure
-  # under pipefail whenever ldd is slower than grep (a loaded machine).
-  ldd "$TMP/consumer-cmake/get_token_shared" | grep "$PREFIX/lib/libtapis_auth.so" >/dev/null
-  ! ldd "$TMP/consumer-cmake/get_token_static" | grep libtapis_auth >/dev/null
-  mkdir -p "$TMP/consumer-pc"
-  PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" tests/c/consumers/pkgconfig/build.sh "$TMP/consumer-pc"
-  for p in get_token_pc_shared get_token_pc_static; do
-    tok=$("$TMP/consumer-pc/$p"); [ ${#tok} -gt 20 ]; echo "$p: ${#tok}-byte token"
-  done
-  # The Go binding against the installed library, through pkg-config.
-  (cd bindings/go && PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" CGO_LDFLAGS="-Wl,-rpath,$PREFIX/lib" \
-     go build -tags tapisauth_pkgconfig -o "$TMP/go_get_token" ./examples/get_token)
-  tok=$("$TMP/go_get_token"); [ ${#tok} -gt 20 ]; echo "go get_token (pkg-config): ${#tok}-byte token"
-)
-step install-consumers consumers
+# --- Go (through pkg-config from an install, as users build it) ----------------------------------
+# A fixed prefix, not one under $TMP: Go's build cache does not notice when pkg-config's answer
+# changes, and would link a cached package with the flags of a removed prefix.
+PREFIX="$ROOT/target/bindings-go-prefix"
+rm -rf "$PREFIX"
+step install scripts/install.sh --debug --no-build --no-cli --no-fortran "$PREFIX"
+export GOFLAGS=-mod=mod PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
+step go-vet sh -c 'cd bindings/go && go vet ./... && go vet -tags tapisauth_static ./...'
+step go-test env TAPIS_TEST_DIR="$(fresh go)" bash -c 'cd bindings/go && go test -count=1 -race -v -tags tapisauth_static ./...'
+step go-test-shared env TAPIS_TEST_DIR="$(fresh go-shared)" LD_LIBRARY_PATH="$PREFIX/lib" \
+  bash -c 'cd bindings/go && go test -count=1 -v ./...'
 
 # --- a C host against a hostile cache and server, linked against the installed library -------
 hostile_build() {
@@ -195,8 +123,4 @@ hostile_build() {
 step c-hostile-build hostile_build
 step c-hostile env TAPIS_TEST_DIR="$(fresh c-hostile)" "$BIN/test_hostile"
 
-echo
-echo "$(( $(date +%s) - start )) s; logs in $TMP/logs$([ "${KEEP_TMP:-0}" = 1 ] || echo ' (removed; KEEP_TMP=1 keeps them)')"
-[ $failed -eq 0 ] || echo "failed: ${failed_names[*]}"
-echo "bindings: ${passed} passed, ${failed} failed"
-[ $failed -eq 0 ]
+harness_summary bindings

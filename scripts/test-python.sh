@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Python package (bindings/python): installs it the way a user does — `pip install
 # ./bindings/python[test]` (pip fetches maturin from PyPI and builds the native module) — into a
-# venv under target/python/, with pytest, requests, httpx and the real tapipy from PyPI, and runs
-# its pytest suite against the test authenticator (target/debug/tapis-auth-testserver).
+# venv under target/python/, with pytest, requests, httpx, mypy and the real tapipy from PyPI,
+# checks the type hints with `mypy --strict`, and runs its pytest suite against the test
+# authenticator (target/debug/tapis-auth-testserver).
 # The native module is built with Cargo's dev profile here (it reuses the workspace's debug
 # build; `pip install` without MATURIN_PEP517_ARGS builds it in release, as users get it).
 # Usage: scripts/test-python.sh [pytest args]      (a stage of scripts/test-all.sh)
@@ -21,6 +22,8 @@ fi
 MATURIN_PEP517_ARGS="${MATURIN_PEP517_ARGS---profile dev}" \
   "$venv/bin/pip" install --quiet --disable-pip-version-check "./bindings/python[test]"
 export TAPIS_AUTH_TESTSERVER=$PWD/target/debug/tapis-auth-testserver
+# The type hints (py.typed, .pyi stubs) as a type checker reads them from the installed package.
+(cd "$root" && "$venv/bin/python" -m mypy --strict --cache-dir=/dev/null -p tapis_auth)
 cd bindings/python
 # Run from the installed package, not the source tree (which lacks the native module).
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider tests "$@"

@@ -5,7 +5,7 @@
 !>   character(:), allocatable :: tok
 !>   integer :: stat
 !>   call tapis_restore(s, stat=stat)          ! TAPIS_* environment, then ~/.agave
-!>   tok = s%access_token(600_int64)            ! valid >= 10 more minutes; error stop on failure
+!>   tok = s%access_token(600)                  ! valid >= 10 more minutes; error stop on failure
 !>
 !> Conventions: every procedure takes optional `stat` (integer; 0 = success, else a
 !> TAPIS_AUTH_* status) and `errmsg` (a character variable of any length that receives the
@@ -16,9 +16,15 @@
 !> tapis_auth_string_free, so nothing leaks. A session must not be copied by assignment (two
 !> copies would free the same handle); pass it by reference. A session may be used from many
 !> OpenMP threads at once.
+!> Seconds (`access_token`'s min_valid, `wait`'s timeout) may be default-kind or int64 integers
+!> (a generic interface: 600 and 600_int64 both work, with or without -fdefault-integer-8).
+!>
+!> Build: compile this file with the program (CMake's TapisAuth::fortran target does), or link
+!> the module precompiled by scripts/install.sh:
+!>   gfortran -I$PREFIX/include app.f90 -L$PREFIX/lib -ltapis_auth_fortran -ltapis_auth
 module tapis_auth
   use, intrinsic :: iso_c_binding
-  use, intrinsic :: iso_fortran_env, only: int64, error_unit
+  use, intrinsic :: iso_fortran_env, only: int32, int64, error_unit
   implicit none
   private
 
@@ -58,7 +64,10 @@ module tapis_auth
   type, public :: tapis_session
     type(c_ptr) :: h = c_null_ptr
   contains
-    procedure :: access_token => session_access_token
+    procedure, private :: access_token_int64 => session_access_token
+    procedure, private :: access_token_int32 => session_access_token_int32
+    !> An access token valid for at least min_valid more seconds (default-kind or int64).
+    generic :: access_token => access_token_int64, access_token_int32
     procedure :: refresh => session_refresh
     procedure :: expires_at => session_expires_at
     procedure :: login_password => session_login_password
@@ -78,7 +87,10 @@ module tapis_auth
     procedure :: verification_uri => device_verification_uri
     procedure :: expires_at => device_expires_at
     procedure :: poll => device_poll
-    procedure :: wait => device_wait
+    procedure, private :: wait_int64 => device_wait
+    procedure, private :: wait_int32 => device_wait_int32
+    !> Polls until approved, expired or timeout seconds (default-kind or int64) pass.
+    generic :: wait => wait_int64, wait_int32
     procedure :: close => device_close
     final :: device_final
   end type
@@ -507,6 +519,17 @@ contains
     call report(st, cerr, 'access_token', stat, errmsg)
   end function
 
+  !> access_token with a 32-bit (default-kind) min_valid, so that s%access_token(600) works.
+  !> min_valid is required here: the int64 specific covers the call without it.
+  function session_access_token_int32(self, min_valid, stat, errmsg) result(tok)
+    class(tapis_session), intent(in) :: self
+    integer(int32), intent(in) :: min_valid
+    integer, intent(out), optional :: stat
+    character(*), intent(inout), optional :: errmsg
+    character(:), allocatable :: tok
+    tok = session_access_token(self, int(min_valid, int64), stat, errmsg)
+  end function
+
   !> Refreshes the access token now.
   subroutine session_refresh(self, stat, errmsg)
     class(tapis_session), intent(in) :: self
@@ -675,6 +698,15 @@ contains
     integer(c_int32_t) :: st
     st = c_device_wait(self%h, int(timeout, c_int64_t), cerr)
     call report(st, cerr, 'device_wait', stat, errmsg)
+  end subroutine
+
+  !> wait with a 32-bit (default-kind) timeout.
+  subroutine device_wait_int32(self, timeout, stat, errmsg)
+    class(tapis_device), intent(in) :: self
+    integer(int32), intent(in) :: timeout
+    integer, intent(out), optional :: stat
+    character(*), intent(inout), optional :: errmsg
+    call device_wait(self, int(timeout, int64), stat, errmsg)
   end subroutine
 
   !> Frees the device login now (safe to call more than once).

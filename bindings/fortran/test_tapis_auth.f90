@@ -55,6 +55,9 @@ program test_tapis_auth
   call check(stat == 0 .and. len(tok) > 20, 'access_token')
   tok2 = s%access_token()
   call check(tok2 == tok, 'cached token')
+  ! min_valid of default kind (the generic's int32 specific) and of kind int64 alike.
+  tok2 = s%access_token(60, stat=stat)
+  call check(stat == 0 .and. tok2 == tok, 'access_token(default-kind min_valid)')
   exp = s%expires_at(stat=stat)
   call check(stat == 0 .and. exp > now + 60, 'expires_at')
   call s%refresh(stat=stat, errmsg=msg)

@@ -1,13 +1,15 @@
-//go:build !tapisauth_pkgconfig
+//go:build tapisauth_static
 
 package tapisauth
 
-// Default: link the static library copied to ./lib (scripts/test-bindings.sh does this) with
-// the header from the repository's include/ directory. The native libraries after
-// -ltapis_auth are Rust's `--print native-static-libs` for Linux.
+// Links the installed static library through pkg-config (tapis_auth_static.pc, which names the
+// archive itself, so the shared library beside it is never picked):
 //
-// With an installed library, build with `-tags tapisauth_pkgconfig` instead (pkg-config).
+//	export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig
+//	go build -tags tapisauth_static   # no libtapis_auth.so needed at run time
+//
+// (Go runs pkg-config without extra arguments, so `PKG_CONFIG="pkg-config --static"` would not
+// work: the build tag chooses the .pc file instead.)
 
-// #cgo CFLAGS: -I${SRCDIR}/../../include -I${SRCDIR}/include
-// #cgo LDFLAGS: -L${SRCDIR}/lib -l:libtapis_auth.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+// #cgo pkg-config: tapis_auth_static
 import "C"

@@ -8,6 +8,14 @@
 // A Session may be used by many goroutines at once. Errors are *Error values carrying the
 // library's status code; they are read in the same cgo call that failed (the C library has no
 // thread-local "last error"), so goroutines moving between OS threads are safe.
+//
+// Using it from a module of your own: scripts/install.sh installs this package, with its
+// go.mod, into PREFIX/share/tapis_auth/go, matching the library installed beside it:
+//
+//	go mod edit -replace github.com/libtapis-auth/libtapis_auth/bindings/go=$PREFIX/share/tapis_auth/go
+//	go mod tidy
+//	PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig go build                         # shared library
+//	PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig go build -tags tapisauth_static  # static library
 package tapisauth
 
 // #include <stdlib.h>

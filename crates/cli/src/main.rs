@@ -8,17 +8,19 @@
 // print its angle brackets: plain URLs are meant there.
 #![allow(rustdoc::bare_urls)]
 
-mod cli;
 mod client_edit;
 mod commands;
 mod device_screen;
-mod exit;
 mod hardening;
 mod job_session;
 mod login;
 mod output;
-mod ui;
 mod whoami;
+
+// The command line, the exit codes and the output helpers it parses with live in the library
+// half of this package (src/lib.rs), where the man-page generator (src/bin/mangen.rs) reads
+// them too.
+use tapis_auth_cli::{cli, exit, ui};
 
 use std::cell::RefCell;
 use std::path::PathBuf;

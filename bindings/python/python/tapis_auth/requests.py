@@ -12,7 +12,7 @@ a request elsewhere raises :class:`tapis_auth.ConfigError` unless ``any_origin=T
 redirect away from that origin is followed without the token.
 """
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -26,7 +26,7 @@ _TOKEN_ATTR = "_tapis_auth_token"
 _RETRIED_ATTR = "_tapis_auth_retried"
 
 
-def _origin(url: str) -> tuple:
+def _origin(url: str) -> Tuple[str, Optional[str], Optional[int]]:
     u = urlsplit(url)
     default = {"http": 80, "https": 443}.get(u.scheme)
     return (u.scheme, u.hostname, u.port or default)

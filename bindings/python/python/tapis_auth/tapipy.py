@@ -14,7 +14,7 @@ password or client key: it cannot refresh or log in by itself.
 
 from typing import Any, Optional
 
-from tapipy.tapis import Tapis, TapisResult
+from tapipy.tapis import Tapis, TapisResult  # type: ignore[import-untyped]  # (no py.typed)
 
 from ._session import Session
 
@@ -23,7 +23,7 @@ __all__ = ["TapisClient"]
 _NOT_HERE = ("access_token", "refresh_token", "jwt", "password", "client_key")
 
 
-class TapisClient(Tapis):
+class TapisClient(Tapis):  # type: ignore[misc]  # (Tapis is untyped)
     """``tapipy.tapis.Tapis`` with its token from a :class:`tapis_auth.Session`. Other keyword
     arguments go to ``Tapis`` (``base_url``, ``tenant_id`` and ``username`` default to the
     session's)."""
