@@ -30,8 +30,18 @@ echo "released version in the recipes: ${VERSION:-none} (${EASYCONFIG:-no easyco
 release() (
   set -e
   [ -n "$VERSION" ] && [ -n "$EASYCONFIG" ]
-  git rev-parse -q --verify "refs/tags/v$VERSION" >/dev/null ||
-    { echo "the recipes name $VERSION but there is no tag v$VERSION (git fetch --tags)"; exit 1; }
+  recorded=$(sed -n "s/^$VERSION \([0-9a-f]\{40\}\)$/\1/p" packaging/releases.txt)
+  [ -n "$recorded" ] || { echo "packaging/releases.txt names no commit for $VERSION"; exit 1; }
+  if tagged=$(git rev-parse -q --verify "refs/tags/v$VERSION^{commit}"); then
+    [ "$tagged" = "$recorded" ] ||
+      { echo "tag v$VERSION is $tagged, but packaging/releases.txt says $recorded"; exit 1; }
+  else
+    # A clone without tags: the release is the recorded commit.
+    git cat-file -e "$recorded^{commit}" ||
+      { echo "commit $recorded of release $VERSION is not in this clone"; exit 1; }
+    git tag "v$VERSION" "$recorded"
+    echo "no tag v$VERSION in this clone: tagged the recorded commit $recorded"
+  fi
   sha1=$(scripts/release.sh --out "$TMP/dist1" "v$VERSION" | cut -d' ' -f1)
   git clone -q --no-local . "$TMP/clone"
   git -C "$TMP/clone" fetch -q origin "refs/tags/v$VERSION:refs/tags/v$VERSION"
