@@ -227,6 +227,7 @@ impl ChildCommand {
             .args([
                 "--exact",
                 &self.test_name,
+                "--ignored",
                 "--nocapture",
                 "--test-threads",
                 "1",
@@ -246,13 +247,13 @@ fn wait_ok(mut c: Child, what: &str) {
     assert!(st.success(), "{what} child failed: {st}");
 }
 
-/// Runs a child role if this process is a child; returns normally (doing nothing) otherwise.
-/// Call it first thing in the test named by [`ChildCommand::test_name`]; `open` receives
-/// [`ChildCommand::spec`].
+/// Runs the child role this process was started for by a [`ChildCommand`]. Call it first thing
+/// in the test named by [`ChildCommand::test_name`], marked `#[ignore]` (run on its own it
+/// panics: it is not a test by itself); `open` receives [`ChildCommand::spec`].
 pub fn child_entry(open: &dyn Fn(&str) -> Arc<dyn Store>) {
-    let Ok(role) = std::env::var(CHILD_ROLE_VAR) else {
-        return;
-    };
+    let role = std::env::var(CHILD_ROLE_VAR).expect(
+        "a child role runs only when a multi-process test starts it (run it with that test)",
+    );
     let spec = std::env::var(CHILD_SPEC_VAR).unwrap();
     let arg = std::env::var(CHILD_ARG_VAR).unwrap_or_default();
     let store = open(&spec);
