@@ -44,7 +44,6 @@ pub fn run<F: Flow>(
                 }
             }
             Action::Done(out) => return Ok(out),
-            _ => return Err(Error::ApiMisuse("unknown flow action")),
         }
     }
 }

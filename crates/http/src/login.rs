@@ -349,7 +349,6 @@ impl DeviceLogin {
                     self.auth.finish_login(self.session.clone(), tokens)?;
                     return Ok(DevicePoll::Complete);
                 }
-                _ => return Err(Error::ApiMisuse("unknown flow action")),
             }
         }
     }

@@ -31,7 +31,6 @@ pub mod userinfo;
 /// What the caller of a flow should do next.
 #[must_use]
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum Action<T> {
     /// Send this request and hand the response to `handle_response`.
     Send(HttpRequest),

@@ -60,7 +60,6 @@ pub fn kind<T>(a: &Action<T>) -> &'static str {
         Action::Prompt(_) => "Prompt",
         Action::WaitUntil(_) => "WaitUntil",
         Action::Done(_) => "Done",
-        _ => "other",
     }
 }
 
