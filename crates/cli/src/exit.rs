@@ -122,7 +122,7 @@ pub fn code_for(e: &Error) -> u8 {
         // A response came, but not one to accept (an endless body): the server's fault.
         Error::Transport(t) if t.kind == TransportErrorKind::Malformed => SERVER,
         Error::Transport(_) => NETWORK,
-        Error::Server { .. } | Error::Malformed { .. } | Error::TokenExpired { .. } => SERVER,
+        Error::Server { .. } | Error::Malformed { .. } | Error::TokenRejected { .. } => SERVER,
         // Asking the read-only store (the environment) to write is a usage error, like
         // `login` with `--store env`.
         Error::Store(StoreError::ReadOnly(_)) => USAGE,
@@ -155,7 +155,7 @@ pub fn reason_for(e: &Error) -> &'static str {
         },
         Error::Server { .. } => "server",
         Error::Malformed { .. } => "malformed_response",
-        Error::TokenExpired { .. } => "token_rejected",
+        Error::TokenRejected { .. } => "token_rejected",
         Error::Store(s) => match s {
             StoreError::Corrupt { .. } => "corrupt_cache",
             StoreError::LockTimeout { .. } => "lock_timeout",

@@ -100,7 +100,7 @@ pub fn classify_service_response(platform: Platform, response: &HttpResponse) ->
         return ServiceVerdict::Ok;
     }
     match classify(platform, Context::Service, response, &[]) {
-        Error::TokenExpired { .. } => ServiceVerdict::RefreshAndRetry,
+        Error::TokenRejected { .. } => ServiceVerdict::RefreshAndRetry,
         e => ServiceVerdict::Failed(e),
     }
 }

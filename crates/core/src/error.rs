@@ -174,7 +174,7 @@ pub enum Error {
     },
     /// A service rejected the access token as expired or invalid: refresh once and retry.
     #[error("the access token was rejected by the service: {message}")]
-    TokenExpired {
+    TokenRejected {
         /// The service's message (redacted).
         message: String,
         /// The HTTP status of the response that said so, when there was one.
@@ -249,7 +249,7 @@ impl Error {
             | Error::InvalidClient { status, .. }
             | Error::RefreshRejected { status, .. }
             | Error::LoginFailed { status, .. }
-            | Error::TokenExpired { status, .. } => *status,
+            | Error::TokenRejected { status, .. } => *status,
             _ => None,
         }
     }
@@ -262,7 +262,7 @@ impl Error {
             | Error::InvalidClient { status, .. }
             | Error::RefreshRejected { status, .. }
             | Error::LoginFailed { status, .. }
-            | Error::TokenExpired { status, .. } => {
+            | Error::TokenRejected { status, .. } => {
                 status.get_or_insert(code);
             }
             _ => {}

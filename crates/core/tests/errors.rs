@@ -45,7 +45,7 @@ fn v3_token_endpoint_table() {
         (DeviceGrant, "Required client_id parameter missing.", "LoginFailed"),
         (DeviceGrant, "Required device_code parameter missing.", "LoginFailed"),
         (DeviceCode, "Invalid client: tylers_client", "InvalidClient"),
-        (Service, "Invalid Tapis token.", "TokenExpired"),
+        (Service, "Invalid Tapis token.", "TokenRejected"),
         (Service, "The tenant_id claim in the token, a does not match the URL tenant, b.", "Server"),
         (Service, "Invalid request; cannot set OBO headers with a user token.", "Config"),
         (Tenants, "No tenant found with tenant_id foo.", "Config"),
@@ -269,7 +269,7 @@ fn classified_errors_carry_the_http_status() {
         ),
         &[],
     );
-    assert!(matches!(java, Error::TokenExpired { .. }), "{java:?}");
+    assert!(matches!(java, Error::TokenRejected { .. }), "{java:?}");
     assert_eq!(java.http_status(), Some(401));
     let v2 = classify(
         Platform::AgaveV2,

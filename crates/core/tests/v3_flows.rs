@@ -265,7 +265,7 @@ fn userinfo_uses_x_tapis_token() {
         HttpResponse::new(400, envelope_error("Invalid Tapis token.")),
     )
     .unwrap_err();
-    assert!(matches!(e, Error::TokenExpired { .. }));
+    assert!(matches!(e, Error::TokenRejected { .. }));
 }
 
 #[test]

@@ -124,7 +124,7 @@ pub fn status_of(e: &Error) -> tapis_auth_status {
         Error::AuthorizationPending => TAPIS_AUTH_PENDING,
         Error::DeviceCodeExpired => TAPIS_AUTH_ERR_DEVICE_CODE_EXPIRED,
         Error::LoginFailed { .. } => TAPIS_AUTH_ERR_LOGIN_FAILED,
-        Error::TokenExpired { .. } => TAPIS_AUTH_ERR_TOKEN_REJECTED,
+        Error::TokenRejected { .. } => TAPIS_AUTH_ERR_TOKEN_REJECTED,
         Error::Server { .. } => TAPIS_AUTH_ERR_SERVER,
         Error::Malformed { .. } => TAPIS_AUTH_ERR_MALFORMED_RESPONSE,
         Error::Transport(t) => match t.kind {
@@ -241,7 +241,7 @@ mod status_tests {
             FfiError::from_core(&record, &[]).status,
             tapis_auth_status::TAPIS_AUTH_ERR_INVALID_RECORD
         );
-        let expired = Error::TokenExpired {
+        let expired = Error::TokenRejected {
             message: String::new(),
             status: Some(401),
         };

@@ -41,7 +41,7 @@ impl AuthSession {
     pub fn user_profile(&self) -> Result<UserInfo, Error> {
         let token = self.access_token(0)?;
         match self.profile_once() {
-            Err(Error::TokenExpired { .. }) => {
+            Err(Error::TokenRejected { .. }) => {
                 self.manager().refresh(Some(&token))?;
                 self.profile_once()
             }

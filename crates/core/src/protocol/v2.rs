@@ -84,12 +84,12 @@ pub fn parse_token_response(now: UnixTime, body: &[u8]) -> Result<TokenSet, Erro
 }
 
 /// Classifies a WSO2 gateway fault by code: 900901 (Invalid Credentials), 900903 (Access Token
-/// Expired) and 900904 (Access Token Inactive) ⇒ [`Error::TokenExpired`] (refresh once, retry
+/// Expired) and 900904 (Access Token Inactive) ⇒ [`Error::TokenRejected`] (refresh once, retry
 /// once); 900902 (Missing Credentials) ⇒ [`Error::LoginRequired`]; 900908 (Resource forbidden)
 /// ⇒ [`Error::Server`] 403; anything else ⇒ [`Error::Server`] with the HTTP status.
 pub fn fault_error(code: Option<i64>, status: u16, message: String) -> Error {
     match code {
-        Some(900_901 | 900_903 | 900_904) => Error::TokenExpired {
+        Some(900_901 | 900_903 | 900_904) => Error::TokenRejected {
             message,
             status: None,
         },

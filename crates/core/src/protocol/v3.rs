@@ -189,7 +189,7 @@ pub fn message_error(ctx: Context, status: u16, raw: &str, message: String) -> E
         };
     }
     if m == "Invalid Tapis token." {
-        return Error::TokenExpired {
+        return Error::TokenRejected {
             message,
             status: None,
         };
@@ -238,7 +238,7 @@ pub fn message_error(ctx: Context, status: u16, raw: &str, message: String) -> E
 pub fn java_error(status: u16, text: &str, message: String) -> Error {
     let key = text.split_whitespace().next().unwrap_or_default();
     match key {
-        "TAPIS_SECURITY_JWT_EXPIRED" => Error::TokenExpired {
+        "TAPIS_SECURITY_JWT_EXPIRED" => Error::TokenRejected {
             message,
             status: None,
         },
