@@ -199,7 +199,11 @@ report() {
 }
 
 check_storm() { # NAME
-  [ "$ok" = "$total" ] || fail "$1: $((total - ok)) of $total callers failed ($statuses)"
+  if [ "$ok" != "$total" ]; then
+    fail "$1: $((total - ok)) of $total callers failed ($statuses)"
+    # What the failed callers said (the library's messages never hold a secret).
+    cat "$out"/*.err 2>/dev/null | sort | uniq -c | sort -rn | head -5 | sed 's/^/      /'
+  fi
   [ "$refreshes" = 1 ] || fail "$1: $refreshes refresh grants (want exactly 1)"
   [ "$rejected" = 0 ] || fail "$1: $rejected rejected refresh grants"
   [ "$distinct" = 1 ] || fail "$1: $distinct distinct tokens handed out"
