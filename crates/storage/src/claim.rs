@@ -237,10 +237,16 @@ impl Watch {
             .open(path)
         {
             Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) if gone(&e) => return Ok(None),
             Err(e) => return Err(io("open refresh claim", path, e)),
         };
-        let m = file.metadata().map_err(|e| io("inspect", path, e))?;
+        // Given back between the open and this: file systems that answer fstat from the path
+        // (FUSE ones such as bindfs, NFS with ESTALE) then report the claim as gone.
+        let m = match file.metadata() {
+            Ok(m) => m,
+            Err(e) if gone(&e) => return Ok(None),
+            Err(e) => return Err(io("inspect", path, e)),
+        };
         if !m.is_file() {
             return Err(StoreError::Invalid(format!(
                 "{} is not a regular file; remove it",
@@ -377,6 +383,13 @@ fn word(o: RefreshOutcome) -> &'static str {
         RefreshOutcome::Rejected => "rejected",
         RefreshOutcome::Unsaved => "unsaved",
     }
+}
+
+/// Whether `e` says the file is no longer there: removed (`ENOENT`), or replaced under an NFS
+/// client (`ESTALE`).
+fn gone(e: &std::io::Error) -> bool {
+    e.kind() == ErrorKind::NotFound
+        || e.raw_os_error() == Some(rustix::io::Errno::STALE.raw_os_error())
 }
 
 fn io(action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
