@@ -67,6 +67,10 @@ rust_passed=$(grep -Eo '[0-9]+ passed' target/rust-tests.log | awk '{s+=$1} END 
 rust_failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
 
 # --- tests that need what a plain `cargo test` cannot assume (#[ignore]d there) -----------
+# The keyring stores' conformance suites (ignored in plain runs: they need a keyring).
+stage "keyring conformance (ignored tests of crates/storage/tests/conformance.rs)" \
+  crates/storage/scripts/with-keyring.sh cargo test -p tapis-auth-storage --all-features --test conformance keyring:: -- --ignored
+
 # The keyring store through the tapis-auth binary, inside a Secret Service session.
 stage "keyring store through the CLI (ignored tests of crates/cli/tests/cli.rs)" \
   crates/storage/scripts/with-keyring.sh cargo test -p tapis-auth-cli --all-features --test cli -- --ignored
