@@ -7,37 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use tapis_auth_core::{Error, HttpRequest, Method, Platform, Replay, Secret, Transport};
-use tapis_auth_http::{AuthSession, HttpTransport};
+use tapis_auth_core::{Error, HttpRequest, Method, Replay, Transport};
+use tapis_auth_http::HttpTransport;
 use tapis_auth_storage::StoreKind;
-use tapis_auth_testserver::{Config, TestServer, V3ClientSeed};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn setup() -> (TestServer, String, tempfile::TempDir, AuthSession) {
-    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
-    let srv = TestServer::start(Config {
-        v3_clients: vec![V3ClientSeed {
-            client_id: "web-client".into(),
-            client_key: "web-client-key".into(),
-            owner: "testuser".into(),
-            callback_url: redirect.clone(),
-        }],
-        ..Config::default()
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let mut o = options(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
-    o.client_id = Some("web-client".into());
-    o.client_key = Some(Secret::new("web-client-key"));
-    let s = AuthSession::open(o).unwrap();
-    (srv, redirect, dir, s)
-}
 
 /// What the user's browser does: open the authorize URL (approved at once as `testuser`) and
 /// follow the redirect, returning the redirect target.
@@ -56,7 +28,7 @@ fn browse(authorize_url: &str) -> String {
 
 #[test]
 fn browser_login_through_the_loopback_listener() {
-    let (srv, redirect, dir, s) = setup();
+    let (srv, redirect, dir, s) = browser_setup();
     let login = s.browser_start(&redirect).unwrap();
     assert!(login.is_listening());
     let url = login.authorize_url();
@@ -88,7 +60,7 @@ fn browser_login_through_the_loopback_listener() {
 
 #[test]
 fn a_redirect_with_the_wrong_state_is_refused() {
-    let (srv, redirect, dir, s) = setup();
+    let (srv, redirect, dir, s) = browser_setup();
     let login = s.browser_start(&redirect).unwrap();
     let location = browse(&login.authorize_url());
     let forged = {

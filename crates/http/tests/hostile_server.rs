@@ -13,7 +13,7 @@ use tapis_auth_core::{
 };
 use tapis_auth_http::{AuthSession, HttpTransport, Options, TransportConfig};
 use tapis_auth_storage::StoreKind;
-use tapis_auth_testserver::{Config, Fault, FaultKind, TestServer, V3ClientSeed};
+use tapis_auth_testserver::{Fault, FaultKind, TestServer};
 
 /// Password-login options against `srv`, one try per request, a short timeout.
 fn password_options(srv: &TestServer, dir: &std::path::Path) -> Options {
@@ -164,35 +164,6 @@ fn the_access_token_is_attached_only_to_the_sessions_own_origin() {
 }
 
 // --- the browser login's redirect listener ------------------------------------------------------
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A test server with a confidential client whose callback is a free loopback port, and a
-/// session to log in with it.
-fn browser_setup() -> (TestServer, String, tempfile::TempDir, AuthSession) {
-    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
-    let srv = TestServer::start(Config {
-        v3_clients: vec![V3ClientSeed {
-            client_id: "web-client".into(),
-            client_key: "web-client-key".into(),
-            owner: "testuser".into(),
-            callback_url: redirect.clone(),
-        }],
-        ..Config::default()
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let mut o = options(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
-    o.client_id = Some("web-client".into());
-    o.client_key = Some(Secret::new("web-client-key"));
-    let s = AuthSession::open(o).unwrap();
-    (srv, redirect, dir, s)
-}
 
 /// The redirect the browser would follow after approving `authorize_url`.
 fn approved_redirect(authorize_url: &str) -> String {

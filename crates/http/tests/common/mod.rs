@@ -8,7 +8,7 @@ use std::path::Path;
 use tapis_auth_core::{Platform, Secret};
 use tapis_auth_http::{AuthSession, Options};
 use tapis_auth_storage::StoreKind;
-use tapis_auth_testserver::{Config, TestServer};
+use tapis_auth_testserver::{Config, TestServer, V3ClientSeed};
 
 /// Starts a test authenticator with default settings.
 pub fn server() -> TestServer {
@@ -114,4 +114,34 @@ pub fn child_stdout(child: std::process::Child, what: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
+}
+
+/// A free loopback port (bound once, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A test server with a confidential client whose callback is a free loopback port, the
+/// callback URL, the cache directory and a session to log in with that client.
+pub fn browser_setup() -> (TestServer, String, tempfile::TempDir, AuthSession) {
+    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+    let srv = TestServer::start(Config {
+        v3_clients: vec![V3ClientSeed {
+            client_id: "web-client".into(),
+            client_key: "web-client-key".into(),
+            owner: "testuser".into(),
+            callback_url: redirect.clone(),
+        }],
+        ..Config::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = options(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
+    o.client_id = Some("web-client".into());
+    o.client_key = Some(Secret::new("web-client-key"));
+    let s = AuthSession::open(o).unwrap();
+    (srv, redirect, dir, s)
 }
