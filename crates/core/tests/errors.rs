@@ -102,7 +102,7 @@ fn empty_and_garbage_bodies() {
     }
     let s = session(Platform::TapisV3);
     let e = run(
-        &mut refresh::refresh(&s).unwrap(),
+        refresh::refresh(&s).unwrap(),
         0,
         HttpResponse::new(200, "<html>"),
     )
@@ -112,7 +112,7 @@ fn empty_and_garbage_bodies() {
         "{e:?}"
     );
     let e = run(
-        &mut refresh::refresh(&s).unwrap(),
+        refresh::refresh(&s).unwrap(),
         0,
         HttpResponse::new(200, r#"{"result":null,"status":"success"}"#),
     )
@@ -173,23 +173,23 @@ fn no_secret_reaches_display_or_debug() {
                 check(&classify(platform, ctx, &resp(), &s.secrets()), b);
             }
             check(
-                &run(&mut refresh::refresh(&s).unwrap(), 0, resp()).unwrap_err(),
+                &run(refresh::refresh(&s).unwrap(), 0, resp()).unwrap_err(),
                 "refresh",
             );
             check(
-                &run(&mut password::password_grant(&s).unwrap(), 0, resp()).unwrap_err(),
+                &run(password::password_grant(&s).unwrap(), 0, resp()).unwrap_err(),
                 "password",
             );
             check(
-                &run(&mut userinfo::userinfo(&s).unwrap(), 0, resp()).unwrap_err(),
+                &run(userinfo::userinfo(&s).unwrap(), 0, resp()).unwrap_err(),
                 "userinfo",
             );
             check(
-                &run(&mut clients::list_clients(&s).unwrap(), 0, resp()).unwrap_err(),
+                &run(clients::list_clients(&s).unwrap(), 0, resp()).unwrap_err(),
                 "clients",
             );
             if let Err(e) = run(
-                &mut revoke::revoke(&s, &Secret::new(REFRESH)).unwrap(),
+                revoke::revoke(&s, &Secret::new(REFRESH)).unwrap(),
                 0,
                 resp(),
             ) {
@@ -206,7 +206,7 @@ fn no_secret_reaches_display_or_debug() {
                 // This flow never holds the session's password or tokens, so only what it knows (or what
                 // looks like a credential) is guaranteed to be removed.
                 let e = run(
-                    &mut f.exchange(&format!("code={device_code}&state=st")).unwrap(),
+                    f.exchange(&format!("code={device_code}&state=st")).unwrap(),
                     0,
                     resp(),
                 )
