@@ -4,9 +4,9 @@
 use std::io::{self, IsTerminal};
 
 use serde_json::{json, Value};
+use tapis_auth::AuthSession;
 use tapis_auth_core::flow::clients::ClientUpdate;
 use tapis_auth_core::{Error, OAuthClient, Platform, Session};
-use tapis_auth_http::AuthSession;
 
 use crate::cli::ClientUpdateArgs;
 use crate::commands::client_json;

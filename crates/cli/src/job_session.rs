@@ -12,8 +12,8 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
+use tapis_auth::{AuthSession, Options, SystemClock};
 use tapis_auth_core::{BaseUrl, Clock, Platform, Session};
-use tapis_auth_http::{AuthSession, Options, SystemClock};
 use tapis_auth_storage::StoreKind;
 
 use crate::cli::{JobSessionCommand, JobSessionCreateArgs, JobSessionRevokeArgs};

@@ -17,7 +17,7 @@ use tapis_auth_core::{
     TokenSet, Transport, UnixTime,
 };
 
-use crate::clock::random_hex;
+use crate::random::random_hex;
 use crate::session::AuthSession;
 
 /// How long a device login may take at most unless the caller says otherwise (the Tapis device
