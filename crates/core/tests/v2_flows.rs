@@ -160,8 +160,21 @@ fn password_grant_errors() {
     ));
     assert!(matches!(
         r(400, r#"{"error":"unsupported_grant_type"}"#),
-        Error::Config(_)
+        Error::Unsupported {
+            status: Some(400),
+            ..
+        }
     ));
+    for code in ["invalid_request", "invalid_scope"] {
+        let e = r(
+            400,
+            &format!(r#"{{"error":"{code}","error_description":"x"}}"#),
+        );
+        assert!(
+            matches!(e, Error::RequestRefused { ref message, status: Some(400) } if message.contains(code)),
+            "{e:?}"
+        );
+    }
     assert!(matches!(r(400, ""), Error::InvalidCredentials { .. }));
     assert!(matches!(r(401, ""), Error::InvalidClient { .. }));
 }
@@ -265,7 +278,7 @@ fn tenants_listing() {
     );
     assert!(matches!(
         tenants::get_tenant("https://api.tacc.utexas.edu", V2, "tacc.prod"),
-        Err(Error::Config(_))
+        Err(Error::Unsupported { .. })
     ));
 }
 
@@ -391,8 +404,25 @@ fn body_of(r: &HttpRequest) -> String {
     body(r)
 }
 
+/// What Agave v2 does not offer is `Unsupported` (not a setting to fix): changing a client.
+#[test]
+fn no_client_update_on_v2() {
+    let u = clients::ClientUpdate {
+        display_name: Some("x".into()),
+        ..Default::default()
+    };
+    let e = clients::update_client(&session(V2), "c", &u).err().unwrap();
+    assert!(
+        matches!(e, Error::Unsupported { ref message, status: None } if message.contains("cannot be changed")),
+        "{e:?}"
+    );
+    assert_eq!(e.http_status(), None);
+}
+
 #[test]
 fn no_device_flow_on_v2() {
     let e = DeviceFlow::new(&session(V2).tenant, "cid", 5).unwrap_err();
-    assert!(matches!(e, Error::Config(ref m) if m.contains("Agave v2")));
+    assert!(
+        matches!(e, Error::Unsupported { ref message, status: None } if message.contains("Agave v2"))
+    );
 }

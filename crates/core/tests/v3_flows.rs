@@ -372,7 +372,7 @@ fn clients_crud() {
     )
     .unwrap_err();
     assert!(
-        matches!(e, Error::Config(ref m) if m.contains("unique")),
+        matches!(e, Error::RequestRefused { ref message, status: Some(400) } if message.contains("already taken")),
         "{e:?}"
     );
     let e = run(
@@ -450,7 +450,7 @@ fn auth_code_flow() {
     ));
     assert!(matches!(
         AuthCodeFlow::new(&session(Platform::AgaveV2).tenant, &client, "u", "s".into()),
-        Err(Error::Config(_))
+        Err(Error::Unsupported { status: None, .. })
     ));
     assert!(matches!(
         AuthCodeFlow::new(&tenant, &client, "u", String::new()),
@@ -514,7 +514,10 @@ fn service_verdicts_v3() {
     ));
     assert!(matches!(
         v(401, "TAPIS_SECURITY_UNEXPECTED_HEADER X-Tapis-User"),
-        ServiceVerdict::Failed(Error::Config(_))
+        ServiceVerdict::Failed(Error::RequestRefused {
+            status: Some(401),
+            ..
+        })
     ));
     assert!(matches!(
         v(500, "TAPIS_SECURITY_JWT_KEY_ERROR"),
@@ -536,6 +539,9 @@ fn service_verdicts_v3() {
             400,
             &envelope_error("Invalid request; cannot set OBO headers with a user token.")
         ),
-        ServiceVerdict::Failed(Error::Config(_))
+        ServiceVerdict::Failed(Error::RequestRefused {
+            status: Some(400),
+            ..
+        })
     ));
 }

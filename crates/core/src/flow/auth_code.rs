@@ -40,8 +40,8 @@ pub struct AuthCodeFlow {
 }
 
 impl AuthCodeFlow {
-    /// Starts a login for a confidential client. Agave v2 and public clients give
-    /// [`Error::Config`]; an empty `state` is refused (it is the CSRF defence).
+    /// Starts a login for a confidential client. Agave v2 gives [`Error::Unsupported`]; a public
+    /// client or an empty `state` (it is the CSRF defence) is refused with [`Error::Config`].
     pub fn new(
         tenant: &Tenant,
         client: &OAuthClient,
@@ -49,9 +49,10 @@ impl AuthCodeFlow {
         state: String,
     ) -> Result<Self, Error> {
         if tenant.platform != Platform::TapisV3 {
-            return Err(Error::Config(
-                "the authorization-code flow is only implemented for Tapis v3".into(),
-            ));
+            return Err(Error::Unsupported {
+                message: "the authorization-code flow is only implemented for Tapis v3".into(),
+                status: None,
+            });
         }
         let key = client.key.clone().filter(|_| client.is_confidential()).ok_or_else(|| {
             Error::Config("the authorization-code flow needs a confidential client (client id and key); Tapis has no PKCE".into())

@@ -303,7 +303,7 @@ pub fn get_client(session: &Session, id: &str) -> Result<Pending<OAuthClient>, E
 }
 
 /// Changes a Tapis v3 client's callback URL and/or display name (`PUT`); returns the client
-/// as the server now has it. Agave v2 clients cannot be changed: a [`Error::Config`].
+/// as the server now has it. Agave v2 clients cannot be changed: [`Error::Unsupported`].
 ///
 /// # Example
 /// ```
@@ -324,9 +324,10 @@ pub fn update_client(
 ) -> Result<Pending<OAuthClient>, Error> {
     let platform = session.platform();
     if platform == Platform::AgaveV2 {
-        return Err(Error::Config(
-            "Agave v2 OAuth clients cannot be changed (the clients service has no update); create a new one".into(),
-        ));
+        return Err(Error::Unsupported {
+            message: "Agave v2 OAuth clients cannot be changed (the clients service has no update); create a new one".into(),
+            status: None,
+        });
     }
     if update.callback_url.is_none() && update.display_name.is_none() {
         return Err(Error::Config(

@@ -3,7 +3,7 @@
 //!
 //! * Tapis v3: `GET {base}/v3/tenants` and `GET {base}/v3/tenants/{id}`; every field of a record
 //!   is optional (falsy fields are omitted); an unknown tenant is HTTP 400 `"No tenant found
-//!   with tenant_id {id}."` ⇒ [`Error::Config`].
+//!   with tenant_id {id}."` ⇒ [`Error::Config`] (the caller named a tenant that does not exist).
 //! * Agave v2: `GET {tenants_url}` (default [`DEFAULT_V2_TENANTS_URL`]); records
 //!   `{code, baseUrl, name}`.
 //!
@@ -65,12 +65,14 @@ pub fn list_tenants(url: &str, platform: Platform) -> Result<Pending<Vec<Tenant>
 }
 
 /// Gets one Tapis v3 tenant by id (`GET {base}/v3/tenants/{id}`). Agave v2 has no such
-/// endpoint ([`Error::Config`]; list and [`resolve`] instead).
+/// endpoint ([`Error::Unsupported`]; list and [`resolve`] instead).
 pub fn get_tenant(base: &str, platform: Platform, id: &str) -> Result<Pending<Tenant>, Error> {
     if platform != Platform::TapisV3 {
-        return Err(Error::Config(
-            "Agave v2 has no per-tenant endpoint; list the tenants and resolve the id".into(),
-        ));
+        return Err(Error::Unsupported {
+            message: "Agave v2 has no per-tenant endpoint; list the tenants and resolve the id"
+                .into(),
+            status: None,
+        });
     }
     let base = BaseUrl::parse(base)?;
     let mut url =
