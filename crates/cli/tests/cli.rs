@@ -817,6 +817,19 @@ fn lock_settings_from_the_environment() {
     assert!(r.stderr.contains("TAPIS_AUTH_LOCK_TIMEOUT"), "{}", r.stderr);
 }
 
+/// The keyring store reads TAPIS_AUTH_LOCK_TIMEOUT too (it once kept the 30 s default): a value
+/// it does not understand is refused before any keyring is contacted.
+#[cfg(feature = "keyring")]
+#[test]
+fn keyring_store_reads_the_lock_timeout() {
+    let w = World::new();
+    let mut c = w.cmd("keyring");
+    c.env("TAPIS_AUTH_LOCK_TIMEOUT", "soon");
+    let r = run_cmd(c, &["token"], None);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("TAPIS_AUTH_LOCK_TIMEOUT"), "{}", r.stderr);
+}
+
 /// --timeout (and TAPIS_AUTH_TIMEOUT) bound a request: a token endpoint that answers after 4 s
 /// fails a 1 s refresh with a network error (exit 5), well before the default 30 s.
 #[test]

@@ -109,6 +109,13 @@ impl KeyringStore {
         self
     }
 
+    /// Uses these lock options (how long to wait for the store's lock; see [`LockOptions`])
+    /// instead of the defaults.
+    pub fn with_lock_options(mut self, lock_options: LockOptions) -> Self {
+        self.lock_options = lock_options;
+        self
+    }
+
     /// The backend.
     pub fn backend(&self) -> KeyringBackend {
         self.backend

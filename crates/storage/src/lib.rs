@@ -133,10 +133,10 @@ pub fn open_store(kind: StoreKind, path: Option<&Path>) -> Result<Arc<dyn Store>
             )?))
         }
         #[cfg(feature = "keyring")]
-        StoreKind::Keyring => Ok(Arc::new(KeyringStore::new(
-            KeyringBackend::default(),
-            dir()?,
-        )?)),
+        StoreKind::Keyring => Ok(Arc::new(
+            KeyringStore::new(KeyringBackend::default(), dir()?)?
+                .with_lock_options(LockOptions::from_env(&env)?),
+        )),
         #[cfg(feature = "env")]
         StoreKind::Env => Ok(Arc::new(EnvStore::from_env(env)?)),
         #[allow(unreachable_patterns)]

@@ -256,9 +256,18 @@ fn keyring_store(kind: &str, lock_dir: &Path) -> KeyringStore {
     };
     // A service name per scratch directory keeps runs apart from each other and from real items.
     let tag = lock_dir.file_name().unwrap().to_string_lossy().into_owned();
+    // Secret Service round trips are slow (each process opens a D-Bus session and exchanges
+    // keys; every update is several calls under the store's one lock), and on a loaded 2-core
+    // CI machine 16 processes queueing for it have waited past the 30 s default. These tests
+    // check that no update is lost, not how fast the queue moves (suite() prints that).
+    let lock = LockOptions {
+        timeout: Duration::from_secs(300),
+        ..LockOptions::default()
+    };
     KeyringStore::new(backend, lock_dir)
         .unwrap()
         .with_service(format!("libtapis_auth-test-{tag}"))
+        .with_lock_options(lock)
 }
 
 #[cfg(feature = "sqlite")]
