@@ -111,7 +111,7 @@ pub async fn approve_device(State(app): State<Arc<App>>, body: Bytes) -> Respons
         Err(r) => return r,
     };
     let user = req.username.unwrap_or_else(|| default_user(&app));
-    match v3::approve_device(&app, &req.user_code, &user, req.ttl) {
+    match v3::device::approve_device(&app, &req.user_code, &user, req.ttl) {
         Ok(dc) => json_status(
             200,
             json!({"approved": true, "device_code": dc, "username": user}),
@@ -160,7 +160,7 @@ pub async fn approve_login(State(app): State<Arc<App>>, body: Bytes) -> Response
             None => return json_status(404, json!({"error": "no pending login"})),
         }
     };
-    match v3::complete_login(&app, &login, &user) {
+    match v3::authorize::complete_login(&app, &login, &user) {
         Ok(url) => json_status(200, json!({"redirect": url})),
         Err(e) => bad(e),
     }
@@ -211,9 +211,9 @@ pub(crate) fn mint_v3(app: &App, m: Mint) -> Value {
     let user = m.username.unwrap_or_else(|| default_user(app));
     let ttl = m.ttl.unwrap_or_else(|| app.st().rt.v3_access_ttl);
     let refresh = m.refresh.unwrap_or(m.client_id.is_some());
-    v3::issue(
+    v3::issue::issue(
         app,
-        v3::Issue {
+        v3::issue::Issue {
             username: &user,
             client_id: m.client_id.as_deref(),
             grant: m.grant.as_deref().unwrap_or("password"),

@@ -80,7 +80,6 @@ mod state;
 mod util;
 mod v2;
 mod v3;
-mod v3_clients;
 
 pub use faults::DropConnection;
 pub use server::TestServer;

@@ -23,7 +23,7 @@ use crate::control;
 use crate::faults::DropConnection;
 use crate::state::{App, Config, ConfigPatch, Fault, RuntimeConfig, Stats};
 use crate::util;
-use crate::{v2, v3, v3_clients};
+use crate::{v2, v3};
 
 /// No route or no method for a path: under `/v3/oauth2/` the Authenticator's own 400 (its
 /// authentication layer finds no URL rule), elsewhere a plain 404.
@@ -41,42 +41,42 @@ async fn not_found(req: Request) -> Response {
 fn router(app: Arc<App>) -> Router {
     Router::new()
         // Tapis v3
-        .route("/v3/oauth2/tokens", post(v3::tokens))
-        .route("/v3/oauth2/tokens/revoke", post(v3::revoke))
-        .route("/v3/oauth2/device/code", post(v3::device_code))
+        .route("/v3/oauth2/tokens", post(v3::tokens::tokens))
+        .route("/v3/oauth2/tokens/revoke", post(v3::revoke::revoke))
+        .route("/v3/oauth2/device/code", post(v3::device::device_code))
         .route(
             "/v3/oauth2/device",
-            get(v3::device_page).post(v3::device_submit),
+            get(v3::device::device_page).post(v3::device::device_submit),
         )
-        .route("/v3/oauth2/authorize", get(v3::authorize))
+        .route("/v3/oauth2/authorize", get(v3::authorize::authorize))
         .route(
             "/v3/oauth2/login",
-            get(v3::authorize).post(v3::login_submit),
+            get(v3::authorize::authorize).post(v3::authorize::login_submit),
         )
         .route(
             "/v3/oauth2/clients",
-            get(v3_clients::list_clients).post(v3_clients::create_client),
+            get(v3::clients::list_clients).post(v3::clients::create_client),
         )
         .route(
             "/v3/oauth2/clients/{id}",
-            get(v3_clients::get_client)
-                .put(v3_clients::update_client)
-                .delete(v3_clients::delete_client),
+            get(v3::clients::get_client)
+                .put(v3::clients::update_client)
+                .delete(v3::clients::delete_client),
         )
-        .route("/v3/oauth2/userinfo", get(v3_clients::userinfo))
+        .route("/v3/oauth2/userinfo", get(v3::profiles::userinfo))
         .route(
             "/v3/oauth2/profiles/{username}",
-            get(v3_clients::get_profile),
+            get(v3::profiles::get_profile),
         )
         .route(
             "/v3/oauth2/.well-known/oauth-authorization-server",
-            get(v3::well_known),
+            get(v3::well_known::well_known),
         )
-        .route("/v3/tenants", get(v3::tenants))
-        .route("/v3/tenants/{id}", get(v3::tenant))
-        .route("/v3/sites", get(v3::sites))
-        .route("/v3/systems", get(v3::systems))
-        .route("/v3/test/whoami", get(v3::whoami))
+        .route("/v3/tenants", get(v3::tenants::tenants))
+        .route("/v3/tenants/{id}", get(v3::tenants::tenant))
+        .route("/v3/sites", get(v3::tenants::sites))
+        .route("/v3/systems", get(v3::service::systems))
+        .route("/v3/test/whoami", get(v3::service::whoami))
         // Agave v2
         .route("/tenants", get(v2::tenants))
         .route("/tenants/", get(v2::tenants))
@@ -413,7 +413,7 @@ impl TestServer {
     /// Marks the pending device code `user_code` as entered by `user` (token TTL = configured device TTL).
     /// Returns the device code.
     pub fn approve_device(&self, user_code: &str, user: &str) -> Result<String, String> {
-        v3::approve_device(&self.app, user_code, user, None)
+        v3::device::approve_device(&self.app, user_code, user, None)
     }
 
     /// Like [`TestServer::approve_device`] with an explicit access-token TTL in seconds.
@@ -423,7 +423,7 @@ impl TestServer {
         user: &str,
         ttl: i64,
     ) -> Result<String, String> {
-        v3::approve_device(&self.app, user_code, user, Some(ttl))
+        v3::device::approve_device(&self.app, user_code, user, Some(ttl))
     }
 
     /// User codes of device codes that have not been approved yet.
@@ -444,7 +444,7 @@ impl TestServer {
             let mut st = self.app.st();
             st.logins.pop().ok_or("no pending login")?.1
         };
-        v3::complete_login(&self.app, &login, user)
+        v3::authorize::complete_login(&self.app, &login, user)
     }
 
     /// Applies a partial runtime-config change (TTLs, single-use refresh, fault format, auto-approve).
