@@ -1,21 +1,22 @@
 //! Device login: `POST /v3/oauth2/device/code` makes a device code and user code, the user
-//! enters it (the `/v3/oauth2/device` page, or the test control endpoint through
-//! [`approve_device`]), and the token endpoint's device grant takes it.
+//! enters it (here: the test control endpoint, through [`approve_device`]), and the token
+//! endpoint's device grant takes it.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use serde_json::json;
 
-use super::authorize::html_escape;
 use crate::faults::guarded;
-use crate::schema::{self, Fields};
+use crate::schema;
 use crate::state::{App, DeviceCode, DeviceStatus};
 use crate::util::{self, v3_err, v3_ok};
+
+/// Lifetime of the access token the device grant gives (the real server's default: 30 days).
+pub(super) const DEVICE_ACCESS_TTL: i64 = 2_592_000;
 
 /// `POST /v3/oauth2/device/code` (JSON only).
 pub async fn device_code(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -73,18 +74,12 @@ fn loop_user_code() -> String {
     code
 }
 
-/// Marks the device code with `user_code` as entered by `username` (token TTL `ttl` seconds or the configured default).
-pub(crate) fn approve_device(
-    app: &App,
-    user_code: &str,
-    username: &str,
-    ttl: Option<i64>,
-) -> Result<String, String> {
+/// Marks the device code with `user_code` as entered by `username`; returns the device code.
+pub(crate) fn approve_device(app: &App, user_code: &str, username: &str) -> Result<String, String> {
     let mut st = app.st();
     if !st.users.contains_key(username) {
         return Err(format!("unknown user {username}"));
     }
-    let default_ttl = st.rt.v3_device_access_ttl;
     let row = st
         .device_codes
         .iter_mut()
@@ -92,46 +87,6 @@ pub(crate) fn approve_device(
         .ok_or_else(|| format!("no pending device code with user_code {user_code}"))?;
     row.1.status = DeviceStatus::Entered {
         username: username.to_string(),
-        ttl: ttl.unwrap_or(default_ttl),
     };
     Ok(row.0.clone())
-}
-
-/// `GET /v3/oauth2/device` — a minimal user-code entry page for manual use.
-pub async fn device_page(Query(q): Query<HashMap<String, String>>) -> Response {
-    let cid = q.get("client_id").cloned().unwrap_or_default();
-    Html(format!(
-        "<html><body><h1>Tapis test device login</h1><form method=\"post\" action=\"/v3/oauth2/device\">\
-<input type=\"hidden\" name=\"client_id\" value=\"{}\">User code <input name=\"user_code\"><br>\
-Username <input name=\"username\"><br>Password <input type=\"password\" name=\"password\"><br>\
-<input type=\"submit\" value=\"Approve\"></form></body></html>",
-        html_escape(&cid)
-    ))
-    .into_response()
-}
-
-/// `POST /v3/oauth2/device` — form `user_code`, `username`, `password`.
-pub async fn device_submit(State(app): State<Arc<App>>, body: Bytes) -> Response {
-    let f: Fields = util::parse_form(&body)
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    let (u, p, c) = (
-        f.get("username").cloned().unwrap_or_default(),
-        f.get("password").cloned().unwrap_or_default(),
-        f.get("user_code").cloned().unwrap_or_default(),
-    );
-    if app.st().users.get(&u) != Some(&p) {
-        return Html(
-            "<html><body>Invalid username/password combination.</body></html>".to_string(),
-        )
-        .into_response();
-    }
-    match approve_device(&app, &c, &u, None) {
-        Ok(_) => Html(
-            "<html><body>Device approved. You may close this window.</body></html>".to_string(),
-        )
-        .into_response(),
-        Err(e) => Html(format!("<html><body>{}</body></html>", html_escape(&e))).into_response(),
-    }
 }

@@ -11,13 +11,13 @@ use crate::schema::Fields;
 use crate::state::{App, DeviceStatus};
 use crate::util::{self, v3_err};
 
-/// A consumed device code: its client id and key, and the (user, TTL) it was entered for.
-type TakenCode = (String, Option<String>, (String, i64));
+/// A consumed device code: its client id and key, and the user who entered it.
+type TakenCode = (String, Option<String>, String);
 
 /// The device-code checks, in the real order (`DeviceCode.validate_code` before the client id
 /// comparison, so a wrong client id keeps hearing "device code not ready." until the user
-/// enters the code): returns the code's client id and key and the (user, TTL) it was entered
-/// for, having consumed it.
+/// enters the code): returns the code's client id and key and the user who entered it, having
+/// consumed it.
 pub(super) fn take_device_code(app: &App, f: &Fields) -> Result<TakenCode, Response> {
     let Some(cid) = f.get("client_id") else {
         return Err(v3_err(400, "Required client_id parameter missing."));
@@ -29,7 +29,7 @@ pub(super) fn take_device_code(app: &App, f: &Fields) -> Result<TakenCode, Respo
     let Some(row) = st.device_codes.get(dc).cloned() else {
         return Err(v3_err(400, "device code not valid."));
     };
-    let DeviceStatus::Entered { username, ttl } = row.status else {
+    let DeviceStatus::Entered { username } = row.status else {
         return Err(v3_err(400, "device code not ready."));
     };
     if util::now() > row.expires_at + 6 {
@@ -43,7 +43,7 @@ pub(super) fn take_device_code(app: &App, f: &Fields) -> Result<TakenCode, Respo
         ));
     }
     st.device_codes.remove(dc);
-    Ok((row.client_id, row.client_key, (username, ttl)))
+    Ok((row.client_id, row.client_key, username))
 }
 
 pub(super) fn password_grant(app: &App, f: &Fields, client: Option<&str>) -> Response {

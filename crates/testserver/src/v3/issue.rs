@@ -6,6 +6,9 @@ use serde_json::{json, Map, Value};
 use crate::state::App;
 use crate::util;
 
+/// Lifetime of a refresh token (one year).
+const REFRESH_TTL: i64 = 31_536_000;
+
 /// Parameters of a token issue.
 pub(crate) struct Issue<'a> {
     pub username: &'a str,
@@ -19,7 +22,7 @@ pub(crate) struct Issue<'a> {
 
 /// Mints an access (and optionally refresh) token; returns the `result` object of §3.2.
 pub(crate) fn issue(app: &App, i: Issue<'_>) -> Value {
-    let (refresh_ttl, now) = (app.st().rt.v3_refresh_ttl, util::now_f64());
+    let (refresh_ttl, now) = (REFRESH_TTL, util::now_f64());
     let tenant = &app.tenant_id;
     let iss = format!("{}/v3/tokens", app.base_url);
     let sub = format!("{}@{}", i.username, tenant);

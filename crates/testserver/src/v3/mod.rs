@@ -1,7 +1,7 @@
 //! Tapis v3: the Authenticator (tokens and their grants, device and browser login, revoke, OAuth
-//! clients, profiles, its metadata document), the Tenants API, and a protected Java-style
-//! service to call with the tokens — one endpoint group per file, with the shared pieces
-//! (who is calling, minting tokens, Python's renderings) in files of their own.
+//! clients, profiles), the Tenants API, and a protected Java-style service to call with the
+//! tokens — one endpoint group per file, with the shared pieces (who is calling, minting
+//! tokens, Python's renderings) in files of their own.
 
 pub(crate) mod authorize;
 mod caller;
@@ -15,4 +15,3 @@ pub(crate) mod revoke;
 pub(crate) mod service;
 pub(crate) mod tenants;
 pub(crate) mod tokens;
-pub(crate) mod well_known;

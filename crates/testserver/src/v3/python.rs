@@ -7,7 +7,7 @@ pub(super) fn py_str(v: &Option<String>) -> &str {
 }
 
 /// Python's `repr()` of a list of strings.
-pub(super) fn py_list(v: &[String]) -> String {
+pub(super) fn py_list(v: &[&str]) -> String {
     let items: Vec<String> = v.iter().map(|g| format!("'{g}'")).collect();
     format!("[{}]", items.join(", "))
 }

@@ -1,5 +1,5 @@
-//! A protected Tapis service written in Java (`/v3/systems`, and `/v3/test/whoami` which shows
-//! the token's identity): its JWT filter answers plain-text 401s, unlike the Python services.
+//! A protected Tapis service written in Java (`/v3/systems`), for calls with the tokens: its JWT
+//! filter answers plain-text 401s, unlike the Python services.
 
 use std::sync::Arc;
 
@@ -67,24 +67,6 @@ pub async fn systems(State(app): State<Arc<App>>, headers: HeaderMap) -> Respons
     guarded(&app, "v3.systems", None, async {
         match java_filter(&app, &headers) {
             Ok(_) => java_ok(json!([]), "TAPIS_FOUND Systems found: 0 systems"),
-            Err(r) => r,
-        }
-    })
-    .await
-}
-
-/// `GET /v3/test/whoami` — like `/v3/systems` but returns the token's identity.
-pub async fn whoami(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    guarded(&app, "v3.whoami", None, async {
-        match java_filter(&app, &headers) {
-            Ok(c) => java_ok(
-                json!({
-                    "username": c["tapis/username"], "tenant_id": c["tapis/tenant_id"],
-                    "client_id": c["tapis/client_id"], "grant_type": c["tapis/grant_type"],
-                    "jti": c["jti"], "exp": c["exp"]
-                }),
-                "TAPIS_FOUND whoami",
-            ),
             Err(r) => r,
         }
     })

@@ -1,5 +1,5 @@
 //! The Tenants API: the tenant record (`/v3/tenants`, `/v3/tenants/{id}`, with the signing key's
-//! public half) and the site (`/v3/sites`); public, an `X-Tapis-Token` sent along must be valid.
+//! public half); public, but an `X-Tapis-Token` sent along must be valid.
 
 use std::sync::Arc;
 
@@ -55,26 +55,6 @@ pub async fn tenant(
             return v3_err(400, &format!("No tenant found with tenant_id {id}."));
         }
         v3_ok(tenant_json(&app), "Tenant retrieved successfully.")
-    })
-    .await
-}
-
-/// `GET /v3/sites`.
-pub async fn sites(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    guarded(&app, "v3.sites", None, async {
-        if let Err(r) = optional_token_ok(&app, &headers) {
-            return r;
-        }
-        let t = util::http_date(app.started);
-        v3_ok(
-            json!([{
-                "site_id": "test", "base_url": app.base_url, "primary": true,
-                "services": ["authenticator", "tokens", "tenants", "systems"],
-                "tenant_base_url_template": "", "site_admin_tenant_id": "admin",
-                "create_time": t, "created_by": "admin", "last_update_time": t, "last_updated_by": "admin"
-            }]),
-            "Sites retrieved successfully.",
-        )
     })
     .await
 }

@@ -10,6 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::Value;
 
+use super::device::DEVICE_ACCESS_TTL;
 use super::grants::{auth_code_grant, password_grant, refresh_grant, take_device_code};
 use super::issue::{issue, Issue};
 use super::python::{py_list, py_str};
@@ -18,6 +19,14 @@ use crate::schema::{self, Fields};
 use crate::state::App;
 use crate::util::{self, v3_err, v3_ok};
 
+/// The tenant's allowable grant types, as a new tenant gets them.
+const GRANT_TYPES: &[&str] = &[
+    "password",
+    "implicit",
+    "authorization_code",
+    "refresh_token",
+    "device_code",
+];
 const SESSION: &str = "<SecureCookieSession {}>";
 /// Fields read by the 1.6.0 form parser (`TokenRequestBody`): no `client_id`, no `device_code`.
 const FORM_FIELDS: &[&str] = &[
@@ -81,12 +90,8 @@ pub async fn tokens(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes
     let grant = fields.get("grant_type").cloned().unwrap_or_default();
     guarded(&app, "v3.tokens", Some(("v3", &grant)), async {
         let r = token_grant(&app, &headers, &fields, &grant);
-        if grant == "refresh_token" {
-            if r.status().is_success() {
-                app.refreshed("v3");
-            } else {
-                app.rejected_refresh("v3");
-            }
+        if grant == "refresh_token" && !r.status().is_success() {
+            app.rejected_refresh("v3");
         }
         r
     })
@@ -97,13 +102,12 @@ fn token_grant(app: &App, headers: &HeaderMap, f: &Fields, grant: &str) -> Respo
     if grant.is_empty() {
         return v3_err(400, "Missing the required grant_type parameter.");
     }
-    let allowed = app.st().rt.v3_grant_types.clone();
-    if !allowed.iter().any(|g| g == grant) {
+    if !GRANT_TYPES.contains(&grant) {
         return v3_err(
             400,
             &format!(
                 "Invalid grant_type ({grant}); this grant type is not allowed for this tenant. Allowable grant types: {}",
-                py_list(&allowed)
+                py_list(GRANT_TYPES)
             ),
         );
     }
@@ -146,14 +150,14 @@ fn token_grant(app: &App, headers: &HeaderMap, f: &Fields, grant: &str) -> Respo
         "refresh_token" => refresh_grant(app, f, cid.unwrap_or_default()),
         "authorization_code" => auth_code_grant(app, f, cid.unwrap_or_default()),
         "device_code" => match device {
-            Some((username, ttl)) => created(issue(
+            Some(username) => created(issue(
                 app,
                 Issue {
                     username: &username,
                     client_id: cid,
                     grant: "device_code",
                     refresh: true,
-                    access_ttl: ttl,
+                    access_ttl: DEVICE_ACCESS_TTL,
                     refresh_count: 0,
                     redirect_uri: None,
                 },
