@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Runs the library's criterion benchmarks and prints one line per benchmark (median):
 #   core    access_token hot path (fake clock, no I/O)             crates/core/benches/hot_path.rs
-#   http    hot path on 1 and 2 threads, cold restore, refresh      crates/http/benches/token.rs
+#   session hot path on 1 and 2 threads, cold restore, refresh      crates/auth/benches/token.rs
 #   storage load and save (fsync) for the JSON cache and SQLite     crates/storage/benches/store.rs
-# Usage: bench/criterion.sh [core|http|storage]...   (default: all). Results: bench/README.md.
+# Usage: bench/criterion.sh [core|session|storage]...   (default: all). Results: bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-which=("$@"); [ ${#which[@]} -gt 0 ] || which=(core http storage)
+which=("$@"); [ ${#which[@]} -gt 0 ] || which=(core session storage)
 out=target/criterion-summary.txt; : > "$out"
 for w in "${which[@]}"; do
   case "$w" in
     core) cmd=(cargo bench -q -p tapis-auth-core --bench hot_path) ;;
-    http) cmd=(cargo bench -q -p tapis-auth-http --bench token) ;;
+    # `http` is the group's name from before AuthSession moved to the facade crate.
+    session|http) cmd=(cargo bench -q -p tapis-auth --bench token) ;;
     storage) cmd=(cargo bench -q -p tapis-auth-storage --all-features --bench store) ;;
     *) echo "unknown benchmark group $w" >&2; exit 2 ;;
   esac

@@ -19,7 +19,7 @@ run() { echo "--- $*" | tee -a "$log"; "$@" 2>&1 | tee -a "$log" | grep -E "CAMP
 # CAMPAIGN_CYCLES: kills that must land inside a save, per store (the test fails short of it).
 CAMPAIGN_CYCLES=$cycles CAMPAIGN_READERS=4 run cargo test -q -p tapis-auth-storage --all-features \
   --test conformance campaign -- --ignored --nocapture --test-threads=1
-STORM_PROCESSES=$procs STORM_ROUNDS=$rounds run cargo test -q -p tapis-auth-http --test storm \
+STORM_PROCESSES=$procs STORM_ROUNDS=$rounds run cargo test -q -p tapis-auth --test storm \
   storm_64_processes -- --nocapture --test-threads=1
-run cargo test -q -p tapis-auth-http --test faults --test disk -- --nocapture
+run cargo test -q -p tapis-auth --test faults --test disk -- --nocapture
 echo "campaign: all passed (log: $log)"

@@ -76,10 +76,10 @@ stage "keyring store through the CLI (ignored tests of crates/cli/tests/cli.rs)"
   crates/storage/scripts/with-keyring.sh cargo test -p tapis-auth-cli --all-features --test cli -- --ignored
 # A full disk and a read-only cache on a small tmpfs: needs root, else a user+mount namespace.
 disk_tests() {
-  local t=(cargo test -p tapis-auth-http --all-features --test disk -- --ignored)
+  local t=(cargo test -p tapis-auth --all-features --test disk -- --ignored)
   if [ "$(id -u)" = 0 ]; then "${t[@]}"; else unshare --user --map-root-user --mount "${t[@]}"; fi
 }
-stage "disk full and read-only cache (tmpfs; ignored tests of crates/http/tests/disk.rs)" disk_tests
+stage "disk full and read-only cache (tmpfs; ignored tests of crates/auth/tests/disk.rs)" disk_tests
 
 # --- the real Agave tools on our cache: agavepy 0.9.5 and 1.0.0a11 (PyPI, in venvs the script
 # creates), the bash Agave CLI (cloned at test time) ---------------------------------------

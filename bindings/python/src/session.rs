@@ -174,7 +174,7 @@ impl Session {
         let (name, value, token) = detached(py, s.options(), || {
             let session = s.session()?;
             let base = session.tenant.base_url.as_str();
-            if !any_origin && !facade::http::session::same_origin(url, base) {
+            if !any_origin && !facade::session::same_origin(url, base) {
                 return Err(tapis_auth_core::Error::Config(format!(
                     "refusing to attach the access token to a request for another origin than \
                      the tenant's ({base}): a token sent elsewhere can be replayed there; pass \

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use crate::{AuthSession, Options, WhoAmI};
 use tapis_auth_core::{
     Error, HttpRequest, HttpResponse, Secret, Session, TokenSet, TransportError, TransportErrorKind,
 };
-use tapis_auth_http::{AuthSession, Options, WhoAmI};
 use tokio::sync::Mutex;
 
 /// One profile's credentials for async code, with the guarantees of [`AuthSession`]: one

@@ -28,20 +28,28 @@
 //! `examples/ureq_refresh.rs` (the refresh with `ureq` in a few lines) and
 //! `examples/async_service.rs` (many tokio tasks asking at once).
 
+pub mod account;
 #[cfg(feature = "tokio")]
 mod async_session;
+pub mod drive;
+#[cfg(feature = "stderr-log")]
+pub mod log;
+pub mod login;
+pub mod options;
+mod random;
+pub mod session;
 
 #[cfg(feature = "tokio")]
 pub use async_session::AsyncSession;
+pub use login::{BrowserLogin, DeviceLogin, DevicePoll};
+pub use options::{Options, Source};
+pub use session::{AuthSession, Logout, WhoAmI};
 pub use tapis_auth_core::{
     Clock, Error, HttpRequest, HttpResponse, Method, Platform, Secret, Session, StoreError,
     SystemClock, TokenManager, TokenManagerConfig, TokenSet, Transport, TransportError,
     TransportErrorKind, UnixTime,
 };
-pub use tapis_auth_http::{
-    AuthSession, BrowserLogin, DeviceLogin, DevicePoll, HttpTransport, Logout, Options, Source,
-    TransportConfig, WhoAmI,
-};
+pub use tapis_auth_http::{HttpTransport, TransportConfig};
 pub use tapis_auth_storage::StoreKind;
 
 /// The transport-free layer: protocol, flows, the refresh rules ([`core::rules`]) and the

@@ -6,7 +6,6 @@
 //! Processes are this test binary re-executed in a child role (`async_storm_child`, ignored
 //! when run on its own), gated on a start file so that they all ask at the same moment.
 
-#[path = "../../http/tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeSet;

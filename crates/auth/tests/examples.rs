@@ -1,7 +1,6 @@
 //! The examples run as users would run them, against the test authenticator: each must get a
 //! token out of an expired shared cache with exactly one refresh grant, and print no secret.
 
-#[path = "../../http/tests/common/mod.rs"]
 mod common;
 
 use std::path::PathBuf;

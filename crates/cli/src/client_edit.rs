@@ -4,9 +4,9 @@
 use std::io::{self, IsTerminal};
 
 use serde_json::{json, Value};
+use tapis_auth::AuthSession;
 use tapis_auth_core::flow::clients::ClientUpdate;
 use tapis_auth_core::{Error, OAuthClient, Platform, Session};
-use tapis_auth_http::AuthSession;
 
 use crate::cli::ClientUpdateArgs;
 use crate::commands::client_json;
@@ -87,6 +87,7 @@ pub fn update(
         return Err(CliError::usage(
             "Agave v2 OAuth clients cannot be changed (the clients service has no update)",
         )
+        .with_reason("unsupported")
         .hint("create a new one: `tapis-auth clients create --use`"));
     }
     if a.callback_url.is_none() && a.display_name.is_none() {

@@ -3,9 +3,9 @@
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
+use tapis_auth::{AuthSession, HttpTransport, SystemClock, WhoAmI};
 use tapis_auth_core::flow::clients::NewClient;
 use tapis_auth_core::{BaseUrl, Clock, Platform, Secret, Store, StoreError, Tenant, UnixTime};
-use tapis_auth_http::{AuthSession, HttpTransport, SystemClock, WhoAmI};
 
 use crate::cli::{
     ClientsCommand, CompletionsArgs, EnvArgs, ImportArgs, LogoutArgs, PlatformArg, ProfilesCommand,
@@ -603,7 +603,7 @@ pub fn tenants(ctx: &Ctx, c: &TenantsCommand) -> Result<Value, CliError> {
     };
     tracing::debug!("listing {plat} tenants at {base}");
     let transport = HttpTransport::new(ctx.options().transport);
-    let list = tapis_auth_http::session::list_tenants(
+    let list = tapis_auth::session::list_tenants(
         &transport,
         &SystemClock,
         &base,

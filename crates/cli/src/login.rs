@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use tapis_auth::{AuthSession, DevicePoll, Options, SystemClock};
 use tapis_auth_core::{BaseUrl, Clock, Error, Platform, Secret, Session, UnixTime};
-use tapis_auth_http::{AuthSession, DevicePoll, Options, SystemClock};
 
 use crate::cli::{LoginArgs, Method};
 use crate::commands::{get_password, password_prompt, platform, whoami_json};

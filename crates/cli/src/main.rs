@@ -1,6 +1,6 @@
 //! `tapis-auth`: log in to Tapis v3 and Agave v2 tenants and hand out access tokens to scripts.
 //!
-//! Every command is a thin layer over [`tapis_auth_http::AuthSession`]. Machine output goes to
+//! Every command is a thin layer over [`tapis_auth::AuthSession`]. Machine output goes to
 //! stdout, messages for people to stderr; secrets are printed only by `token` and `env`.
 //! Failures map to the documented exit codes in [`exit`].
 
@@ -28,8 +28,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use tapis_auth::{AuthSession, Options, TransportConfig};
 use tapis_auth_core::{Error, Store, DEFAULT_PROFILE};
-use tapis_auth_http::{AuthSession, Options, TransportConfig};
 use tapis_auth_storage::StoreKind;
 
 use crate::cli::{Cli, Command, Global, StoreArg};
@@ -412,10 +412,10 @@ fn main() -> ExitCode {
     match g.verbose {
         0 => {}
         1 => {
-            tapis_auth_http::log::to_stderr(tapis_auth_http::log::Level::Debug);
+            tapis_auth::log::to_stderr(tapis_auth::log::Level::Debug);
         }
         _ => {
-            tapis_auth_http::log::to_stderr(tapis_auth_http::log::Level::Trace);
+            tapis_auth::log::to_stderr(tapis_auth::log::Level::Trace);
         }
     }
     let ctx = Ctx::new(g);

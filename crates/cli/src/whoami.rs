@@ -3,8 +3,8 @@
 //! needed. Unlike `status`, which reads only the local cache, it proves the login works.
 
 use serde_json::{json, Value};
+use tapis_auth::SystemClock;
 use tapis_auth_core::Clock;
-use tapis_auth_http::SystemClock;
 
 use crate::exit::CliError;
 use crate::ui::{out, relative};

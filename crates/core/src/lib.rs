@@ -26,6 +26,8 @@ pub mod driver;
 pub mod error;
 pub mod flow;
 pub mod http;
+#[cfg(feature = "http")]
+mod http_compat;
 pub mod jwt;
 pub mod protocol;
 pub mod rules;
@@ -41,7 +43,7 @@ pub use authorize::{authorize, authorize_with, classify_service_response, Servic
 pub use client::{login_client_description, OAuthClient};
 pub use driver::{TokenManager, TokenManagerConfig};
 pub use error::{Error, StoreError, TransportError, TransportErrorKind};
-pub use flow::{drive, Action, DevicePrompt, Exchange, Flow};
+pub use flow::{Action, DevicePrompt, Flow, Pending};
 pub use http::{Body, Header, HttpRequest, HttpResponse, Method, Replay};
 pub use jwt::JwtClaims;
 pub use protocol::{classify, Context, Envelope};

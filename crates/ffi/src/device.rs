@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tapis_auth_http::{AuthSession, DeviceLogin, DevicePoll};
+use tapis_auth::{AuthSession, DeviceLogin, DevicePoll};
 
 use crate::boundary::{handle_ref, non_null, status_call, value_call, write_out, FfiResult};
 use crate::error::{tapis_auth_error, FfiError};

@@ -11,8 +11,8 @@ use std::ffi::c_char;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use tapis_auth::Options;
 use tapis_auth_core::{Platform, Secret};
-use tapis_auth_http::Options;
 use tapis_auth_storage::StoreKind;
 
 use crate::boundary::{handle_mut, opt_str_arg, status_call, str_arg, value_call};

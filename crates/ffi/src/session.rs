@@ -9,8 +9,8 @@
 
 use std::ffi::c_char;
 
+use tapis_auth::{AuthSession, Options};
 use tapis_auth_core::{Error, Secret};
-use tapis_auth_http::{AuthSession, Options};
 
 use crate::boundary::{handle_ref, non_null, status_call, value_call, write_out, FfiResult};
 use crate::error::{tapis_auth_error, FfiError};
@@ -67,9 +67,9 @@ fn log_from_env() {
     ONCE.call_once(|| {
         if let Some(level) = std::env::var("TAPIS_AUTH_LOG")
             .ok()
-            .and_then(|v| tapis_auth_http::log::Level::parse(&v))
+            .and_then(|v| tapis_auth::log::Level::parse(&v))
         {
-            tapis_auth_http::log::to_stderr(level);
+            tapis_auth::log::to_stderr(level);
         }
     });
 }

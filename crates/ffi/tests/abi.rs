@@ -54,7 +54,7 @@ fn owned_strings_round_trip() {
 #[test]
 fn sessions_are_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
-    assert_send_sync::<tapis_auth_http::AuthSession>();
+    assert_send_sync::<tapis_auth::AuthSession>();
 }
 
 /// A cached access token holding a NUL byte (JSON `\u0000`) cannot be handed to C: both token

@@ -1,29 +1,22 @@
 //! # tapis-auth-http
 //!
-//! The reqwest adapter of libtapis_auth ([`HttpTransport`]: TLS, proxies, timeouts, retries)
-//! and the high-level API that joins core + storage + transport: [`AuthSession`].
+//! libtapis_auth's HTTP adapter: [`HttpTransport`], the core's
+//! [`Transport`](tapis_auth_core::Transport) over reqwest's blocking client and rustls — TLS
+//! trust (platform roots, `SSL_CERT_FILE`/`SSL_CERT_DIR`, a site CA file), proxies, timeouts,
+//! bounded retries and response-size limits — configured by [`TransportConfig`]. Nothing
+//! else: the session, the logins and tenant resolution are in the facade crate `tapis-auth`
+//! (`AuthSession`), which uses this transport.
 //!
 //! ```no_run
-//! use tapis_auth_http::{AuthSession, Options};
-//! // Explicit arguments > TAPIS_* environment > the ~/.agave cache.
-//! let session = AuthSession::restore(Options::default())?;
-//! let token = session.access_token(600)?; // valid for at least 10 more minutes
-//! # let _ = token;
-//! # Ok::<(), tapis_auth_core::Error>(())
+//! use tapis_auth_core::{HttpRequest, Method, Replay, Transport};
+//! use tapis_auth_http::{HttpTransport, TransportConfig};
+//! let transport = HttpTransport::new(TransportConfig::default());
+//! let req = HttpRequest::new(Method::Get, "https://tacc.tapis.io/v3/tenants", Replay::Safe);
+//! let resp = transport.send(&req)?;
+//! # let _ = resp;
+//! # Ok::<(), tapis_auth_core::TransportError>(())
 //! ```
 
-pub mod account;
-pub mod clock;
-pub mod drive;
-#[cfg(feature = "stderr-log")]
-pub mod log;
-pub mod login;
-pub mod options;
-pub mod session;
 pub mod transport;
 
-pub use clock::SystemClock;
-pub use login::{BrowserLogin, DeviceLogin, DevicePoll};
-pub use options::{Options, Source};
-pub use session::{AuthSession, Logout, WhoAmI};
 pub use transport::{HttpTransport, TransportConfig, DEFAULT_MAX_BODY_BYTES, USER_AGENT};

@@ -1,29 +1,23 @@
 //! HTTPS against the test authenticator with a CA the test generates; a certificate from an
-//! unknown CA is refused.
+//! unknown CA is refused. Each test sends a password login's grant through the transport.
 
 mod common;
 
-use tapis_auth_core::{Error, Platform, Secret, TransportErrorKind};
-use tapis_auth_http::{AuthSession, Options, TransportConfig};
+use common::password_grant;
+use tapis_auth_core::{Error, TokenSet, TransportErrorKind};
+use tapis_auth_http::TransportConfig;
 use tapis_auth_testserver::{Config, TestServer};
 
-fn login_options(url: &str, dir: &std::path::Path, ca: Option<std::path::PathBuf>) -> Options {
-    Options {
-        base_url: Some(url.to_owned()),
-        platform: Some(Platform::TapisV3),
-        store_path: Some(dir.to_path_buf()),
-        use_environment: false,
-        username: Some("testuser".into()),
-        password: Some(Secret::new("testpass")),
-        client_id: Some("test-client".into()),
-        client_key: Some(Secret::new("test-client-key")),
-        transport: TransportConfig {
+/// The password grant to `url`, trusting the CA file `ca` (if any), tried once.
+fn grant(url: &str, ca: Option<std::path::PathBuf>) -> Result<TokenSet, Error> {
+    password_grant(
+        url,
+        TransportConfig {
             ca_file: ca,
             max_tries: 1,
             ..TransportConfig::default()
         },
-        ..Options::default()
-    }
+    )
 }
 
 #[test]
@@ -36,10 +30,7 @@ fn https_with_the_sites_ca_bundle() {
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, srv.ca_pem().unwrap()).unwrap();
-    let store = dir.path().join("cache");
-    let s = AuthSession::open(login_options(srv.url(), &store, Some(ca))).unwrap();
-    s.login_password(false).unwrap();
-    assert!(s.access_token(60).unwrap().expose().starts_with("ey"));
+    grant(srv.url(), Some(ca)).unwrap();
 }
 
 #[test]
@@ -49,8 +40,7 @@ fn a_certificate_from_an_unknown_ca_is_refused() {
         ..Config::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let s = AuthSession::open(login_options(srv.url(), dir.path(), None)).unwrap();
-    let e = s.login_password(false).unwrap_err();
+    let e = grant(srv.url(), None).unwrap_err();
     assert!(
         matches!(e, Error::Transport(ref t) if t.kind == TransportErrorKind::Tls),
         "{e:?}"
@@ -65,13 +55,7 @@ fn a_certificate_from_an_unknown_ca_is_refused() {
     });
     let wrong = dir.path().join("wrong.pem");
     std::fs::write(&wrong, other.ca_pem().unwrap()).unwrap();
-    let s = AuthSession::open(login_options(
-        srv.url(),
-        &dir.path().join("c2"),
-        Some(wrong),
-    ))
-    .unwrap();
-    let e = s.login_password(false).unwrap_err();
+    let e = grant(srv.url(), Some(wrong)).unwrap_err();
     assert!(
         matches!(e, Error::Transport(ref t) if t.kind == TransportErrorKind::Tls),
         "{e:?}"
@@ -83,12 +67,8 @@ fn a_ca_file_that_is_not_pem_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.pem");
     std::fs::write(&bad, "not a certificate").unwrap();
-    let s = AuthSession::open(login_options(
-        "https://127.0.0.1:9",
-        dir.path(),
-        Some(bad.clone()),
-    ))
-    .unwrap();
-    let e = s.login_password(false).unwrap_err().to_string();
+    let e = grant("https://127.0.0.1:9", Some(bad.clone()))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains(&bad.display().to_string()), "{e}");
 }

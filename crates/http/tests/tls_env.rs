@@ -2,13 +2,16 @@
 //! roots are in force; a broken variable is an error naming it and its path.
 //!
 //! Its own test binary, because the variables are process-wide; the tests here hold `ENV`
-//! while they change the environment and make requests.
+//! while they change the environment and make requests. Each request is a password login's
+//! grant, sent through the transport.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use tapis_auth_core::{Error, Platform, Secret, TransportError, TransportErrorKind};
-use tapis_auth_http::{AuthSession, Options, TransportConfig};
+use tapis_auth_core::{Error, TransportError, TransportErrorKind};
+use tapis_auth_http::TransportConfig;
 use tapis_auth_testserver::{Config, TestServer};
 
 /// Serialises the tests of this binary: they all change the process environment.
@@ -42,27 +45,17 @@ fn write_ca(srv: &TestServer, dir: &Path, name: &str) -> PathBuf {
     path
 }
 
-/// Logs in with a password and gets a token, in a fresh store under `dir`.
-fn login(srv: &TestServer, dir: &Path, ca_file: Option<PathBuf>) -> Result<(), Error> {
-    let s = AuthSession::open(Options {
-        base_url: Some(srv.url().to_owned()),
-        platform: Some(Platform::TapisV3),
-        store_path: Some(tempfile::tempdir_in(dir).unwrap().keep()),
-        use_environment: false,
-        username: Some("testuser".into()),
-        password: Some(Secret::new("testpass")),
-        client_id: Some("test-client".into()),
-        client_key: Some(Secret::new("test-client-key")),
-        transport: TransportConfig {
+/// Gets a token with the password grant, trusting `ca_file` besides the roots in force.
+fn login(srv: &TestServer, ca_file: Option<PathBuf>) -> Result<(), Error> {
+    common::password_grant(
+        srv.url(),
+        TransportConfig {
             ca_file,
             max_tries: 1,
             ..TransportConfig::default()
         },
-        ..Options::default()
-    })?;
-    s.login_password(false)?;
-    assert!(s.access_token(60)?.expose().starts_with("ey"));
-    Ok(())
+    )
+    .map(drop)
 }
 
 fn tls_failure(e: Error) -> TransportError {
@@ -83,7 +76,7 @@ fn the_ca_in_ssl_cert_file_is_trusted() {
     let dir = tempfile::tempdir().unwrap();
     let ca = write_ca(&srv, dir.path(), "ca.pem");
     let _env = cert_env(Some(&ca), None);
-    login(&srv, dir.path(), None).expect("trusted through SSL_CERT_FILE");
+    login(&srv, None).expect("trusted through SSL_CERT_FILE");
 }
 
 #[test]
@@ -94,7 +87,7 @@ fn the_ca_in_ssl_cert_dir_is_trusted() {
     std::fs::create_dir(&certs).unwrap();
     write_ca(&srv, &certs, "site.pem");
     let _env = cert_env(None, Some(&certs));
-    login(&srv, dir.path(), None).expect("trusted through SSL_CERT_DIR");
+    login(&srv, None).expect("trusted through SSL_CERT_DIR");
 }
 
 #[test]
@@ -103,7 +96,7 @@ fn a_missing_ssl_cert_file_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no-such-bundle.pem");
     let _env = cert_env(Some(&missing), None);
-    let t = tls_failure(login(&srv, dir.path(), None).unwrap_err());
+    let t = tls_failure(login(&srv, None).unwrap_err());
     assert!(
         t.message
             .contains(&format!("SSL_CERT_FILE={}", missing.display())),
@@ -119,7 +112,7 @@ fn a_missing_ssl_cert_file_is_an_error_naming_it() {
 
     // A CA file does not paper over it: the variable is still wrong.
     let ca = write_ca(&srv, dir.path(), "ca.pem");
-    let t = tls_failure(login(&srv, dir.path(), Some(ca)).unwrap_err());
+    let t = tls_failure(login(&srv, Some(ca)).unwrap_err());
     assert!(t.message.contains("no-such-bundle.pem"), "{}", t.message);
 }
 
@@ -135,7 +128,7 @@ fn ssl_cert_file_replaces_the_roots_and_a_ca_file_adds_to_them() {
     let _env = cert_env(Some(&wrong), None);
 
     // Only the other server's CA is trusted: the handshake fails, and says why.
-    let t = tls_failure(login(&srv, dir.path(), None).unwrap_err());
+    let t = tls_failure(login(&srv, None).unwrap_err());
     assert!(
         t.message.contains(&format!(
             "trusted roots: only the 1 certificate of SSL_CERT_FILE={}, in place of the platform's roots",
@@ -148,5 +141,5 @@ fn ssl_cert_file_replaces_the_roots_and_a_ca_file_adds_to_them() {
 
     // The CA file adds the right CA to those roots.
     let ca = write_ca(&srv, dir.path(), "ca.pem");
-    login(&srv, dir.path(), Some(ca)).expect("SSL_CERT_FILE roots + CA file");
+    login(&srv, Some(ca)).expect("SSL_CERT_FILE roots + CA file");
 }

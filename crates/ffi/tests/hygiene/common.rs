@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::ptr;
 use std::sync::Mutex;
 
+use tapis_auth::{AuthSession, Options};
 use tapis_auth_ffi::test_hooks;
 use tapis_auth_ffi::*;
-use tapis_auth_http::{AuthSession, Options};
 use tapis_auth_storage::StoreKind;
 use tapis_auth_testserver::{Config, Fault, FaultKind, TestServer, V2ClientSeed, V3ClientSeed};
 

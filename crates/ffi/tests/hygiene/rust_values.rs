@@ -2,7 +2,7 @@
 //! their stored records, token sets, errors of wrong passwords and keys, OAuth clients and
 //! device prompts never show a secret either.
 
-use tapis_auth_http::{AuthSession, Options};
+use tapis_auth::{AuthSession, Options};
 use tapis_auth_storage::StoreKind;
 use tapis_auth_testserver::TestServer;
 

@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use tapis_auth::HttpTransport;
 use tapis_auth_core::{Error, HttpRequest, Method, Replay, Transport};
-use tapis_auth_http::HttpTransport;
 use tapis_auth_storage::StoreKind;
 
 /// What the user's browser does: open the authorize URL (approved at once as `testuser`) and

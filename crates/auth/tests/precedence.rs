@@ -14,8 +14,9 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use common::*;
+use tapis_auth::http::USER_AGENT;
+use tapis_auth::{AuthSession, Options, Source};
 use tapis_auth_core::{BaseUrl, Error, Platform, Secret};
-use tapis_auth_http::{AuthSession, Options, Source, USER_AGENT};
 use tapis_auth_storage::StoreKind;
 use tapis_auth_testserver::TestServer;
 

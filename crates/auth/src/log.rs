@@ -8,8 +8,9 @@
 //! - [`Level::Trace`] (`-vv`, `TAPIS_AUTH_LOG=trace`): also every HTTP request (method, URL
 //!   without query or credentials), its status and time, retries, and lock waits.
 //!
-//! The events come from `tapis_auth_core`, `tapis_auth_storage`, `tapis_auth_http` and the
-//! `tapis-auth` binary (every target starting with `tapis_auth`); none carries a secret.
+//! The events come from `tapis_auth_core`, `tapis_auth_storage`, `tapis_auth_http` (the
+//! transport), `tapis_auth` (the session) and the `tapis-auth` binary (every target starting
+//! with `tapis_auth`); none carries a secret.
 
 use std::fmt;
 use std::time::Instant;

@@ -4,14 +4,14 @@
 //! - one refresh against the local test authenticator vs one plain request to it from the same
 //!   reqwest client (the difference is the cost of our logic).
 //!
-//! Run: `cargo bench -p tapis-auth-http --bench token`.
+//! Run: `cargo bench -p tapis-auth --bench token`.
 
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use tapis_auth::{AuthSession, HttpTransport, Options};
 use tapis_auth_core::{Platform, Secret, Transport};
-use tapis_auth_http::{AuthSession, HttpTransport, Options};
 use tapis_auth_testserver::{Config, TestServer};
 
 fn logged_in(srv: &TestServer, dir: &std::path::Path) -> AuthSession {
@@ -91,8 +91,7 @@ fn bench(c: &mut Criterion) {
     let raw = tapis_auth_core::flow::refresh::refresh(&session)
         .unwrap()
         .request()
-        .cloned()
-        .unwrap();
+        .clone();
     let plain: &HttpTransport = s.transport();
     g.bench_function("plain request: the same refresh grant, raw", |b| {
         b.iter(|| {

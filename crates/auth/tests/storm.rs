@@ -13,8 +13,8 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use common::*;
+use tapis_auth::{AuthSession, Options};
 use tapis_auth_core::{JwtClaims, Platform};
-use tapis_auth_http::{AuthSession, Options};
 use tapis_auth_storage::StoreKind;
 use tapis_auth_testserver::{Config, ConfigPatch, RuntimeConfig, TestServer};
 

@@ -13,11 +13,11 @@ use tapis_auth_core::flow::clients::{self, NewClient};
 use tapis_auth_core::flow::device::DeviceFlow;
 use tapis_auth_core::flow::{password, tenants};
 use tapis_auth_core::{
-    drive, Action, BaseUrl, DevicePrompt, Error, Flow, OAuthClient, Platform, Session, Tenant,
-    TokenSet, Transport, UnixTime,
+    Action, BaseUrl, DevicePrompt, Error, Flow, OAuthClient, Platform, Session, Tenant, TokenSet,
+    Transport, UnixTime,
 };
 
-use crate::clock::random_hex;
+use crate::random::random_hex;
 use crate::session::AuthSession;
 
 /// How long a device login may take at most unless the caller says otherwise (the Tapis device
@@ -74,12 +74,10 @@ impl AuthSession {
     fn v2_tenant_id(&self, base: &BaseUrl) -> Option<String> {
         let listing = crate::session::v2_tenants_url(self.options().tenants_url.as_deref())
             .unwrap_or_else(|| base.join("/tenants"));
-        let all = drive(
-            &mut tenants::list_tenants(&listing, Platform::AgaveV2).ok()?,
-            self.clock(),
-            self.transport(),
-        )
-        .ok()?;
+        let all = tenants::list_tenants(&listing, Platform::AgaveV2)
+            .ok()?
+            .send(self.clock(), self.transport())
+            .ok()?;
         tenants::resolve(&all, base.as_str()).and_then(|t| t.id.clone())
     }
 
@@ -133,11 +131,7 @@ impl AuthSession {
         if session.client.is_none() && create_client {
             if session.platform() == Platform::TapisV3 {
                 // A first token without a client, to create the client with.
-                let t = drive(
-                    &mut password::password_grant(&session)?,
-                    self.clock(),
-                    self.transport(),
-                )?;
+                let t = password::password_grant(&session)?.send(self.clock(), self.transport())?;
                 session.tokens = Some(t);
             }
             let suffix = random_hex(4);
@@ -153,18 +147,11 @@ impl AuthSession {
                 description: Some(tapis_auth_core::login_client_description(self.profile())),
                 ..NewClient::default()
             };
-            let client = drive(
-                &mut clients::create_client(&session, &new)?,
-                self.clock(),
-                self.transport(),
-            )?;
+            let client =
+                clients::create_client(&session, &new)?.send(self.clock(), self.transport())?;
             session.client = Some(client);
         }
-        let tokens = drive(
-            &mut password::password_grant(&session)?,
-            self.clock(),
-            self.transport(),
-        )?;
+        let tokens = password::password_grant(&session)?.send(self.clock(), self.transport())?;
         self.finish_login(session, tokens)
     }
 
@@ -395,11 +382,10 @@ impl BrowserLogin {
 
     /// Completes the login from the redirected URL (or its query string) and saves the session.
     pub fn complete(self, redirected: &str) -> Result<Session, Error> {
-        let tokens = drive(
-            &mut self.flow.exchange(redirected)?,
-            self.auth.clock(),
-            self.auth.transport(),
-        )?;
+        let tokens = self
+            .flow
+            .exchange(redirected)?
+            .send(self.auth.clock(), self.auth.transport())?;
         self.auth.finish_login(self.session, tokens)
     }
 }

@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use tapis_auth_core::flow::{clients, revoke, tenants, userinfo};
 use tapis_auth_core::{
-    authorize, drive, BaseUrl, Clock, Error, HttpRequest, HttpResponse, OAuthClient, Platform,
-    Secret, Session, Store, Tenant, TokenManager, TokenManagerConfig, TokenSet, UnixTime,
-    DEFAULT_PROFILE,
+    authorize, BaseUrl, Clock, Error, HttpRequest, HttpResponse, OAuthClient, Platform, Secret,
+    Session, Store, Tenant, TokenManager, TokenManagerConfig, TokenSet, UnixTime, DEFAULT_PROFILE,
 };
 use tapis_auth_storage::env::EnvOptions;
 use tapis_auth_storage::{open_store, EnvStore, MemoryStore};
@@ -334,11 +333,7 @@ impl AuthSession {
     pub fn userinfo(&self) -> Result<userinfo::UserInfo, Error> {
         self.access_token(0)?;
         let s = self.inner.manager.session()?;
-        drive(
-            &mut userinfo::userinfo(&s)?,
-            self.clock(),
-            &self.inner.transport,
-        )
+        userinfo::userinfo(&s)?.send(self.clock(), &self.inner.transport)
     }
 
     /// Sends a service call with the token attached (`X-Tapis-Token` on v3, `Authorization:
@@ -401,8 +396,8 @@ impl AuthSession {
                     }
                     // Best effort: an expired token cannot be revoked and v2 revoke is broken
                     // on TACC; local deletion happens regardless.
-                    if let Ok(mut ex) = revoke::revoke(&s, &tok) {
-                        let _ = drive(&mut ex, self.clock(), &self.inner.transport);
+                    if let Ok(ex) = revoke::revoke(&s, &tok) {
+                        let _ = ex.send(self.clock(), &self.inner.transport);
                     }
                 }
             }
@@ -480,31 +475,19 @@ impl AuthSession {
     /// the username and password, which must be held in memory).
     pub fn create_client(&self, new: &clients::NewClient) -> Result<OAuthClient, Error> {
         let s = self.fresh_session()?;
-        drive(
-            &mut clients::create_client(&s, new)?,
-            self.clock(),
-            &self.inner.transport,
-        )
+        clients::create_client(&s, new)?.send(self.clock(), &self.inner.transport)
     }
 
     /// Lists the user's OAuth clients.
     pub fn list_clients(&self) -> Result<Vec<OAuthClient>, Error> {
         let s = self.fresh_session()?;
-        drive(
-            &mut clients::list_clients(&s)?,
-            self.clock(),
-            &self.inner.transport,
-        )
+        clients::list_clients(&s)?.send(self.clock(), &self.inner.transport)
     }
 
     /// Deletes an OAuth client by id (v2: by name).
     pub fn delete_client(&self, id: &str) -> Result<(), Error> {
         let s = self.fresh_session()?;
-        drive(
-            &mut clients::delete_client(&s, id)?,
-            self.clock(),
-            &self.inner.transport,
-        )
+        clients::delete_client(&s, id)?.send(self.clock(), &self.inner.transport)
     }
 
     /// Lists tenants (never sends a token).
@@ -569,11 +552,7 @@ pub fn list_tenants(
             v2_tenants_url(tenants_url).unwrap_or_else(|| base_url.join("/tenants"))
         }
     };
-    drive(
-        &mut tenants::list_tenants(&url, platform)?,
-        clock,
-        transport,
-    )
+    tenants::list_tenants(&url, platform)?.send(clock, transport)
 }
 
 /// The Tapis v3 base URL of tenant `id`: `https://<id>.tapis.io`. The id must be DNS labels
@@ -618,11 +597,7 @@ pub(crate) fn find_v2_tenant(
 ) -> Result<Tenant, Error> {
     let listing = v2_tenants_url(o.tenants_url.as_deref())
         .unwrap_or_else(|| tenants::DEFAULT_V2_TENANTS_URL.to_owned());
-    let all = drive(
-        &mut tenants::list_tenants(&listing, Platform::AgaveV2)?,
-        clock,
-        transport,
-    )?;
+    let all = tenants::list_tenants(&listing, Platform::AgaveV2)?.send(clock, transport)?;
     tenants::resolve(&all, id).cloned().ok_or_else(|| {
         // The listing was fetched, so it parses; named without `user:password@` or query.
         let shown = url::Url::parse(&listing)

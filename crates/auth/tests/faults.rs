@@ -28,11 +28,12 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::*;
+use tapis_auth::http::USER_AGENT;
+use tapis_auth::{AuthSession, DeviceLogin, Options, TransportConfig};
 use tapis_auth_core::flow::clients::NewClient;
 use tapis_auth_core::{
     BaseUrl, Error, HttpRequest, Method, Platform, Replay, Secret, TransportErrorKind,
 };
-use tapis_auth_http::{AuthSession, DeviceLogin, Options, TransportConfig, USER_AGENT};
 use tapis_auth_storage::StoreKind;
 use tapis_auth_testserver::{ConfigPatch, Fault, FaultKind, Stats, TestServer};
 

@@ -1,7 +1,4 @@
-//! The system clock (now [`tapis_auth_core::SystemClock`], re-exported here for existing
-//! users) and OS randomness for OAuth `state` values and client-id suffixes.
-
-pub use tapis_auth_core::SystemClock;
+//! OS randomness for OAuth `state` values and client-id suffixes.
 
 /// Random bytes from the operating system, hex-encoded (OAuth `state`, client-id suffixes).
 pub fn random_hex(bytes: usize) -> String {

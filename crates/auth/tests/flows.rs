@@ -6,9 +6,9 @@ mod common;
 use std::sync::atomic::AtomicBool;
 
 use common::*;
+use tapis_auth::{AuthSession, DevicePoll};
 use tapis_auth_core::flow::clients::NewClient;
 use tapis_auth_core::{Clock, Error, HttpRequest, Method, Platform, Replay, Secret};
-use tapis_auth_http::{AuthSession, DevicePoll};
 use tapis_auth_storage::StoreKind;
 use tapis_auth_testserver::{ConfigPatch, Fault, FaultKind};
 
@@ -49,7 +49,7 @@ fn v3_password_login_token_refresh_whoami_logout() {
 
     assert!(r.logout().unwrap());
     assert!(srv.stats().endpoint("v3.revoke") >= 1);
-    let e = AuthSession::restore(tapis_auth_http::Options {
+    let e = AuthSession::restore(tapis_auth::Options {
         store_path: Some(dir.path().to_path_buf()),
         use_environment: false,
         ..Default::default()
@@ -363,7 +363,7 @@ fn device_login_survives_passing_poll_failures() {
         DevicePoll::Pending(t) => t,
         DevicePoll::Complete => panic!("completed without a successful poll"),
     };
-    while tapis_auth_http::SystemClock.now() < next {
+    while tapis_auth::SystemClock.now() < next {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(login.poll().unwrap(), DevicePoll::Complete);

@@ -8,10 +8,10 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use common::*;
+use tapis_auth::{AuthSession, HttpTransport, Options, TransportConfig};
 use tapis_auth_core::{
     Error, HttpRequest, Method, Platform, Replay, Secret, Transport, TransportErrorKind,
 };
-use tapis_auth_http::{AuthSession, HttpTransport, Options, TransportConfig};
 use tapis_auth_storage::StoreKind;
 use tapis_auth_testserver::{Fault, FaultKind, TestServer};
 
