@@ -129,6 +129,12 @@ enum tapis_auth_status
    */
   TAPIS_AUTH_ERR_MALFORMED_RESPONSE = 501,
   /**
+   * The server refused the request as invalid (a body it could not validate, missing data,
+   * a client id already taken, headers a user token must not carry). Not retryable: change
+   * the request (see `tapis_auth_error_http_status` and the message).
+   */
+  TAPIS_AUTH_ERR_REQUEST_REFUSED = 502,
+  /**
    * The credential store failed (I/O error).
    */
   TAPIS_AUTH_ERR_STORAGE = 600,
@@ -159,9 +165,19 @@ enum tapis_auth_status
    */
   TAPIS_AUTH_ERR_UNSAFE_CACHE = 606,
   /**
-   * Bad configuration (no tenant, unknown platform, bad URL, ...).
+   * The cache was written by a newer version of this library in a format this one cannot
+   * read; it was left unchanged (it is not corrupt): upgrade, or use another cache.
+   */
+  TAPIS_AUTH_ERR_CACHE_TOO_NEW = 607,
+  /**
+   * Bad configuration (no tenant, unknown tenant or platform, bad URL, ...).
    */
   TAPIS_AUTH_ERR_CONFIG = 700,
+  /**
+   * The platform or server does not offer this operation (device login or client updates
+   * on Agave v2, a grant type the tenant does not accept, an endpoint the server lacks).
+   */
+  TAPIS_AUTH_ERR_UNSUPPORTED = 701,
   /**
    * Any other error.
    */
@@ -648,7 +664,8 @@ bool tapis_auth_status_is_pending(uint32_t status);
 bool tapis_auth_status_is_network(uint32_t status);
 
 /**
- * True when the server answered with an error or an unreadable response (5xx statuses).
+ * True when the server answered with an error, refused the request, or sent an unreadable
+ * response (5xx statuses).
  */
 bool tapis_auth_status_is_server(uint32_t status);
 

@@ -50,6 +50,7 @@ module tapis_auth
   integer, parameter, public :: TAPIS_AUTH_ERR_INSECURE_HTTP = 404
   integer, parameter, public :: TAPIS_AUTH_ERR_SERVER = 500
   integer, parameter, public :: TAPIS_AUTH_ERR_MALFORMED_RESPONSE = 501
+  integer, parameter, public :: TAPIS_AUTH_ERR_REQUEST_REFUSED = 502
   integer, parameter, public :: TAPIS_AUTH_ERR_STORAGE = 600
   integer, parameter, public :: TAPIS_AUTH_ERR_CORRUPT_CACHE = 601
   integer, parameter, public :: TAPIS_AUTH_ERR_LOCK_TIMEOUT = 602
@@ -57,7 +58,9 @@ module tapis_auth
   integer, parameter, public :: TAPIS_AUTH_ERR_STORE_READ_ONLY = 604
   integer, parameter, public :: TAPIS_AUTH_ERR_INVALID_RECORD = 605
   integer, parameter, public :: TAPIS_AUTH_ERR_UNSAFE_CACHE = 606
+  integer, parameter, public :: TAPIS_AUTH_ERR_CACHE_TOO_NEW = 607
   integer, parameter, public :: TAPIS_AUTH_ERR_CONFIG = 700
+  integer, parameter, public :: TAPIS_AUTH_ERR_UNSUPPORTED = 701
   integer, parameter, public :: TAPIS_AUTH_ERR_OTHER = 900
 
   !> A session handle (one profile's credentials). Freed by `close` or finalization.

@@ -59,6 +59,7 @@ const (
 	StatusInsecureHTTP       Status = C.TAPIS_AUTH_ERR_INSECURE_HTTP
 	StatusServer             Status = C.TAPIS_AUTH_ERR_SERVER
 	StatusMalformedResponse  Status = C.TAPIS_AUTH_ERR_MALFORMED_RESPONSE
+	StatusRequestRefused     Status = C.TAPIS_AUTH_ERR_REQUEST_REFUSED
 	StatusStorage            Status = C.TAPIS_AUTH_ERR_STORAGE
 	StatusCorruptCache       Status = C.TAPIS_AUTH_ERR_CORRUPT_CACHE
 	StatusLockTimeout        Status = C.TAPIS_AUTH_ERR_LOCK_TIMEOUT
@@ -66,7 +67,9 @@ const (
 	StatusStoreReadOnly      Status = C.TAPIS_AUTH_ERR_STORE_READ_ONLY
 	StatusInvalidRecord      Status = C.TAPIS_AUTH_ERR_INVALID_RECORD
 	StatusUnsafeCache        Status = C.TAPIS_AUTH_ERR_UNSAFE_CACHE
+	StatusCacheTooNew        Status = C.TAPIS_AUTH_ERR_CACHE_TOO_NEW
 	StatusConfig             Status = C.TAPIS_AUTH_ERR_CONFIG
+	StatusUnsupported        Status = C.TAPIS_AUTH_ERR_UNSUPPORTED
 	StatusOther              Status = C.TAPIS_AUTH_ERR_OTHER
 )
 

@@ -10,7 +10,7 @@ import pytest
 import tapis_auth
 from tapis_auth import _native
 from tapis_auth import errors as E
-from conftest import PASSWORD, USER, V3_CLIENT, Server, login, store_options
+from conftest import PASSWORD, USER, V2_CLIENT, V3_CLIENT, Server, login, store_options
 
 
 def _classes():
@@ -37,12 +37,16 @@ def test_every_c_status_has_exactly_one_class_with_its_name():
 
 def test_the_groups_follow_the_hundreds():
     for status, cls in _classes().items():
-        group = {1: E.UsageError, 2: E.LoginRequiredError, 4: E.NetworkError, 5: E.ServerError, 6: E.StorageError}.get(status // 100)
+        group = {1: E.UsageError, 2: E.LoginRequiredError, 4: E.NetworkError, 5: E.ServerError, 6: E.StorageError, 7: E.ConfigError}.get(status // 100)
         if group is not None:
             assert issubclass(cls, group), cls
         assert issubclass(cls, E.TapisAuthError)
     assert not issubclass(E.TokenRejectedError, E.LoginRequiredError)
     assert not issubclass(E.ConfigError, E.StorageError)
+    # What the server refuses is the server group's, not a setting; what is not offered is.
+    assert issubclass(E.RequestRefusedError, E.ServerError) and not issubclass(E.RequestRefusedError, E.ConfigError)
+    assert issubclass(E.UnsupportedError, E.ConfigError)
+    assert issubclass(E.CacheTooNewError, E.StorageError) and not issubclass(E.CacheTooNewError, E.CorruptCacheError)
 
 
 def test_an_error_carries_its_status_and_attributes():
@@ -170,6 +174,16 @@ def test_a_cache_others_may_write_is_unsafe(server, cache):
 def test_a_store_not_built_in_is_unavailable(cache):
     with pytest.raises(tapis_auth.StoreUnavailableError):
         tapis_auth.Session.restore(store="keyring", store_path=str(cache), use_environment=False)
+
+
+def test_device_login_on_agave_v2_is_unsupported(server, cache):
+    with pytest.raises(tapis_auth.UnsupportedError) as ei:
+        tapis_auth.Session.login_device(
+            client_id=V2_CLIENT[0], client_key=V2_CLIENT[1], base_url=server.url, platform="v2", **store_options(cache)
+        )
+    assert (ei.value.status, ei.value.status_name) == (701, "TAPIS_AUTH_ERR_UNSUPPORTED")
+    assert isinstance(ei.value, tapis_auth.ConfigError) and not ei.value.retryable
+    assert "Agave v2" in str(ei.value)
 
 
 def test_a_bad_tenant_is_config_error(cache):

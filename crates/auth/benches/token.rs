@@ -91,8 +91,7 @@ fn bench(c: &mut Criterion) {
     let raw = tapis_auth_core::flow::refresh::refresh(&session)
         .unwrap()
         .request()
-        .cloned()
-        .unwrap();
+        .clone();
     let plain: &HttpTransport = s.transport();
     g.bench_function("plain request: the same refresh grant, raw", |b| {
         b.iter(|| {

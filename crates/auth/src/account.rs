@@ -3,7 +3,7 @@
 
 use tapis_auth_core::flow::clients::{self, ClientUpdate};
 use tapis_auth_core::flow::userinfo::{self, UserInfo};
-use tapis_auth_core::{drive, Error, OAuthClient, Platform};
+use tapis_auth_core::{Error, OAuthClient, Platform};
 
 use crate::session::AuthSession;
 
@@ -13,11 +13,7 @@ impl AuthSession {
     /// by client name (`GET /clients/v2/{name}` with the username and password).
     pub fn get_client(&self, id: &str) -> Result<OAuthClient, Error> {
         let s = self.fresh_session()?;
-        drive(
-            &mut clients::get_client(&s, id)?,
-            self.clock(),
-            self.transport(),
-        )
+        clients::get_client(&s, id)?.send(self.clock(), self.transport())
     }
 
     /// Changes a Tapis v3 OAuth client's callback URL and/or display name (`PUT
@@ -25,11 +21,7 @@ impl AuthSession {
     /// login needs the client's callback URL to be its redirect URI.
     pub fn update_client(&self, id: &str, update: &ClientUpdate) -> Result<OAuthClient, Error> {
         let s = self.fresh_session()?;
-        drive(
-            &mut clients::update_client(&s, id, update)?,
-            self.clock(),
-            self.transport(),
-        )
+        clients::update_client(&s, id, update)?.send(self.clock(), self.transport())
     }
 
     /// The user's profile as the server reports it, which proves the server accepts the
@@ -55,10 +47,6 @@ impl AuthSession {
             Platform::AgaveV2 => None,
             Platform::TapisV3 => self.whoami()?.username,
         };
-        drive(
-            &mut userinfo::profile(&s, username.as_deref())?,
-            self.clock(),
-            self.transport(),
-        )
+        userinfo::profile(&s, username.as_deref())?.send(self.clock(), self.transport())
     }
 }

@@ -13,7 +13,7 @@ use tapis_auth_core::flow::clients::{self, NewClient};
 use tapis_auth_core::flow::device::DeviceFlow;
 use tapis_auth_core::flow::password;
 use tapis_auth_core::{
-    drive, Action, DevicePrompt, Error, Flow, OAuthClient, Platform, Session, TokenSet, Transport,
+    Action, DevicePrompt, Error, Flow, OAuthClient, Platform, Session, TokenSet, Transport,
     UnixTime,
 };
 
@@ -48,11 +48,7 @@ impl AuthSession {
         if session.client.is_none() && create_client {
             if session.platform() == Platform::TapisV3 {
                 // A first token without a client, to create the client with.
-                let t = drive(
-                    &mut password::password_grant(&session)?,
-                    self.clock(),
-                    self.transport(),
-                )?;
+                let t = password::password_grant(&session)?.send(self.clock(), self.transport())?;
                 session.tokens = Some(t);
             }
             let suffix = random_hex(4);
@@ -68,18 +64,11 @@ impl AuthSession {
                 description: Some(tapis_auth_core::login_client_description(self.profile())),
                 ..NewClient::default()
             };
-            let client = drive(
-                &mut clients::create_client(&session, &new)?,
-                self.clock(),
-                self.transport(),
-            )?;
+            let client =
+                clients::create_client(&session, &new)?.send(self.clock(), self.transport())?;
             session.client = Some(client);
         }
-        let tokens = drive(
-            &mut password::password_grant(&session)?,
-            self.clock(),
-            self.transport(),
-        )?;
+        let tokens = password::password_grant(&session)?.send(self.clock(), self.transport())?;
         self.finish_login(session, tokens)
     }
 
@@ -310,11 +299,10 @@ impl BrowserLogin {
 
     /// Completes the login from the redirected URL (or its query string) and saves the session.
     pub fn complete(self, redirected: &str) -> Result<Session, Error> {
-        let tokens = drive(
-            &mut self.flow.exchange(redirected)?,
-            self.auth.clock(),
-            self.auth.transport(),
-        )?;
+        let tokens = self
+            .flow
+            .exchange(redirected)?
+            .send(self.auth.clock(), self.auth.transport())?;
         self.auth.finish_login(self.session, tokens)
     }
 }

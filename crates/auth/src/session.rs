@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use tapis_auth_core::flow::{clients, revoke, userinfo};
 use tapis_auth_core::{
-    authorize, drive, Clock, Error, HttpRequest, HttpResponse, OAuthClient, Platform, Secret,
-    Session, TokenManager, TokenManagerConfig, TokenSet, UnixTime,
+    authorize, Clock, Error, HttpRequest, HttpResponse, OAuthClient, Platform, Secret, Session,
+    TokenManager, TokenManagerConfig, TokenSet, UnixTime,
 };
 
 use crate::options::{Options, Source};
@@ -232,11 +232,7 @@ impl AuthSession {
     pub fn userinfo(&self) -> Result<userinfo::UserInfo, Error> {
         self.access_token(0)?;
         let s = self.inner.manager.session()?;
-        drive(
-            &mut userinfo::userinfo(&s)?,
-            self.clock(),
-            &self.inner.transport,
-        )
+        userinfo::userinfo(&s)?.send(self.clock(), &self.inner.transport)
     }
 
     /// Sends a service call with the token attached (`X-Tapis-Token` on v3, `Authorization:
@@ -299,8 +295,8 @@ impl AuthSession {
                     }
                     // Best effort: an expired token cannot be revoked and v2 revoke is broken
                     // on TACC; local deletion happens regardless.
-                    if let Ok(mut ex) = revoke::revoke(&s, &tok) {
-                        let _ = drive(&mut ex, self.clock(), &self.inner.transport);
+                    if let Ok(ex) = revoke::revoke(&s, &tok) {
+                        let _ = ex.send(self.clock(), &self.inner.transport);
                     }
                 }
             }
@@ -378,31 +374,19 @@ impl AuthSession {
     /// the username and password, which must be held in memory).
     pub fn create_client(&self, new: &clients::NewClient) -> Result<OAuthClient, Error> {
         let s = self.fresh_session()?;
-        drive(
-            &mut clients::create_client(&s, new)?,
-            self.clock(),
-            &self.inner.transport,
-        )
+        clients::create_client(&s, new)?.send(self.clock(), &self.inner.transport)
     }
 
     /// Lists the user's OAuth clients.
     pub fn list_clients(&self) -> Result<Vec<OAuthClient>, Error> {
         let s = self.fresh_session()?;
-        drive(
-            &mut clients::list_clients(&s)?,
-            self.clock(),
-            &self.inner.transport,
-        )
+        clients::list_clients(&s)?.send(self.clock(), &self.inner.transport)
     }
 
     /// Deletes an OAuth client by id (v2: by name).
     pub fn delete_client(&self, id: &str) -> Result<(), Error> {
         let s = self.fresh_session()?;
-        drive(
-            &mut clients::delete_client(&s, id)?,
-            self.clock(),
-            &self.inner.transport,
-        )
+        clients::delete_client(&s, id)?.send(self.clock(), &self.inner.transport)
     }
 
     pub(crate) fn fresh_session(&self) -> Result<Session, Error> {

@@ -11,7 +11,7 @@
 
 use tapis_auth_core::flow::tenants;
 use tapis_auth_core::{
-    drive, BaseUrl, Clock, Error, HttpRequest, Method, Platform, Replay, Tenant, Transport,
+    BaseUrl, Clock, Error, HttpRequest, Method, Platform, Replay, Tenant, Transport,
 };
 
 use crate::options::Options;
@@ -80,11 +80,7 @@ fn list_at(
             v2_tenants_url(tenants_url, env).unwrap_or_else(|| base_url.join("/tenants"))
         }
     };
-    drive(
-        &mut tenants::list_tenants(&url, platform)?,
-        clock,
-        transport,
-    )
+    tenants::list_tenants(&url, platform)?.send(clock, transport)
 }
 
 /// What the options name as the tenant, before its platform is settled.
@@ -218,11 +214,8 @@ impl Resolver<'_> {
     fn find_v2_tenant(&self, id: &str) -> Result<Tenant, Error> {
         let listing = v2_tenants_url(self.options.tenants_url.as_deref(), self.env)
             .unwrap_or_else(|| tenants::DEFAULT_V2_TENANTS_URL.to_owned());
-        let all = drive(
-            &mut tenants::list_tenants(&listing, Platform::AgaveV2)?,
-            self.clock,
-            self.transport,
-        )?;
+        let all =
+            tenants::list_tenants(&listing, Platform::AgaveV2)?.send(self.clock, self.transport)?;
         tenants::resolve(&all, id).cloned().ok_or_else(|| {
             // The listing was fetched, so it parses; named without `user:password@` or query.
             let shown = url::Url::parse(&listing)

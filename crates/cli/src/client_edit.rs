@@ -87,6 +87,7 @@ pub fn update(
         return Err(CliError::usage(
             "Agave v2 OAuth clients cannot be changed (the clients service has no update)",
         )
+        .with_reason("unsupported")
         .hint("create a new one: `tapis-auth clients create --use`"));
     }
     if a.callback_url.is_none() && a.display_name.is_none() {

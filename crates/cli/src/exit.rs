@@ -31,13 +31,15 @@ pub const TABLE: &str = "\
 Exit codes:
     0    success
     1    unexpected failure (a bug)
-    2    usage or configuration error (bad option, unknown profile, no tenant given,
-         a write asked of the read-only env store)
+    2    usage or configuration error (bad option, unknown profile or tenant, no tenant
+         given, a write asked of the read-only env store), or an operation the platform
+         does not offer (device login or client updates on Agave v2)
     3    login required: no session, or the refresh token/OAuth client was rejected
          (run `tapis-auth login`)
     4    login failed: wrong username or password, device code expired or denied
     5    network error: no response (DNS, refused, timeout, TLS, plain http:// refused)
-    6    server error: an error status or a malformed response from the server
+    6    server error: an error status or a malformed response from the server, or the
+         server refused the request as invalid (e.g. a client id already taken)
     7    storage error: the credential cache is corrupt, unwritable, locked or unreachable
          (a corrupt cache can be moved aside with `tapis-auth repair`)
   130    cancelled (Ctrl-C)";
@@ -110,7 +112,8 @@ impl fmt::Display for CliError {
 /// The exit code for a library error.
 pub fn code_for(e: &Error) -> u8 {
     match e {
-        Error::Config(_) | Error::Store(StoreError::Config(_)) => USAGE,
+        // Wrong settings, or asking for what the platform does not offer: no retry helps.
+        Error::Config(_) | Error::Unsupported { .. } | Error::Store(StoreError::Config(_)) => USAGE,
         Error::LoginRequired { .. }
         | Error::RefreshRejected { .. }
         | Error::InvalidClient { .. } => LOGIN_REQUIRED,
@@ -122,7 +125,10 @@ pub fn code_for(e: &Error) -> u8 {
         // A response came, but not one to accept (an endless body): the server's fault.
         Error::Transport(t) if t.kind == TransportErrorKind::Malformed => SERVER,
         Error::Transport(_) => NETWORK,
-        Error::Server { .. } | Error::Malformed { .. } | Error::TokenRejected { .. } => SERVER,
+        Error::Server { .. }
+        | Error::Malformed { .. }
+        | Error::TokenRejected { .. }
+        | Error::RequestRefused { .. } => SERVER,
         // Asking the read-only store (the environment) to write is a usage error, like
         // `login` with `--store env`.
         Error::Store(StoreError::ReadOnly(_)) => USAGE,
@@ -137,6 +143,7 @@ pub fn code_for(e: &Error) -> u8 {
 pub fn reason_for(e: &Error) -> &'static str {
     match e {
         Error::Config(_) => "config",
+        Error::Unsupported { .. } => "unsupported",
         Error::LoginRequired { .. } => "login_required",
         Error::RefreshRejected { .. } => "refresh_rejected",
         Error::InvalidClient { .. } => "invalid_client",
@@ -154,6 +161,7 @@ pub fn reason_for(e: &Error) -> &'static str {
             TransportErrorKind::Malformed => "malformed_response",
         },
         Error::Server { .. } => "server",
+        Error::RequestRefused { .. } => "request_refused",
         Error::Malformed { .. } => "malformed_response",
         Error::TokenRejected { .. } => "token_rejected",
         Error::Store(s) => match s {
@@ -164,6 +172,7 @@ pub fn reason_for(e: &Error) -> &'static str {
             StoreError::Invalid(_) => "invalid_record",
             StoreError::Config(_) => "config",
             StoreError::Unsafe { .. } => "unsafe_cache",
+            StoreError::TooNew { .. } => "cache_too_new",
             _ => "storage",
         },
         Error::Cancelled => "cancelled",
@@ -228,6 +237,66 @@ impl From<std::io::Error> for CliError {
             CliError::new(OK, String::new())
         } else {
             CliError::new(FAILURE, format!("cannot write output: {e}")).with_reason("output")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The variants split out of `Config` and `Invalid` exit as their class and name themselves.
+    #[test]
+    fn split_variants_have_their_own_reason_and_class() {
+        let table: Vec<(Error, u8, &str)> = vec![
+            (Error::Config("bad base URL".into()), USAGE, "config"),
+            (
+                Error::Unsupported {
+                    message: "Agave v2 has no device-code flow".into(),
+                    status: None,
+                },
+                USAGE,
+                "unsupported",
+            ),
+            (
+                Error::RequestRefused {
+                    message: "that client id is already taken".into(),
+                    status: Some(400),
+                },
+                SERVER,
+                "request_refused",
+            ),
+            (
+                Error::Store(StoreError::TooNew {
+                    path: "/c/db".into(),
+                    found: 2,
+                    supported: 1,
+                }),
+                STORAGE,
+                "cache_too_new",
+            ),
+            (
+                Error::Store(StoreError::Config("TAPIS_AUTH_LOCK_TIMEOUT".into())),
+                USAGE,
+                "config",
+            ),
+            (
+                Error::Store(StoreError::Unsafe {
+                    path: "/c/.tapis-auth.claims".into(),
+                    reason: "not yours".into(),
+                }),
+                STORAGE,
+                "unsafe_cache",
+            ),
+            (
+                Error::Store(StoreError::Invalid("not a session".into())),
+                STORAGE,
+                "invalid_record",
+            ),
+        ];
+        for (e, code, reason) in table {
+            let c = CliError::from(e);
+            assert_eq!((c.code, c.reason), (code, reason), "{}", c.message);
         }
     }
 }

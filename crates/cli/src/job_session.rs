@@ -115,9 +115,10 @@ fn create(ctx: &Ctx, a: &JobSessionCreateArgs) -> Result<Value, CliError> {
 
     let s = if a.device {
         if me.platform() == Platform::AgaveV2 {
-            return Err(CliError::usage(
-                "Agave v2 has no device login: leave out --device",
-            ));
+            return Err(
+                CliError::usage("Agave v2 has no device login: leave out --device")
+                    .with_reason("unsupported"),
+            );
         }
         // A client of its own first (with the user's token), then the device login with it.
         let new = tapis_auth_core::flow::clients::NewClient {

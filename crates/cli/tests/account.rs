@@ -146,6 +146,41 @@ fn clients_show_on_agave_v2_and_no_update() {
     );
     r.code(2);
     assert!(r.stderr.contains("cannot be changed"), "{}", r.stderr);
+    // What Agave v2 does not offer is named as such in --json (exit 2, reason `unsupported`):
+    // the CLI's own check (client update) and the library's (device login).
+    let r = w.run(
+        "json",
+        &["--json", "clients", "update", "--callback-url", "http://x"],
+        None,
+    );
+    r.code(2);
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(v["error"]["reason"], "unsupported", "{v}");
+    let r = w.run(
+        "json",
+        &[
+            "--json",
+            "login",
+            "--device",
+            "--base-url",
+            w.url(),
+            "--platform",
+            "v2",
+            "--client-id",
+            "c",
+        ],
+        None,
+    );
+    r.code(2);
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(v["error"]["reason"], "unsupported", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("not supported: Agave v2"),
+        "{v}"
+    );
 }
 
 /// `login --browser` with a client whose callback URL is not the redirect URI: refused with the

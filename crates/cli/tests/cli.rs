@@ -384,6 +384,29 @@ fn clients_create_list_delete_both_platforms() {
         None,
     );
     assert_eq!(created.ok().trim(), "cli-test-client-xyz");
+    // The same id again: the server refuses the request (a server failure, exit 6), named
+    // `request_refused`, with the fix in the message.
+    let again = w.run(
+        "json",
+        &[
+            "--json",
+            "clients",
+            "create",
+            "--name",
+            "cli-test-client-xyz",
+        ],
+        None,
+    );
+    again.code(6);
+    let v: serde_json::Value = serde_json::from_str(again.stdout.trim()).unwrap();
+    assert_eq!(v["error"]["reason"], "request_refused", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already taken"),
+        "{v}"
+    );
     let list = w.run("json", &["clients", "list"], None);
     assert!(list.ok().contains("cli-test-client-xyz"), "{}", list.stdout);
     w.run("json", &["clients", "delete", "cli-test-client-xyz"], None)

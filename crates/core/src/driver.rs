@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwapOption;
 
-use crate::flow::{drive, password, refresh};
+use crate::flow::{password, refresh};
 use crate::rules::{self, Need, Policy, Step, Watched};
 use crate::store::{ClaimState, RefreshClaim, RefreshOutcome, RefreshTicket, RefreshWatch};
 use crate::{
@@ -523,11 +523,7 @@ impl TokenManager {
     ) -> Result<TokenSet, Error> {
         let now = self.clock.now();
         tracing::debug!("profile {}: refresh-token grant", self.config.profile);
-        let new_tokens = match drive(
-            &mut refresh::refresh(&session)?,
-            &*self.clock,
-            &*self.transport,
-        ) {
+        let new_tokens = match refresh::refresh(&session)?.send(&*self.clock, &*self.transport) {
             Ok(t) => t,
             Err(e) => {
                 tracing::debug!(
@@ -645,11 +641,7 @@ impl TokenManager {
             return Ok(t);
         }
         tracing::debug!("profile {}: password grant", self.config.profile);
-        let tokens = drive(
-            &mut password::password_grant(&session)?,
-            &*self.clock,
-            &*self.transport,
-        )?;
+        let tokens = password::password_grant(&session)?.send(&*self.clock, &*self.transport)?;
         let mut session = session;
         session.tokens = Some(tokens.clone());
         self.keep(state, session, None)?;

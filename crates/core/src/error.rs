@@ -86,12 +86,28 @@ pub enum StoreError {
     /// The store cannot be written (the environment store).
     #[error("the {0} store is read-only")]
     ReadOnly(String),
-    /// A stored record is well-formed JSON but not a valid session.
+    /// A stored record is well-formed JSON but not a valid session (an agavepy entry that does
+    /// not convert, several keyring items answering for one profile).
     #[error("{0}")]
     Invalid(String),
+    /// A cache written by a newer version of this library, in a format this one cannot read
+    /// (the SQLite store's schema version). Not corrupt: nothing was read from it or written
+    /// to it, and `tapis-auth repair` leaves it alone. Upgrade the library, or point this
+    /// version at another cache.
+    #[error("{path} has format version {found}, newer than this library's {supported}; it was left unchanged: upgrade libtapis_auth, or point this version at another cache")]
+    TooNew {
+        /// The cache file.
+        path: PathBuf,
+        /// The format version found in it.
+        found: i64,
+        /// The newest format version this library reads.
+        supported: i64,
+    },
     /// The store's settings are wrong, not its contents: an environment variable of the
-    /// environment store (`TAPIS_BASE_URL`, `TAPIS_PLATFORM`, a bearer token), a store or
-    /// profile name, the cache path. The message names the setting and how to fix it.
+    /// environment store (`TAPIS_BASE_URL`, `TAPIS_PLATFORM`, a bearer token) or of the lock
+    /// (`TAPIS_AUTH_LOCK_TIMEOUT`), a store or profile name (one the keyring store reserves or
+    /// cannot hold), the cache path (a file where a directory belongs, a directory where the
+    /// SQLite file belongs, no file name). The message names the setting and how to fix it.
     #[error("{0}")]
     Config(String),
     /// A cache file or directory others could have planted or changed (owned by another
@@ -188,6 +204,17 @@ pub enum Error {
         /// The server's message (redacted).
         message: String,
     },
+    /// The server refused the request as invalid: a body it could not parse or validate,
+    /// required data or the grant type missing, a client id that is already taken, headers a
+    /// user token must not carry. Trying the same request again will not help: change it (or,
+    /// when nothing the caller gave is named, report a bug: the library built the request).
+    #[error("the server refused the request: {message}")]
+    RequestRefused {
+        /// What was refused and the server's message (redacted).
+        message: String,
+        /// The HTTP status of the response that said so, when there was one.
+        status: Option<u16>,
+    },
     /// A response did not have the expected shape.
     #[error("malformed response: expected {expected}: {detail}")]
     Malformed {
@@ -202,9 +229,24 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Bad configuration or argument.
+    /// The caller's settings or arguments are wrong, found before anything was sent (a bad
+    /// base URL or tenant id, no username, password or client, `X-Tapis-User` headers on a
+    /// user token, a redirect port another program holds, more validity asked for than the
+    /// server issues), or named something the server does not know (an unknown tenant id).
+    /// The message names the setting; fix it and try again.
     #[error("{0}")]
     Config(String),
+    /// The platform or server does not offer this operation: device login, client updates or
+    /// tenant lookup by id on Agave v2, a grant type the tenant does not accept, an endpoint
+    /// this server (an older Authenticator, not a Tapis v3 URL) lacks. No setting of this
+    /// operation makes it work: do it another way (the message says how, when there is one).
+    #[error("not supported: {message}")]
+    Unsupported {
+        /// What is not offered, and what to do instead (server text redacted).
+        message: String,
+        /// The HTTP status of the response that said so, when there was one.
+        status: Option<u16>,
+    },
     /// The operation was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,
@@ -249,7 +291,9 @@ impl Error {
             | Error::InvalidClient { status, .. }
             | Error::RefreshRejected { status, .. }
             | Error::LoginFailed { status, .. }
-            | Error::TokenRejected { status, .. } => *status,
+            | Error::TokenRejected { status, .. }
+            | Error::RequestRefused { status, .. }
+            | Error::Unsupported { status, .. } => *status,
             _ => None,
         }
     }
@@ -262,7 +306,9 @@ impl Error {
             | Error::InvalidClient { status, .. }
             | Error::RefreshRejected { status, .. }
             | Error::LoginFailed { status, .. }
-            | Error::TokenRejected { status, .. } => {
+            | Error::TokenRejected { status, .. }
+            | Error::RequestRefused { status, .. }
+            | Error::Unsupported { status, .. } => {
                 status.get_or_insert(code);
             }
             _ => {}

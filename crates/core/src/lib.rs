@@ -41,7 +41,7 @@ pub use authorize::{authorize, authorize_with, classify_service_response, Servic
 pub use client::{login_client_description, OAuthClient};
 pub use driver::{TokenManager, TokenManagerConfig};
 pub use error::{Error, StoreError, TransportError, TransportErrorKind};
-pub use flow::{drive, Action, DevicePrompt, Exchange, Flow};
+pub use flow::{Action, DevicePrompt, Flow, Pending};
 pub use http::{Body, Header, HttpRequest, HttpResponse, Method, Replay};
 pub use jwt::JwtClaims;
 pub use protocol::{classify, Context, Envelope};

@@ -11,7 +11,7 @@ const T0: i64 = DEADLINE - 600;
 
 fn started() -> DeviceFlow {
     let mut f = DeviceFlow::new(&session(Platform::TapisV3).tenant, "tylers_client", 5).unwrap();
-    let req = sent(&mut f, T0);
+    let req = polled(&mut f, T0);
     assert_eq!(req.url, "https://tacc.tapis.io/v3/oauth2/device/code");
     assert!(req.headers.is_empty(), "no authentication");
     assert_eq!(body(&req), r#"{"client_id":"tylers_client"}"#);
@@ -40,7 +40,7 @@ fn start_prompt_once_pending_wait_success() {
         other => panic!("{}", kind(&other)),
     }
     assert_eq!(f.prompt().unwrap().user_code, "GyiUVrMh");
-    let poll = sent(&mut f, T0);
+    let poll = polled(&mut f, T0);
     assert_eq!(poll.url, "https://tacc.tapis.io/v3/oauth2/tokens");
     assert_eq!(poll.header_value("Authorization"), None);
     assert_eq!(
@@ -57,7 +57,7 @@ fn start_prompt_once_pending_wait_success() {
         f.handle_response(UnixTime(T0), not_ready()),
         Err(Error::ApiMisuse(_))
     ));
-    let _ = sent(&mut f, T0 + 5);
+    let _ = polled(&mut f, T0 + 5);
     assert!(
         matches!(f.poll(UnixTime(T0 + 5)), Err(Error::ApiMisuse(_))),
         "response outstanding"
@@ -128,7 +128,7 @@ fn terminal_messages() {
     for (msg, check) in cases {
         let mut f = started();
         let _ = f.poll(UnixTime(T0)).unwrap();
-        let _ = sent(&mut f, T0);
+        let _ = polled(&mut f, T0);
         let e = f
             .handle_response(UnixTime(T0), HttpResponse::new(400, envelope_error(msg)))
             .unwrap_err();
@@ -142,7 +142,7 @@ fn start_errors_and_expiry_fallbacks() {
     let tenant = session(Platform::TapisV3).tenant;
     let mut f = DeviceFlow::new(&tenant, "nope", 0).unwrap();
     assert_eq!(f.interval(), DEFAULT_POLL_INTERVAL_SECS);
-    let _ = sent(&mut f, 0);
+    let _ = polled(&mut f, 0);
     let e = f
         .handle_response(
             UnixTime(0),
@@ -152,14 +152,14 @@ fn start_errors_and_expiry_fallbacks() {
     assert!(matches!(e, Error::InvalidClient { .. }));
     for (exp, want) in [(r#""garbage""#, 100 + 600), ("300", 400), (r#""300""#, 400)] {
         let mut f = DeviceFlow::new(&tenant, "c", 5).unwrap();
-        let _ = sent(&mut f, 100);
+        let _ = polled(&mut f, 100);
         let b = START.replace(r#""Mon, 06 Apr 2026 10:27:50 GMT""#, exp);
         f.handle_response(UnixTime(100), HttpResponse::new(200, b))
             .unwrap();
         assert_eq!(f.deadline(), Some(UnixTime(want)), "{exp}");
     }
     let mut f = DeviceFlow::new(&tenant, "c", 5).unwrap();
-    let _ = sent(&mut f, 0);
+    let _ = polled(&mut f, 0);
     let b = START.replace("\"user_code\":\"GyiUVrMh\",", "");
     assert!(matches!(
         f.handle_response(UnixTime(0), HttpResponse::new(200, b)),
@@ -186,7 +186,7 @@ fn expires_in_forms() {
     ] {
         let body = START.replace(r#""Mon, 06 Apr 2026 10:27:50 GMT""#, value);
         let mut f = DeviceFlow::new(&session(Platform::TapisV3).tenant, "c", 5).unwrap();
-        sent(&mut f, T0);
+        polled(&mut f, T0);
         f.handle_response(UnixTime(T0), HttpResponse::new(200, body))
             .unwrap();
         assert_eq!(f.deadline(), Some(UnixTime(deadline)), "{value}");

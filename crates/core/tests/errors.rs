@@ -21,12 +21,12 @@ fn v3(ctx: Context, msg: &str) -> Error {
 fn v3_token_endpoint_table() {
     use Context::*;
     let table: &[(Context, &str, &str)] = &[
-        (PasswordGrant, "Invalid grant_type", "Config"),
-        (PasswordGrant, "Invalid grant_type (implicit); this grant type is not allowed for this tenant. Allowable grant types: ['password']", "Config"),
+        (PasswordGrant, "Invalid grant_type", "Unsupported"),
+        (PasswordGrant, "Invalid grant_type (implicit); this grant type is not allowed for this tenant. Allowable grant types: ['password']", "Unsupported"),
         (RefreshGrant, "Invalid client credentials: cid, ckey-xyz. session: <SecureCookieSession {}>", "InvalidClient"),
         (PasswordGrant, "Invalid client credentials: cid, ckey-xyz. session: {}", "InvalidClient"),
         (RefreshGrant, "Invalid headers. Basic authentication with client id and key required but missing.", "InvalidClient"),
-        (PasswordGrant, "Missing required payload data; username and password are required for the password grant type.", "Config"),
+        (PasswordGrant, "Missing required payload data; username and password are required for the password grant type.", "RequestRefused"),
         (PasswordGrant, "Invalid username/password combination.", "InvalidCredentials"),
         (RefreshGrant, "Invalid refresh_token.", "RefreshRejected"),
         (RefreshGrant, "Invalid token type. The refresh_token grant type required a token of type refresh. Instead a token of type access was passed.", "RefreshRejected"),
@@ -47,20 +47,20 @@ fn v3_token_endpoint_table() {
         (DeviceCode, "Invalid client: tylers_client", "InvalidClient"),
         (Service, "Invalid Tapis token.", "TokenRejected"),
         (Service, "The tenant_id claim in the token, a does not match the URL tenant, b.", "Server"),
-        (Service, "Invalid request; cannot set OBO headers with a user token.", "Config"),
+        (Service, "Invalid request; cannot set OBO headers with a user token.", "RequestRefused"),
         (Tenants, "No tenant found with tenant_id foo.", "Config"),
-        (Clients, "Invalid POST data; This change would violate uniqueness constraints. Details: x", "Config"),
+        (Clients, "Invalid POST data; This change would violate uniqueness constraints. Details: x", "RequestRefused"),
         (Clients, "No client found with id c.", "Server"),
         (Clients, "Not authorized for this client.", "Server"),
         (Clients, "Application not found", "Server"),
         (RefreshGrant, "Required refresh_token parameter missing.", "RefreshRejected"),
         (RefreshGrant, "Refresh token did NOT have an access_token claim.", "RefreshRejected"),
         (RefreshGrant, "Invalid client credentials: None, None. session: <SecureCookieSession {}>", "InvalidClient"),
-        (PasswordGrant, "Missing the required grant_type parameter.", "Config"),
-        (Revoke, "Unable to parse message payload; is it JSON?", "Config"),
-        (Revoke, "Invalid POST data: [<ValidationError: \"5 is not of type 'string'\">].", "Config"),
-        (Clients, "Invalid PUT data: [<ValidationError: \"7 is not of type 'string'\">].", "Config"),
-        (Clients, "The endpoint and HTTP method combination are not available from this service.", "Config"),
+        (PasswordGrant, "Missing the required grant_type parameter.", "RequestRefused"),
+        (Revoke, "Unable to parse message payload; is it JSON?", "RequestRefused"),
+        (Revoke, "Invalid POST data: [<ValidationError: \"5 is not of type 'string'\">].", "RequestRefused"),
+        (Clients, "Invalid PUT data: [<ValidationError: \"7 is not of type 'string'\">].", "RequestRefused"),
+        (Clients, "The endpoint and HTTP method combination are not available from this service.", "Unsupported"),
         (Clients, "Changing client_key not currently supported.", "Server"),
         (Revoke, "Invalid POST data; could not validate the token: debug data: x", "Server"),
     ];
@@ -102,7 +102,7 @@ fn empty_and_garbage_bodies() {
     }
     let s = session(Platform::TapisV3);
     let e = run(
-        &mut refresh::refresh(&s).unwrap(),
+        refresh::refresh(&s).unwrap(),
         0,
         HttpResponse::new(200, "<html>"),
     )
@@ -112,7 +112,7 @@ fn empty_and_garbage_bodies() {
         "{e:?}"
     );
     let e = run(
-        &mut refresh::refresh(&s).unwrap(),
+        refresh::refresh(&s).unwrap(),
         0,
         HttpResponse::new(200, r#"{"result":null,"status":"success"}"#),
     )
@@ -173,23 +173,23 @@ fn no_secret_reaches_display_or_debug() {
                 check(&classify(platform, ctx, &resp(), &s.secrets()), b);
             }
             check(
-                &run(&mut refresh::refresh(&s).unwrap(), 0, resp()).unwrap_err(),
+                &run(refresh::refresh(&s).unwrap(), 0, resp()).unwrap_err(),
                 "refresh",
             );
             check(
-                &run(&mut password::password_grant(&s).unwrap(), 0, resp()).unwrap_err(),
+                &run(password::password_grant(&s).unwrap(), 0, resp()).unwrap_err(),
                 "password",
             );
             check(
-                &run(&mut userinfo::userinfo(&s).unwrap(), 0, resp()).unwrap_err(),
+                &run(userinfo::userinfo(&s).unwrap(), 0, resp()).unwrap_err(),
                 "userinfo",
             );
             check(
-                &run(&mut clients::list_clients(&s).unwrap(), 0, resp()).unwrap_err(),
+                &run(clients::list_clients(&s).unwrap(), 0, resp()).unwrap_err(),
                 "clients",
             );
             if let Err(e) = run(
-                &mut revoke::revoke(&s, &Secret::new(REFRESH)).unwrap(),
+                revoke::revoke(&s, &Secret::new(REFRESH)).unwrap(),
                 0,
                 resp(),
             ) {
@@ -206,7 +206,7 @@ fn no_secret_reaches_display_or_debug() {
                 // This flow never holds the session's password or tokens, so only what it knows (or what
                 // looks like a credential) is guaranteed to be removed.
                 let e = run(
-                    &mut f.exchange(&format!("code={device_code}&state=st")).unwrap(),
+                    f.exchange(&format!("code={device_code}&state=st")).unwrap(),
                     0,
                     resp(),
                 )
@@ -281,6 +281,27 @@ fn classified_errors_carry_the_http_status() {
         &[],
     );
     assert_eq!(v2.http_status(), Some(400));
+    // The refusals and "not offered" split out of `Config` keep the response's status too.
+    let refused = v3(
+        Context::Clients,
+        "Invalid POST data; This change would violate uniqueness constraints. Details: x",
+    );
+    assert!(
+        matches!(refused, Error::RequestRefused { .. }),
+        "{refused:?}"
+    );
+    assert_eq!(refused.http_status(), Some(400));
+    assert!(!refused.is_retryable() && !refused.is_login_required());
+    let grant = v3(
+        Context::DeviceGrant,
+        "Invalid grant_type (device_code); this grant type is not allowed for this tenant.",
+    );
+    assert!(matches!(grant, Error::Unsupported { .. }), "{grant:?}");
+    assert_eq!(grant.http_status(), Some(400));
+    assert!(!grant.is_retryable());
+    // An unknown tenant is the caller's setting (it named a tenant that does not exist).
+    let tenant = v3(Context::Tenants, "No tenant found with tenant_id foo.");
+    assert!(matches!(tenant, Error::Config(_)), "{tenant:?}");
     // Errors that did not come from a response have none.
     assert_eq!(Error::Cancelled.http_status(), None);
 }

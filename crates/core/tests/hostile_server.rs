@@ -16,7 +16,7 @@ const NOW: i64 = 1_000_000;
 
 fn refresh_with(platform: Platform, body: &str) -> Result<TokenSet, Error> {
     run(
-        &mut refresh::refresh(&session(platform)).unwrap(),
+        refresh::refresh(&session(platform)).unwrap(),
         NOW,
         HttpResponse::new(200, body.to_owned()),
     )
@@ -140,7 +140,7 @@ fn a_missing_or_unreadable_expires_in_gets_the_assumed_lifetime() {
 
 fn device_start(result: &str) -> Result<(), Error> {
     let mut f = DeviceFlow::new(&session(Platform::TapisV3).tenant, "cli", 5).unwrap();
-    let _ = sent(&mut f, NOW);
+    let _ = polled(&mut f, NOW);
     f.handle_response(
         UnixTime(NOW),
         HttpResponse::new(
@@ -195,7 +195,7 @@ fn device_prompts_with_terminal_escapes_or_script_uris_are_malformed() {
 
 fn password_error(s: &Session, body: &str) -> Error {
     run(
-        &mut password::password_grant(s).unwrap(),
+        password::password_grant(s).unwrap(),
         NOW,
         HttpResponse::new(400, body.to_owned()),
     )

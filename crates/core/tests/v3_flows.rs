@@ -7,8 +7,8 @@ use tapis_auth_core::flow::{
     auth_code::AuthCodeFlow, clients, password, refresh, revoke, tenants, userinfo,
 };
 use tapis_auth_core::{
-    authorize, classify_service_response, Error, Flow, HttpRequest, HttpResponse, Method,
-    OAuthClient, Platform, Replay, Secret, ServiceVerdict, UnixTime,
+    authorize, classify_service_response, Error, HttpRequest, HttpResponse, Method, OAuthClient,
+    Platform, Replay, Secret, ServiceVerdict, UnixTime,
 };
 
 const V3: Platform = Platform::TapisV3;
@@ -16,8 +16,8 @@ const V3: Platform = Platform::TapisV3;
 #[test]
 fn refresh_request_is_exact_and_response_parsed() {
     let s = session(V3);
-    let mut ex = refresh::refresh(&s).unwrap();
-    let req = sent(&mut ex, 1000);
+    let ex = refresh::refresh(&s).unwrap();
+    let req = sent(&ex);
     assert_eq!(req.method, Method::Post);
     assert_eq!(req.url, "https://tacc.tapis.io/v3/oauth2/tokens");
     assert_eq!(req.replay, Replay::OnlyIfNotSent);
@@ -31,15 +31,12 @@ fn refresh_request_is_exact_and_response_parsed() {
         body(&req),
         format!(r#"{{"grant_type":"refresh_token","refresh_token":"{REFRESH}"}}"#)
     );
-    ex.handle_response(
-        UnixTime(1000),
-        HttpResponse::new(200, v3_token_ok(15_400, 99_999)),
-    )
-    .unwrap();
-    let t = match tapis_auth_core::Flow::poll(&mut ex, UnixTime(1000)).unwrap() {
-        tapis_auth_core::Action::Done(t) => t,
-        _ => panic!(),
-    };
+    let t = ex
+        .finish(
+            UnixTime(1000),
+            HttpResponse::new(200, v3_token_ok(15_400, 99_999)),
+        )
+        .unwrap();
     assert_eq!(t.expires_at, Some(UnixTime(15_400)), "JWT exp wins");
     assert_eq!(t.refresh_expires_at, Some(UnixTime(99_999)));
     assert_eq!(t.jti.as_deref(), Some("f7b9b19e"));
@@ -54,7 +51,7 @@ fn opaque_token_falls_back_to_expires_in_then_expires_at() {
         .replace("ACCESS_JWT", "opaque")
         .replace("REFRESH_JWT", "ropaque");
     let t = run(
-        &mut refresh::refresh(&s).unwrap(),
+        refresh::refresh(&s).unwrap(),
         1000,
         HttpResponse::new(200, body),
     )
@@ -71,7 +68,7 @@ fn opaque_token_falls_back_to_expires_in_then_expires_at() {
     // Received four hours before that expiry (one far beyond it would be capped).
     let iso = UnixTime::from_iso8601("2024-01-24T19:17:53+00:00").unwrap();
     let t = run(
-        &mut refresh::refresh(&s).unwrap(),
+        refresh::refresh(&s).unwrap(),
         iso.secs() - 14_400,
         HttpResponse::new(200, body),
     )
@@ -98,7 +95,7 @@ fn refresh_without_refresh_token_or_client_is_login_required() {
 #[test]
 fn password_grant_key_order_and_basic_only_with_client() {
     let s = session(V3);
-    let req = sent(&mut password::password_grant(&s).unwrap(), 0);
+    let req = sent(&password::password_grant(&s).unwrap());
     assert_eq!(
         body(&req),
         format!(r#"{{"username":"testuser","password":"{PASSWORD}","grant_type":"password"}}"#)
@@ -110,12 +107,12 @@ fn password_grant_key_order_and_basic_only_with_client() {
     assert_eq!(req.url, "https://tacc.tapis.io/v3/oauth2/tokens");
     let mut s = session(V3);
     s.client = None;
-    let req = sent(&mut password::password_grant(&s).unwrap(), 0);
+    let req = sent(&password::password_grant(&s).unwrap());
     assert_eq!(req.header_value("Authorization"), None);
     let mut s = session(V3);
     s.client = Some(OAuthClient::public("cid"));
     assert_eq!(
-        sent(&mut password::password_grant(&s).unwrap(), 0).header_value("Authorization"),
+        sent(&password::password_grant(&s).unwrap()).header_value("Authorization"),
         None
     );
 }
@@ -126,7 +123,7 @@ fn password_grant_without_client_yields_no_refresh_token() {
     s.client = None;
     let body = r#"{"result":{"access_token":{"access_token":"a.b","expires_in":14400,"expires_at":"2024-01-24T19:17:53.284752+00:00","jti":"x","id_token":"a.b"}},"status":"success","message":"Token created successfully.","version":"26Q1.0","metadata":{}}"#;
     let t = run(
-        &mut password::password_grant(&s).unwrap(),
+        password::password_grant(&s).unwrap(),
         0,
         HttpResponse::new(200, body),
     )
@@ -155,7 +152,7 @@ fn password_grant_needs_username_and_password() {
 fn accepts_any_2xx() {
     let s = session(V3);
     let t = run(
-        &mut password::password_grant(&s).unwrap(),
+        password::password_grant(&s).unwrap(),
         0,
         HttpResponse::new(201, v3_token_ok(50, 60)),
     );
@@ -168,20 +165,20 @@ fn clock_skew_shifts_jwt_expiry_into_local_terms() {
     // Server clock is 100 s behind ours: a token expiring at server time 15_000 expires at local 15_100.
     let resp = HttpResponse::new(200, v3_token_ok(15_000, 90_000))
         .with_header("Date", "Thu, 01 Jan 1970 00:15:00 GMT");
-    let t = run(&mut refresh::refresh(&s).unwrap(), 1000, resp).unwrap();
+    let t = run(refresh::refresh(&s).unwrap(), 1000, resp).unwrap();
     assert_eq!(t.expires_at, Some(UnixTime(15_100)));
     assert_eq!(t.refresh_expires_at, Some(UnixTime(90_100)));
     // Within tolerance: unchanged.
     let resp = HttpResponse::new(200, v3_token_ok(15_000, 90_000))
         .with_header("Date", "Thu, 01 Jan 1970 00:16:37 GMT");
-    let t = run(&mut refresh::refresh(&s).unwrap(), 1000, resp).unwrap();
+    let t = run(refresh::refresh(&s).unwrap(), 1000, resp).unwrap();
     assert_eq!(t.expires_at, Some(UnixTime(15_000)));
 }
 
 #[test]
 fn tenants_never_send_a_token() {
-    let mut ex = tenants::list_tenants("https://TACC.tapis.io/", V3).unwrap();
-    let req = sent(&mut ex, 0);
+    let ex = tenants::list_tenants("https://TACC.tapis.io/", V3).unwrap();
+    let req = sent(&ex);
     assert_eq!(req.url, "https://tacc.tapis.io/v3/tenants");
     assert!(req.headers.is_empty(), "{:?}", req.headers);
     let body = r#"{"result":[{"tenant_id":"tacc","base_url":"https://tacc.tapis.io","site_id":"tacc","status":"ACTIVE",
@@ -191,12 +188,9 @@ fn tenants_never_send_a_token() {
  "user_ldap_connection_id":"tacc-all","description":"Production tenant for all TACC users.", "allowable_x_tenant_ids": ["tacc"]},
  {"tenant_id":"nobase"}, {"tenant_id":"designsafe","base_url":"https://designsafe.tapis.io"}],
  "status":"success","message":"Tenants retrieved successfully.","version":"1.2.2","metadata":{}}"#;
-    ex.handle_response(UnixTime(0), HttpResponse::new(200, body))
+    let list = ex
+        .finish(UnixTime(0), HttpResponse::new(200, body))
         .unwrap();
-    let list = match tapis_auth_core::Flow::poll(&mut ex, UnixTime(0)).unwrap() {
-        tapis_auth_core::Action::Done(l) => l,
-        _ => panic!(),
-    };
     assert_eq!(list.len(), 2);
     assert_eq!(
         list[0].authenticator.as_deref(),
@@ -223,13 +217,13 @@ fn tenants_never_send_a_token() {
 
 #[test]
 fn get_tenant_and_unknown_tenant() {
-    let mut ex = tenants::get_tenant("https://tacc.tapis.io", V3, "tacc").unwrap();
-    let req = sent(&mut ex, 0);
+    let ex = tenants::get_tenant("https://tacc.tapis.io", V3, "tacc").unwrap();
+    let req = sent(&ex);
     assert_eq!(req.url, "https://tacc.tapis.io/v3/tenants/tacc");
     assert!(req.headers.is_empty());
-    let mut ex = tenants::get_tenant("https://tacc.tapis.io", V3, "bogus").unwrap();
+    let ex = tenants::get_tenant("https://tacc.tapis.io", V3, "bogus").unwrap();
     let e = run(
-        &mut ex,
+        ex,
         0,
         HttpResponse::new(400, envelope_error("No tenant found with tenant_id bogus.")),
     )
@@ -243,24 +237,21 @@ fn get_tenant_and_unknown_tenant() {
 #[test]
 fn userinfo_uses_x_tapis_token() {
     let s = session(V3);
-    let mut ex = userinfo::userinfo(&s).unwrap();
-    let req = sent(&mut ex, 0);
+    let ex = userinfo::userinfo(&s).unwrap();
+    let req = sent(&ex);
     assert_eq!(req.url, "https://tacc.tapis.io/v3/oauth2/userinfo");
     assert_eq!(req.header_value("X-Tapis-Token"), Some(ACCESS));
     assert_eq!(req.header_value("Authorization"), None);
     let body = r#"{"result":{"dn":"uid=x","given_name":"Api","last_name":"Test","email":"a@b.c","phone":null,"mobile_phone":null,"create_time":null,"username":"apitest","uid":12345},"status":"success","message":"User profile retrieved successfully.","version":"1.6.0","metadata":{}}"#;
-    ex.handle_response(UnixTime(0), HttpResponse::new(200, body))
+    let u = ex
+        .finish(UnixTime(0), HttpResponse::new(200, body))
         .unwrap();
-    let u = match tapis_auth_core::Flow::poll(&mut ex, UnixTime(0)).unwrap() {
-        tapis_auth_core::Action::Done(u) => u,
-        _ => panic!(),
-    };
     assert_eq!(u.username, "apitest");
     assert_eq!(u.first_name.as_deref(), Some("Api"));
     assert_eq!(u.uid.as_deref(), Some("12345"));
     assert_eq!(u.phone, None);
     let e = run(
-        &mut userinfo::userinfo(&s).unwrap(),
+        userinfo::userinfo(&s).unwrap(),
         0,
         HttpResponse::new(400, envelope_error("Invalid Tapis token.")),
     )
@@ -272,14 +263,14 @@ fn userinfo_uses_x_tapis_token() {
 fn revoke_request_and_already_expired_is_ok() {
     let s = session(V3);
     let tok = Secret::new("eyJ0eXAi.eyJqdGki.sig");
-    let mut ex = revoke::revoke(&s, &tok).unwrap();
-    let req = sent(&mut ex, 0);
+    let ex = revoke::revoke(&s, &tok).unwrap();
+    let req = sent(&ex);
     assert_eq!(req.url, "https://tacc.tapis.io/v3/oauth2/tokens/revoke");
     assert!(req.headers.is_empty());
     assert_eq!(body(&req), r#"{"token":"eyJ0eXAi.eyJqdGki.sig"}"#);
     let ok = r#"{"result":"","status":"success","message":"Token f7b9 has been revoked.","version":"1.6.0","metadata":{}}"#;
     assert!(run(
-        &mut revoke::revoke(&s, &tok).unwrap(),
+        revoke::revoke(&s, &tok).unwrap(),
         0,
         HttpResponse::new(200, ok)
     )
@@ -288,13 +279,13 @@ fn revoke_request_and_already_expired_is_ok() {
         "Invalid POST data; could not validate the token: debug data: eyJ0eXAi.eyJqdGki.sig",
     );
     assert!(run(
-        &mut revoke::revoke(&s, &tok).unwrap(),
+        revoke::revoke(&s, &tok).unwrap(),
         0,
         HttpResponse::new(400, expired)
     )
     .is_ok());
     let e = run(
-        &mut revoke::revoke(&s, &tok).unwrap(),
+        revoke::revoke(&s, &tok).unwrap(),
         0,
         HttpResponse::new(500, "boom"),
     )
@@ -312,8 +303,8 @@ fn clients_crud() {
         display_name: None,
         description: Some("d".into()),
     };
-    let mut ex = clients::create_client(&s, &new).unwrap();
-    let req = sent(&mut ex, 0);
+    let ex = clients::create_client(&s, &new).unwrap();
+    let req = sent(&ex);
     assert_eq!(req.url, "https://tacc.tapis.io/v3/oauth2/clients");
     assert_eq!(req.replay, Replay::OnlyIfNotSent);
     assert_eq!(req.header_value("X-Tapis-Token"), Some(ACCESS));
@@ -323,7 +314,7 @@ fn clients_crud() {
     );
     let created = r#"{"message":"Client created successfully.","metadata":{},"result":{"active":true,"callback_url":"","client_id":"tylers_client","client_key":"3kRdPMv7arpRn","create_time":"Mon, 06 Apr 2026 10:10:24 GMT","description":"","display_name":"tylers_client","last_update_time":"Mon, 06 Apr 2026 10:10:24 GMT","owner":"tjo656","tenant_id":"tacc"},"status":"success","version":"26Q1.0"}"#;
     let c = run(
-        &mut clients::create_client(&s, &new).unwrap(),
+        clients::create_client(&s, &new).unwrap(),
         0,
         HttpResponse::new(200, created),
     )
@@ -335,22 +326,22 @@ fn clients_crud() {
     let listed = created
         .replace("\"result\":{", "\"result\":[{")
         .replace(",\"status\"", "],\"status\"");
-    let mut ex = clients::list_clients(&s).unwrap();
-    let req = sent(&mut ex, 0);
+    let ex = clients::list_clients(&s).unwrap();
+    let req = sent(&ex);
     assert_eq!(
         (req.method, req.url.as_str()),
         (Method::Get, "https://tacc.tapis.io/v3/oauth2/clients")
     );
     let list = run(
-        &mut clients::list_clients(&s).unwrap(),
+        clients::list_clients(&s).unwrap(),
         0,
         HttpResponse::new(200, listed),
     )
     .unwrap();
     assert_eq!(list.len(), 1);
 
-    let mut ex = clients::delete_client(&s, "tylers client").unwrap();
-    let req = sent(&mut ex, 0);
+    let ex = clients::delete_client(&s, "tylers client").unwrap();
+    let req = sent(&ex);
     assert_eq!(
         (req.method, req.url.as_str()),
         (
@@ -359,14 +350,14 @@ fn clients_crud() {
         )
     );
     assert!(run(
-        &mut clients::delete_client(&s, "c").unwrap(),
+        clients::delete_client(&s, "c").unwrap(),
         0,
         HttpResponse::new(200, "")
     )
     .is_ok());
     let env = r#"{"message":"Client status updated to inactive successfully","metadata":{},"result":{"client_id":"c"},"status":"success","version":"1.6.0"}"#;
     assert!(run(
-        &mut clients::delete_client(&s, "c").unwrap(),
+        clients::delete_client(&s, "c").unwrap(),
         0,
         HttpResponse::new(200, env)
     )
@@ -375,17 +366,17 @@ fn clients_crud() {
         "Invalid POST data; This change would violate uniqueness constraints. Details: ...",
     );
     let e = run(
-        &mut clients::create_client(&s, &new).unwrap(),
+        clients::create_client(&s, &new).unwrap(),
         0,
         HttpResponse::new(400, dup),
     )
     .unwrap_err();
     assert!(
-        matches!(e, Error::Config(ref m) if m.contains("unique")),
+        matches!(e, Error::RequestRefused { ref message, status: Some(400) } if message.contains("already taken")),
         "{e:?}"
     );
     let e = run(
-        &mut clients::delete_client(&s, "c").unwrap(),
+        clients::delete_client(&s, "c").unwrap(),
         0,
         HttpResponse::new(400, envelope_error("No client found with id c.")),
     )
@@ -415,10 +406,10 @@ fn auth_code_flow() {
         f.authorize_url(),
         "https://tacc.tapis.io/v3/oauth2/authorize?client_id=cid&redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Fx%3D1&response_type=code&state=st%26te"
     );
-    let mut ex = f
+    let ex = f
         .exchange("https://app.example/cb?x=1&code=abcDEF123&state=st%26te#frag")
         .unwrap();
-    let req = sent(&mut ex, 0);
+    let req = sent(&ex);
     assert_eq!(req.url, "https://tacc.tapis.io/v3/oauth2/tokens");
     assert_eq!(
         req.header_value("Authorization"),
@@ -429,7 +420,7 @@ fn auth_code_flow() {
         r#"{"grant_type":"authorization_code","code":"abcDEF123","redirect_uri":"https://app.example/cb?x=1"}"#
     );
     assert!(run(
-        &mut f.exchange("code=abcDEF123&state=st%26te").unwrap(),
+        f.exchange("code=abcDEF123&state=st%26te").unwrap(),
         0,
         HttpResponse::new(200, v3_token_ok(9, 9))
     )
@@ -459,7 +450,7 @@ fn auth_code_flow() {
     ));
     assert!(matches!(
         AuthCodeFlow::new(&session(Platform::AgaveV2).tenant, &client, "u", "s".into()),
-        Err(Error::Config(_))
+        Err(Error::Unsupported { status: None, .. })
     ));
     assert!(matches!(
         AuthCodeFlow::new(&tenant, &client, "u", String::new()),
@@ -523,7 +514,10 @@ fn service_verdicts_v3() {
     ));
     assert!(matches!(
         v(401, "TAPIS_SECURITY_UNEXPECTED_HEADER X-Tapis-User"),
-        ServiceVerdict::Failed(Error::Config(_))
+        ServiceVerdict::Failed(Error::RequestRefused {
+            status: Some(401),
+            ..
+        })
     ));
     assert!(matches!(
         v(500, "TAPIS_SECURITY_JWT_KEY_ERROR"),
@@ -545,6 +539,9 @@ fn service_verdicts_v3() {
             400,
             &envelope_error("Invalid request; cannot set OBO headers with a user token.")
         ),
-        ServiceVerdict::Failed(Error::Config(_))
+        ServiceVerdict::Failed(Error::RequestRefused {
+            status: Some(400),
+            ..
+        })
     ));
 }

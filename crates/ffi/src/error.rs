@@ -126,6 +126,7 @@ pub fn status_of(e: &Error) -> tapis_auth_status {
         Error::LoginFailed { .. } => TAPIS_AUTH_ERR_LOGIN_FAILED,
         Error::TokenRejected { .. } => TAPIS_AUTH_ERR_TOKEN_REJECTED,
         Error::Server { .. } => TAPIS_AUTH_ERR_SERVER,
+        Error::RequestRefused { .. } => TAPIS_AUTH_ERR_REQUEST_REFUSED,
         Error::Malformed { .. } => TAPIS_AUTH_ERR_MALFORMED_RESPONSE,
         Error::Transport(t) => match t.kind {
             TransportErrorKind::Connect => TAPIS_AUTH_ERR_CONNECT,
@@ -145,10 +146,12 @@ pub fn status_of(e: &Error) -> tapis_auth_status {
             StoreError::Invalid(_) => TAPIS_AUTH_ERR_INVALID_RECORD,
             StoreError::Config(_) => TAPIS_AUTH_ERR_CONFIG,
             StoreError::Unsafe { .. } => TAPIS_AUTH_ERR_UNSAFE_CACHE,
+            StoreError::TooNew { .. } => TAPIS_AUTH_ERR_CACHE_TOO_NEW,
             #[allow(unreachable_patterns)]
             _ => TAPIS_AUTH_ERR_STORAGE,
         },
         Error::Config(_) => TAPIS_AUTH_ERR_CONFIG,
+        Error::Unsupported { .. } => TAPIS_AUTH_ERR_UNSUPPORTED,
         Error::Cancelled => TAPIS_AUTH_ERR_CANCELLED,
         Error::ApiMisuse(_) => TAPIS_AUTH_ERR_API_MISUSE,
         #[allow(unreachable_patterns)]
@@ -227,27 +230,63 @@ pub extern "C" fn tapis_auth_error_free(err: *mut tapis_auth_error) {
 #[cfg(test)]
 mod status_tests {
     use super::*;
+    use std::path::PathBuf;
     use tapis_auth_core::StoreError;
+    use tapis_auth_status::*;
+
+    fn status(e: &Error) -> tapis_auth_status {
+        FfiError::from_core(e, &[]).status
+    }
 
     #[test]
     fn a_wrong_setting_is_config_and_a_bad_record_is_invalid_record() {
         let config = Error::Store(StoreError::Config("TAPIS_BASE_URL: not a URL".into()));
-        assert_eq!(
-            FfiError::from_core(&config, &[]).status,
-            tapis_auth_status::TAPIS_AUTH_ERR_CONFIG
-        );
+        assert_eq!(status(&config), TAPIS_AUTH_ERR_CONFIG);
         let record = Error::Store(StoreError::Invalid("no tenant in the record".into()));
-        assert_eq!(
-            FfiError::from_core(&record, &[]).status,
-            tapis_auth_status::TAPIS_AUTH_ERR_INVALID_RECORD
-        );
+        assert_eq!(status(&record), TAPIS_AUTH_ERR_INVALID_RECORD);
         let expired = Error::TokenRejected {
             message: String::new(),
             status: Some(401),
         };
-        assert_eq!(
-            FfiError::from_core(&expired, &[]).status,
-            tapis_auth_status::TAPIS_AUTH_ERR_TOKEN_REJECTED
-        );
+        assert_eq!(status(&expired), TAPIS_AUTH_ERR_TOKEN_REJECTED);
+    }
+
+    #[test]
+    fn unsupported_refused_and_too_new_have_their_own_statuses() {
+        let unsupported = Error::Unsupported {
+            message: "Agave v2 has no device-code flow".into(),
+            status: None,
+        };
+        assert_eq!(status(&unsupported), TAPIS_AUTH_ERR_UNSUPPORTED);
+        assert_eq!(TAPIS_AUTH_ERR_UNSUPPORTED as u32, 701);
+
+        let refused = Error::RequestRefused {
+            message: "that client id is already taken".into(),
+            status: Some(400),
+        };
+        let e = FfiError::from_core(&refused, &[]);
+        assert_eq!(e.status, TAPIS_AUTH_ERR_REQUEST_REFUSED);
+        assert_eq!(TAPIS_AUTH_ERR_REQUEST_REFUSED as u32, 502);
+        assert_eq!(e.http_status, 400, "the refusal's HTTP status reaches C");
+        assert!(!e.retryable, "the same request would be refused again");
+        assert!(crate::status::tapis_auth_status_is_server(e.status as u32));
+
+        let too_new = Error::Store(StoreError::TooNew {
+            path: PathBuf::from("/c/tapis-auth.sqlite"),
+            found: 2,
+            supported: 1,
+        });
+        assert_eq!(status(&too_new), TAPIS_AUTH_ERR_CACHE_TOO_NEW);
+        assert_eq!(TAPIS_AUTH_ERR_CACHE_TOO_NEW as u32, 607);
+        assert!(crate::status::tapis_auth_status_is_storage(
+            TAPIS_AUTH_ERR_CACHE_TOO_NEW as u32
+        ));
+
+        // Planted claims are unsafe, not invalid records.
+        let unsafe_claim = Error::Store(StoreError::Unsafe {
+            path: PathBuf::from("/c/.tapis-auth.claims"),
+            reason: "not yours".into(),
+        });
+        assert_eq!(status(&unsafe_claim), TAPIS_AUTH_ERR_UNSAFE_CACHE);
     }
 }

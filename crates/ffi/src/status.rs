@@ -61,6 +61,10 @@ pub enum tapis_auth_status {
     TAPIS_AUTH_ERR_SERVER = 500,
     /// The server's response did not have the expected shape.
     TAPIS_AUTH_ERR_MALFORMED_RESPONSE = 501,
+    /// The server refused the request as invalid (a body it could not validate, missing data,
+    /// a client id already taken, headers a user token must not carry). Not retryable: change
+    /// the request (see `tapis_auth_error_http_status` and the message).
+    TAPIS_AUTH_ERR_REQUEST_REFUSED = 502,
     /// The credential store failed (I/O error).
     TAPIS_AUTH_ERR_STORAGE = 600,
     /// The credential cache file is corrupt; it was left unchanged.
@@ -77,8 +81,14 @@ pub enum tapis_auth_status {
     /// another user, writable by group or others, a link, a FIFO, too large); the message
     /// names it and the fix.
     TAPIS_AUTH_ERR_UNSAFE_CACHE = 606,
-    /// Bad configuration (no tenant, unknown platform, bad URL, ...).
+    /// The cache was written by a newer version of this library in a format this one cannot
+    /// read; it was left unchanged (it is not corrupt): upgrade, or use another cache.
+    TAPIS_AUTH_ERR_CACHE_TOO_NEW = 607,
+    /// Bad configuration (no tenant, unknown tenant or platform, bad URL, ...).
     TAPIS_AUTH_ERR_CONFIG = 700,
+    /// The platform or server does not offer this operation (device login or client updates
+    /// on Agave v2, a grant type the tenant does not accept, an endpoint the server lacks).
+    TAPIS_AUTH_ERR_UNSUPPORTED = 701,
     /// Any other error.
     TAPIS_AUTH_ERR_OTHER = 900,
 }
@@ -107,6 +117,7 @@ impl tapis_auth_status {
         Self::TAPIS_AUTH_ERR_INSECURE_HTTP,
         Self::TAPIS_AUTH_ERR_SERVER,
         Self::TAPIS_AUTH_ERR_MALFORMED_RESPONSE,
+        Self::TAPIS_AUTH_ERR_REQUEST_REFUSED,
         Self::TAPIS_AUTH_ERR_STORAGE,
         Self::TAPIS_AUTH_ERR_CORRUPT_CACHE,
         Self::TAPIS_AUTH_ERR_LOCK_TIMEOUT,
@@ -114,7 +125,9 @@ impl tapis_auth_status {
         Self::TAPIS_AUTH_ERR_STORE_READ_ONLY,
         Self::TAPIS_AUTH_ERR_INVALID_RECORD,
         Self::TAPIS_AUTH_ERR_UNSAFE_CACHE,
+        Self::TAPIS_AUTH_ERR_CACHE_TOO_NEW,
         Self::TAPIS_AUTH_ERR_CONFIG,
+        Self::TAPIS_AUTH_ERR_UNSUPPORTED,
         Self::TAPIS_AUTH_ERR_OTHER,
     ];
 
@@ -148,6 +161,7 @@ impl tapis_auth_status {
             TAPIS_AUTH_ERR_INSECURE_HTTP => b"TAPIS_AUTH_ERR_INSECURE_HTTP\0",
             TAPIS_AUTH_ERR_SERVER => b"TAPIS_AUTH_ERR_SERVER\0",
             TAPIS_AUTH_ERR_MALFORMED_RESPONSE => b"TAPIS_AUTH_ERR_MALFORMED_RESPONSE\0",
+            TAPIS_AUTH_ERR_REQUEST_REFUSED => b"TAPIS_AUTH_ERR_REQUEST_REFUSED\0",
             TAPIS_AUTH_ERR_STORAGE => b"TAPIS_AUTH_ERR_STORAGE\0",
             TAPIS_AUTH_ERR_CORRUPT_CACHE => b"TAPIS_AUTH_ERR_CORRUPT_CACHE\0",
             TAPIS_AUTH_ERR_LOCK_TIMEOUT => b"TAPIS_AUTH_ERR_LOCK_TIMEOUT\0",
@@ -155,7 +169,9 @@ impl tapis_auth_status {
             TAPIS_AUTH_ERR_STORE_READ_ONLY => b"TAPIS_AUTH_ERR_STORE_READ_ONLY\0",
             TAPIS_AUTH_ERR_INVALID_RECORD => b"TAPIS_AUTH_ERR_INVALID_RECORD\0",
             TAPIS_AUTH_ERR_UNSAFE_CACHE => b"TAPIS_AUTH_ERR_UNSAFE_CACHE\0",
+            TAPIS_AUTH_ERR_CACHE_TOO_NEW => b"TAPIS_AUTH_ERR_CACHE_TOO_NEW\0",
             TAPIS_AUTH_ERR_CONFIG => b"TAPIS_AUTH_ERR_CONFIG\0",
+            TAPIS_AUTH_ERR_UNSUPPORTED => b"TAPIS_AUTH_ERR_UNSUPPORTED\0",
             TAPIS_AUTH_ERR_OTHER => b"TAPIS_AUTH_ERR_OTHER\0",
         }
     }
@@ -198,7 +214,8 @@ pub extern "C" fn tapis_auth_status_is_network(status: u32) -> bool {
     in_range(status, 400, 500)
 }
 
-/// True when the server answered with an error or an unreadable response (5xx statuses).
+/// True when the server answered with an error, refused the request, or sent an unreadable
+/// response (5xx statuses).
 #[unsafe(no_mangle)]
 pub extern "C" fn tapis_auth_status_is_server(status: u32) -> bool {
     in_range(status, 500, 600)

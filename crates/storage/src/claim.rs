@@ -91,8 +91,15 @@ impl Claims {
             || generation.len() > 64
             || !generation.bytes().all(|b| b.is_ascii_hexdigit())
         {
-            return Err(StoreError::Invalid(
-                "a refresh claim is named by a hexadecimal fingerprint".into(),
+            // A caller's bug (the core's driver passes a fingerprint), refused as the OS
+            // refuses a bad file name: the name must not reach outside the claims directory.
+            return Err(io(
+                "claim a refresh in",
+                &self.dir,
+                std::io::Error::new(
+                    ErrorKind::InvalidInput,
+                    "a refresh claim is named by a hexadecimal fingerprint",
+                ),
             ));
         }
         self.ensure_dir()?;
@@ -131,10 +138,12 @@ impl Claims {
         }
         let m = std::fs::symlink_metadata(&self.dir).map_err(|e| io("inspect", &self.dir, e))?;
         if !m.is_dir() || m.uid() != rustix::process::geteuid().as_raw() {
-            return Err(StoreError::Invalid(format!(
-                "{} must be a directory owned by you (it holds refresh claims); move it away",
-                self.dir.display()
-            )));
+            return Err(StoreError::Unsafe {
+                path: self.dir.clone(),
+                reason: "it holds refresh claims, so it must be a directory owned by you; it is \
+                         not (another user could plant claims there): move it away"
+                    .into(),
+            });
         }
         Ok(())
     }
@@ -248,10 +257,12 @@ impl Watch {
             Err(e) => return Err(io("inspect", path, e)),
         };
         if !m.is_file() {
-            return Err(StoreError::Invalid(format!(
-                "{} is not a regular file; remove it",
-                path.display()
-            )));
+            return Err(StoreError::Unsafe {
+                path: path.to_path_buf(),
+                reason: "a refresh claim must be a regular file; this is not one (a FIFO or \
+                         device could block or mislead the watchers): remove it"
+                    .into(),
+            });
         }
         Ok(Some(Self {
             file,
@@ -427,6 +438,46 @@ mod tests {
         match c {
             RefreshClaim::Taken(w) => w,
             RefreshClaim::Won(_) => panic!("won"),
+        }
+    }
+
+    /// A claims directory or claim others could have planted is `Unsafe` (not an invalid
+    /// record); a name that is not a fingerprint never reaches the file system.
+    #[test]
+    fn planted_claims_are_unsafe_and_bad_names_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let claims_dir = dir.path().join(CLAIMS_DIR);
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), &claims_dir).unwrap();
+        let e = claims(dir.path()).claim(GEN).err().unwrap();
+        assert!(
+            matches!(e, StoreError::Unsafe { ref path, .. } if *path == claims_dir),
+            "{e:?}"
+        );
+        std::fs::remove_file(&claims_dir).unwrap();
+
+        std::fs::create_dir(&claims_dir).unwrap();
+        let planted = claims_dir.join(GEN);
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &planted,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let e = claims(dir.path()).claim(GEN).err().unwrap();
+        assert!(
+            matches!(e, StoreError::Unsafe { ref path, .. } if *path == planted),
+            "{e:?}"
+        );
+
+        for bad in ["", "../config.json", "not-hex"] {
+            let e = claims(dir.path()).claim(bad).err().unwrap();
+            assert!(
+                matches!(e, StoreError::Io { ref source, .. } if source.kind() == ErrorKind::InvalidInput),
+                "{bad:?}: {e:?}"
+            );
         }
     }
 

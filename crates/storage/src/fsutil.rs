@@ -34,6 +34,14 @@ pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> S
     }
 }
 
+/// A record that would not serialise on its way to `path`. Cannot happen (sessions and JSON
+/// values always serialise: string keys, no non-finite numbers); if it ever did, the write
+/// failed before touching the file, so it is reported as that write's failure (not as an
+/// invalid stored record: nothing stored is wrong).
+pub(crate) fn serialise_failed(path: &Path, e: serde_json::Error) -> StoreError {
+    io("serialise a record for", path, e.into())
+}
+
 /// Largest credential-cache file read, in bytes. Caches hold a few KiB per profile; anything
 /// bigger is not one of ours (a huge or sparse file planted to exhaust memory) and is refused
 /// before a byte of it is read.
@@ -433,8 +441,9 @@ fn check_ancestors(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A cache directory setting that names something else (a file): the setting is wrong.
 pub(crate) fn not_a_dir(dir: &Path) -> StoreError {
-    StoreError::Invalid(format!(
+    StoreError::Config(format!(
         "the credential cache directory {} exists but is not a directory; point TAPIS_CACHE_DIR (or the --cache-dir option) at a directory",
         dir.display()
     ))
@@ -553,7 +562,7 @@ pub fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
         .collect();
     let name = path
         .file_name()
-        .ok_or_else(|| StoreError::Invalid(format!("{} has no file name", path.display())))?
+        .ok_or_else(|| StoreError::Config(format!("{} has no file name", path.display())))?
         .to_string_lossy()
         .into_owned();
     let dir = path.parent().unwrap_or(Path::new("."));

@@ -603,7 +603,7 @@ impl JsonStore {
         // Wiped when dropped: the serialised cache holds tokens and keys.
         let mut bytes = serde_json::to_vec(&cfg.root)
             .map(zeroize::Zeroizing::new)
-            .map_err(|e| StoreError::Invalid(format!("cannot serialise config.json: {e}")))?;
+            .map_err(|e| fsutil::serialise_failed(&self.config, e))?;
         bytes.push(b'\n');
         fsutil::atomic_write(&self.config, &bytes)
     }
@@ -617,7 +617,7 @@ impl JsonStore {
         agave::session_into_context(s, file.record_mut(), false);
         let mut bytes = serde_json::to_vec(&file.value)
             .map(zeroize::Zeroizing::new)
-            .map_err(|e| StoreError::Invalid(format!("cannot serialise current: {e}")))?;
+            .map_err(|e| fsutil::serialise_failed(&self.current, e))?;
         bytes.push(b'\n');
         fsutil::atomic_write(&self.current, &bytes)
     }

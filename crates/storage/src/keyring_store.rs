@@ -141,10 +141,26 @@ impl KeyringStore {
                 column: None,
                 reason: "the stored value is not UTF-8".into(),
             },
-            other => StoreError::Invalid(format!(
-                "keyring item {}: {other}",
-                self.item_path(account).display()
+            // The service or profile name is too long or not allowed there: a setting.
+            keyring::Error::TooLong(..) | keyring::Error::Invalid(..) => {
+                StoreError::Config(format!(
+                    "keyring item {}: {e}; choose a shorter or plainer profile name",
+                    self.item_path(account).display()
+                ))
+            }
+            // Several items answer for one profile: what is stored is not one valid session.
+            keyring::Error::Ambiguous(ref items) => StoreError::Invalid(format!(
+                "keyring item {}: {} items answer for it where one is expected; remove the \
+                 extra ones with the keyring's own tool",
+                self.item_path(account).display(),
+                items.len()
             )),
+            // `NoEntry` where an item was just written, or a kind this keyring version added.
+            other => fsutil::io(
+                "use the keyring item",
+                &self.item_path(account),
+                std::io::Error::other(other.to_string()),
+            ),
         }
     }
 
@@ -214,7 +230,7 @@ impl KeyringStore {
 
     fn write_index(&self, idx: &Index) -> Result<(), StoreError> {
         let text = serde_json::to_string(idx)
-            .map_err(|e| StoreError::Invalid(format!("cannot serialise the index: {e}")))?;
+            .map_err(|e| fsutil::serialise_failed(&self.item_path(INDEX_ACCOUNT), e))?;
         self.set(INDEX_ACCOUNT, &text)
     }
 
@@ -230,7 +246,7 @@ impl KeyringStore {
     fn check_profile(profile: &str) -> Result<(), StoreError> {
         crate::validate_profile(profile)?;
         if profile == INDEX_ACCOUNT {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Config(format!(
                 "{INDEX_ACCOUNT} is reserved by the keyring store"
             )));
         }
@@ -261,7 +277,7 @@ impl Store for KeyringStore {
         let _g = self.guard()?;
         let mut idx = self.read_index()?;
         let text = serde_json::to_string(session)
-            .map_err(|e| StoreError::Invalid(format!("cannot serialise the session: {e}")))?;
+            .map_err(|e| fsutil::serialise_failed(&self.item_path(&session.profile), e))?;
         self.set(&session.profile, &text)?;
         if !idx.profiles.contains(&session.profile) {
             idx.profiles.push(session.profile.clone());

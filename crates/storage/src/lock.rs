@@ -110,7 +110,7 @@ impl LockOptions {
                 .ok()
                 .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
                 .ok_or_else(|| {
-                    StoreError::Invalid(format!(
+                    StoreError::Config(format!(
                         "TAPIS_AUTH_LOCK_TIMEOUT={v:?} is not a number of seconds between 0 and 86400"
                     ))
                 })?;
@@ -755,7 +755,10 @@ mod tests {
         for v in ["soon", "-1", "NaN"] {
             let pairs: &'static [(&'static str, &'static str)] =
                 Box::leak(vec![("TAPIS_AUTH_LOCK_TIMEOUT", v)].into_boxed_slice());
-            let e = LockOptions::from_env(&env(pairs)).unwrap_err().to_string();
+            let e = LockOptions::from_env(&env(pairs)).unwrap_err();
+            // A setting to fix (C: TAPIS_AUTH_ERR_CONFIG), not an invalid stored record.
+            assert!(matches!(e, StoreError::Config(_)), "{e:?}");
+            let e = e.to_string();
             assert!(
                 e.contains("TAPIS_AUTH_LOCK_TIMEOUT") && e.contains(v),
                 "{e}"

@@ -74,7 +74,7 @@ impl SqliteStore {
     ) -> Result<Self, StoreError> {
         let path = path.into();
         if path.is_dir() {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Config(format!(
                 "the SQLite store path {} is a directory; give a file name",
                 path.display()
             )));
@@ -186,10 +186,11 @@ impl SqliteStore {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(|e| self.err(e))?;
         if version > SCHEMA_VERSION {
-            return Err(StoreError::Invalid(format!(
-                "{} has schema version {version}, newer than this library's {SCHEMA_VERSION}; upgrade libtapis_auth",
-                self.path.display()
-            )));
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
         }
         if version < SCHEMA_VERSION {
             if !create {
@@ -272,8 +273,8 @@ impl Store for SqliteStore {
 
     fn save(&self, session: &Session) -> Result<(), StoreError> {
         crate::validate_profile(&session.profile)?;
-        let json = serde_json::to_string(session)
-            .map_err(|e| StoreError::Invalid(format!("cannot serialise the session: {e}")))?;
+        let json =
+            serde_json::to_string(session).map_err(|e| fsutil::serialise_failed(&self.path, e))?;
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
@@ -390,5 +391,57 @@ impl Store for SqliteStore {
 
     fn take_warnings(&self) -> Vec<String> {
         self.warnings.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database a newer library wrote is `TooNew` (not `Corrupt`, which `repair` would move
+    /// aside), on reads and writes alike, and is left as it was.
+    #[test]
+    fn a_newer_schema_is_too_new_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite3");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(fsutil::FILE_MODE)
+            .open(&path)
+            .unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let store = SqliteStore::open(&path).unwrap();
+        let session = tapis_auth_core::Session::new(
+            "p",
+            tapis_auth_core::Tenant::new(
+                tapis_auth_core::BaseUrl::parse("https://tacc.tapis.io").unwrap(),
+                tapis_auth_core::Platform::TapisV3,
+            ),
+        );
+        for e in [
+            store.load("p").unwrap_err(),
+            store.list().unwrap_err(),
+            store.save(&session).unwrap_err(),
+        ] {
+            assert!(
+                matches!(e, StoreError::TooNew { path: ref p, found, supported }
+                    if *p == path && found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION),
+                "{e:?}"
+            );
+            assert!(e.to_string().contains("upgrade"), "{e}");
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn a_directory_as_the_database_path_is_a_setting_to_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = SqliteStore::open(dir.path()).err().unwrap();
+        assert!(matches!(e, StoreError::Config(_)), "{e:?}");
     }
 }

@@ -24,15 +24,18 @@
     │   ├── TlsError                    403
     │   └── InsecureHttpError           404
     ├── ServerError                     500 and every 5xx: the server answered with an error
-    │   └── MalformedResponseError      501
+    │   ├── MalformedResponseError      501
+    │   └── RequestRefusedError         502 the server refused the request as invalid
     ├── StorageError                    600 and every 6xx: the credential store
     │   ├── CorruptCacheError           601 (the file is left as it is)
     │   ├── LockTimeoutError            602
     │   ├── StoreUnavailableError       603
     │   ├── StoreReadOnlyError          604
     │   ├── InvalidRecordError          605
-    │   └── UnsafeCacheError            606
-    ├── ConfigError                     700
+    │   ├── UnsafeCacheError            606
+    │   └── CacheTooNewError            607 written by a newer version: upgrade
+    ├── ConfigError                     700 and every 7xx: a setting is wrong
+    │   └── UnsupportedError            701 the platform or server does not offer it
     └── OtherError                      900
 
 Messages never hold a password, client key or token.
@@ -69,6 +72,7 @@ __all__ = [
     "InsecureHttpError",
     "ServerError",
     "MalformedResponseError",
+    "RequestRefusedError",
     "StorageError",
     "CorruptCacheError",
     "LockTimeoutError",
@@ -76,7 +80,9 @@ __all__ = [
     "StoreReadOnlyError",
     "InvalidRecordError",
     "UnsafeCacheError",
+    "CacheTooNewError",
     "ConfigError",
+    "UnsupportedError",
     "OtherError",
     "error_class",
 ]
@@ -224,6 +230,13 @@ class MalformedResponseError(ServerError):
 
     STATUS = 501
 
+class RequestRefusedError(ServerError):
+    """502: The server refused the request as invalid (a client id already taken, data it could
+    not validate, headers a user token must not carry). Not retryable: change the request
+    (``http_status`` holds the server's status)."""
+
+    STATUS = 502
+
 class CorruptCacheError(StorageError):
     """601: The credential cache file is corrupt; it was left unchanged."""
 
@@ -254,10 +267,24 @@ class UnsafeCacheError(StorageError):
 
     STATUS = 606
 
+class CacheTooNewError(StorageError):
+    """607: The cache was written by a newer version of the library in a format this one cannot
+    read; it was left unchanged (not corrupt): upgrade, or use another cache."""
+
+    STATUS = 607
+
 class ConfigError(TapisAuthError):
-    """700: Bad configuration (no tenant, unknown platform, bad URL, ...)."""
+    """700 (and the base of every 7xx): a setting is wrong (no tenant, unknown tenant or
+    platform, bad URL, ...)."""
 
     STATUS = 700
+
+class UnsupportedError(ConfigError):
+    """701: The platform or server does not offer this operation (device login or client updates
+    on Agave v2, a grant type the tenant does not accept). A ``ConfigError``, like a wrong
+    setting: no retry helps, only doing it another way."""
+
+    STATUS = 701
 
 class OtherError(TapisAuthError):
     """900: Any other error."""

@@ -12,19 +12,20 @@
 //! `state` is random text supplied by the caller (the core has no RNG); a callback whose state
 //! differs is rejected with [`Error::LoginFailed`].
 
+use super::Pending;
 use crate::protocol::{self, v3, Context};
-use crate::{BaseUrl, Error, Exchange, OAuthClient, Platform, Secret, Tenant, TokenSet};
+use crate::{BaseUrl, Error, OAuthClient, Platform, Secret, Tenant, TokenSet};
 
 /// An authorization-code login in progress.
 ///
 /// # Example
 /// ```
-/// use tapis_auth_core::{flow::auth_code::AuthCodeFlow, BaseUrl, OAuthClient, Platform, Tenant, UnixTime, Flow, Action};
+/// use tapis_auth_core::{flow::auth_code::AuthCodeFlow, BaseUrl, OAuthClient, Platform, Tenant, UnixTime};
 /// let tenant = Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3);
 /// let f = AuthCodeFlow::new(&tenant, &OAuthClient::new("cid", "ckey"), "http://localhost:8080/cb", "s7a7e".into()).unwrap();
 /// assert_eq!(f.authorize_url(), "https://tacc.tapis.io/v3/oauth2/authorize?client_id=cid&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcb&response_type=code&state=s7a7e");
-/// let mut ex = f.exchange("http://localhost:8080/cb?code=abc&state=s7a7e").unwrap();
-/// let Action::Send(req) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// let ex = f.exchange("http://localhost:8080/cb?code=abc&state=s7a7e").unwrap();
+/// let req = ex.request().clone();
 /// assert_eq!(&req.body.as_ref().unwrap().bytes[..],
 ///     br#"{"grant_type":"authorization_code","code":"abc","redirect_uri":"http://localhost:8080/cb"}"#);
 /// assert!(f.exchange("code=abc&state=other").is_err());
@@ -39,8 +40,8 @@ pub struct AuthCodeFlow {
 }
 
 impl AuthCodeFlow {
-    /// Starts a login for a confidential client. Agave v2 and public clients give
-    /// [`Error::Config`]; an empty `state` is refused (it is the CSRF defence).
+    /// Starts a login for a confidential client. Agave v2 gives [`Error::Unsupported`]; a public
+    /// client or an empty `state` (it is the CSRF defence) is refused with [`Error::Config`].
     pub fn new(
         tenant: &Tenant,
         client: &OAuthClient,
@@ -48,9 +49,10 @@ impl AuthCodeFlow {
         state: String,
     ) -> Result<Self, Error> {
         if tenant.platform != Platform::TapisV3 {
-            return Err(Error::Config(
-                "the authorization-code flow is only implemented for Tapis v3".into(),
-            ));
+            return Err(Error::Unsupported {
+                message: "the authorization-code flow is only implemented for Tapis v3".into(),
+                status: None,
+            });
         }
         let key = client.key.clone().filter(|_| client.is_confidential()).ok_or_else(|| {
             Error::Config("the authorization-code flow needs a confidential client (client id and key); Tapis has no PKCE".into())
@@ -87,7 +89,7 @@ impl AuthCodeFlow {
     /// Exchanges the code from `callback` (the full redirect URL, or just its query string)
     /// for tokens. Errors before any request: an `error=` parameter, a missing or different
     /// `state`, or no `code` ⇒ [`Error::LoginFailed`].
-    pub fn exchange(&self, callback: &str) -> Result<Exchange<TokenSet>, Error> {
+    pub fn exchange(&self, callback: &str) -> Result<Pending<TokenSet>, Error> {
         let Callback {
             code,
             state,
@@ -129,7 +131,7 @@ impl AuthCodeFlow {
             Some((&self.client_id, &self.client_key)),
         );
         let secrets = vec![self.client_key.clone(), code];
-        Ok(Exchange::new(request, move |now, resp| {
+        Ok(Pending::new(request, move |now, resp| {
             protocol::token_response(
                 Platform::TapisV3,
                 Context::AuthCodeGrant,

@@ -19,8 +19,9 @@
 
 use serde_json::Value;
 
+use super::Pending;
 use crate::protocol::{self, str_field, v2, v3, Context, Envelope};
-use crate::{Error, Exchange, HttpRequest, Method, OAuthClient, Platform, Replay, Secret, Session};
+use crate::{Error, HttpRequest, Method, OAuthClient, Platform, Replay, Secret, Session};
 
 /// A client to create. Every field is optional on v3 (the server generates id and key); on v2
 /// `client_id` is the client *name* and is required.
@@ -155,20 +156,19 @@ fn parse_envelope_result(
 ///
 /// # Example
 /// ```
-/// use tapis_auth_core::{flow::clients::{create_client, NewClient}, Action, BaseUrl, Flow,
+/// use tapis_auth_core::{flow::clients::{create_client, NewClient}, BaseUrl,
 ///     HttpResponse, Platform, Secret, Session, Tenant, TokenSet, UnixTime};
 /// let mut s = Session::new("p", Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3));
 /// s.tokens = Some(TokenSet::new(UnixTime(0), Secret::new("jwt"), None, Some(100)));
 /// let new = NewClient { client_id: Some("tylers_client".into()), ..Default::default() };
-/// let mut ex = create_client(&s, &new).unwrap();
-/// let Action::Send(req) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// let ex = create_client(&s, &new).unwrap();
+/// let req = ex.request().clone();
 /// assert_eq!(&req.body.as_ref().unwrap().bytes[..], br#"{"client_id":"tylers_client"}"#);
-/// ex.handle_response(UnixTime(0), HttpResponse::new(200, r#"{"message":"Client created successfully.",
+/// let c = ex.finish(UnixTime(0), HttpResponse::new(200, r#"{"message":"Client created successfully.",
 ///   "metadata":{},"result":{"client_id":"tylers_client","client_key":"3kRdPMv7arpRn"},"status":"success","version":"26Q1.0"}"#)).unwrap();
-/// let Action::Done(c) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
 /// assert_eq!(c.key.unwrap().expose(), "3kRdPMv7arpRn");
 /// ```
-pub fn create_client(session: &Session, new: &NewClient) -> Result<Exchange<OAuthClient>, Error> {
+pub fn create_client(session: &Session, new: &NewClient) -> Result<Pending<OAuthClient>, Error> {
     let platform = session.platform();
     let req = endpoint(session, Method::Post, None, Replay::OnlyIfNotSent)?;
     let req = match platform {
@@ -207,7 +207,7 @@ pub fn create_client(session: &Session, new: &NewClient) -> Result<Exchange<OAut
     };
     let mut secrets = protocol::owned_secrets(&session.secrets());
     secrets.extend(new.client_key.iter().cloned());
-    Ok(Exchange::new(req, move |_now, resp| {
+    Ok(Pending::new(req, move |_now, resp| {
         let result = parse_envelope_result(platform, &resp, &secrets, "the created client")?;
         let client = client_from_json(&result, platform).ok_or_else(|| Error::Malformed {
             expected: "a client with an id".into(),
@@ -225,11 +225,11 @@ pub fn create_client(session: &Session, new: &NewClient) -> Result<Exchange<OAut
 
 /// Lists the caller's OAuth clients (v3: active ones; v2: ids may be the client names when
 /// the listing has no `consumerKey`).
-pub fn list_clients(session: &Session) -> Result<Exchange<Vec<OAuthClient>>, Error> {
+pub fn list_clients(session: &Session) -> Result<Pending<Vec<OAuthClient>>, Error> {
     let platform = session.platform();
     let req = endpoint(session, Method::Get, None, Replay::Safe)?;
     let secrets = protocol::owned_secrets(&session.secrets());
-    Ok(Exchange::new(req, move |_now, resp| {
+    Ok(Pending::new(req, move |_now, resp| {
         let result = parse_envelope_result(platform, &resp, &secrets, "a list of clients")?;
         let Value::Array(items) = result else {
             return Err(Error::Malformed {
@@ -246,11 +246,11 @@ pub fn list_clients(session: &Session) -> Result<Exchange<Vec<OAuthClient>>, Err
 
 /// Deletes a client: v3 by `client_id` (a soft delete), v2 by client name. Any 2xx is success,
 /// with or without a body.
-pub fn delete_client(session: &Session, id: &str) -> Result<Exchange<()>, Error> {
+pub fn delete_client(session: &Session, id: &str) -> Result<Pending<()>, Error> {
     let platform = session.platform();
     let req = endpoint(session, Method::Delete, Some(id), Replay::Safe)?;
     let secrets = protocol::owned_secrets(&session.secrets());
-    Ok(Exchange::new(req, move |_now, resp| {
+    Ok(Pending::new(req, move |_now, resp| {
         if resp.is_success() {
             Ok(())
         } else {
@@ -281,40 +281,39 @@ fn one_client(
 ///
 /// # Example
 /// ```
-/// use tapis_auth_core::{flow::clients::get_client, Action, BaseUrl, Flow, HttpResponse,
+/// use tapis_auth_core::{flow::clients::get_client, BaseUrl, HttpResponse,
 ///     Method, Platform, Secret, Session, Tenant, TokenSet, UnixTime};
 /// let mut s = Session::new("p", Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3));
 /// s.tokens = Some(TokenSet::new(UnixTime(0), Secret::new("jwt"), None, Some(100)));
-/// let mut ex = get_client(&s, "my client").unwrap();
-/// let Action::Send(req) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// let ex = get_client(&s, "my client").unwrap();
+/// let req = ex.request().clone();
 /// assert_eq!((req.method, req.url.as_str()), (Method::Get, "https://tacc.tapis.io/v3/oauth2/clients/my%20client"));
-/// ex.handle_response(UnixTime(0), HttpResponse::new(200, r#"{"result":{"client_id":"my client",
+/// let c = ex.finish(UnixTime(0), HttpResponse::new(200, r#"{"result":{"client_id":"my client",
 ///   "client_key":"k","callback_url":"http://127.0.0.1:8765/callback"},"status":"success",
 ///   "message":"Client object retrieved successfully.","version":"1.6.0","metadata":{}}"#)).unwrap();
-/// let Action::Done(c) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
 /// assert_eq!(c.callback_url.as_deref(), Some("http://127.0.0.1:8765/callback"));
 /// ```
-pub fn get_client(session: &Session, id: &str) -> Result<Exchange<OAuthClient>, Error> {
+pub fn get_client(session: &Session, id: &str) -> Result<Pending<OAuthClient>, Error> {
     let platform = session.platform();
     let req = endpoint(session, Method::Get, Some(id), Replay::Safe)?;
     let secrets = protocol::owned_secrets(&session.secrets());
-    Ok(Exchange::new(req, move |_now, resp| {
+    Ok(Pending::new(req, move |_now, resp| {
         one_client(platform, &secrets, &resp)
     }))
 }
 
 /// Changes a Tapis v3 client's callback URL and/or display name (`PUT`); returns the client
-/// as the server now has it. Agave v2 clients cannot be changed: a [`Error::Config`].
+/// as the server now has it. Agave v2 clients cannot be changed: [`Error::Unsupported`].
 ///
 /// # Example
 /// ```
-/// use tapis_auth_core::{flow::clients::{update_client, ClientUpdate}, Action, BaseUrl, Flow,
+/// use tapis_auth_core::{flow::clients::{update_client, ClientUpdate}, BaseUrl,
 ///     HttpResponse, Method, Platform, Secret, Session, Tenant, TokenSet, UnixTime};
 /// let mut s = Session::new("p", Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3));
 /// s.tokens = Some(TokenSet::new(UnixTime(0), Secret::new("jwt"), None, Some(100)));
 /// let u = ClientUpdate { callback_url: Some("http://127.0.0.1:8765/callback".into()), ..Default::default() };
-/// let mut ex = update_client(&s, "c1", &u).unwrap();
-/// let Action::Send(req) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// let ex = update_client(&s, "c1", &u).unwrap();
+/// let req = ex.request().clone();
 /// assert_eq!(req.method, Method::Put);
 /// assert_eq!(&req.body.as_ref().unwrap().bytes[..], br#"{"callback_url":"http://127.0.0.1:8765/callback"}"#);
 /// ```
@@ -322,12 +321,13 @@ pub fn update_client(
     session: &Session,
     id: &str,
     update: &ClientUpdate,
-) -> Result<Exchange<OAuthClient>, Error> {
+) -> Result<Pending<OAuthClient>, Error> {
     let platform = session.platform();
     if platform == Platform::AgaveV2 {
-        return Err(Error::Config(
-            "Agave v2 OAuth clients cannot be changed (the clients service has no update); create a new one".into(),
-        ));
+        return Err(Error::Unsupported {
+            message: "Agave v2 OAuth clients cannot be changed (the clients service has no update); create a new one".into(),
+            status: None,
+        });
     }
     if update.callback_url.is_none() && update.display_name.is_none() {
         return Err(Error::Config(
@@ -343,7 +343,7 @@ pub fn update_client(
         ],
     );
     let secrets = protocol::owned_secrets(&session.secrets());
-    Ok(Exchange::new(req, move |_now, resp| {
+    Ok(Pending::new(req, move |_now, resp| {
         one_client(platform, &secrets, &resp)
     }))
 }

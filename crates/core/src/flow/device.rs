@@ -109,13 +109,15 @@ pub struct DeviceFlow {
 impl DeviceFlow {
     /// A device flow for `client_id` on a Tapis v3 tenant, polling every
     /// `poll_interval_secs` (values below 1 become [`DEFAULT_POLL_INTERVAL_SECS`]).
-    /// Agave v2 tenants give [`Error::Config`].
+    /// Agave v2 tenants give [`Error::Unsupported`]; an empty client id, [`Error::Config`].
     pub fn new(tenant: &Tenant, client_id: &str, poll_interval_secs: i64) -> Result<Self, Error> {
         if tenant.platform != Platform::TapisV3 {
-            return Err(Error::Config(
-                "Agave v2 has no device-code flow; log in with a username and password instead"
-                    .into(),
-            ));
+            return Err(Error::Unsupported {
+                message:
+                    "Agave v2 has no device-code flow; log in with a username and password instead"
+                        .into(),
+                status: None,
+            });
         }
         if client_id.is_empty() {
             return Err(Error::Config(

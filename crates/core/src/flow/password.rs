@@ -13,30 +13,31 @@
 //! [`Error::InvalidCredentials`]; `Invalid client credentials: ...` / `invalid_client` ⇒
 //! [`Error::InvalidClient`]; see [`crate::protocol::classify`](mod@crate::protocol::classify).
 
+use super::Pending;
 use crate::protocol::{self, v2, v3, Context};
-use crate::{Error, Exchange, Platform, Session, TokenSet};
+use crate::{Error, Platform, Session, TokenSet};
 
 /// The password grant for `session` (its `username`, in-memory `password` and client).
 ///
 /// # Example
 /// ```
-/// use tapis_auth_core::{flow::password::password_grant, BaseUrl, Flow, Action, HttpResponse,
+/// use tapis_auth_core::{flow::password::password_grant, BaseUrl, HttpResponse,
 ///     Platform, Secret, Session, Tenant, UnixTime, Error};
 /// let tenant = Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3);
 /// let mut s = Session::new("default", tenant);
 /// s.username = Some("testuser".into());
 /// s.password = Some(Secret::new("pw"));
-/// let mut ex = password_grant(&s).unwrap();
-/// let Action::Send(req) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// let ex = password_grant(&s).unwrap();
+/// let req = ex.request().clone();
 /// assert_eq!(&req.body.as_ref().unwrap().bytes[..],
 ///            br#"{"username":"testuser","password":"pw","grant_type":"password"}"#);
 /// assert_eq!(req.header_value("Authorization"), None); // no client: no Basic
 /// let body = r#"{"result":null,"status":"error","version":"1.6.0",
 ///   "message":"Invalid username/password combination.","metadata":{}}"#;
-/// let e = ex.handle_response(UnixTime(0), HttpResponse::new(400, body)).unwrap_err();
+/// let e = ex.finish(UnixTime(0), HttpResponse::new(400, body)).unwrap_err();
 /// assert!(matches!(e, Error::InvalidCredentials { .. }));
 /// ```
-pub fn password_grant(session: &Session) -> Result<Exchange<TokenSet>, Error> {
+pub fn password_grant(session: &Session) -> Result<Pending<TokenSet>, Error> {
     let username = session
         .username
         .as_deref()
@@ -89,7 +90,7 @@ pub fn password_grant(session: &Session) -> Result<Exchange<TokenSet>, Error> {
         }
     };
     let secrets = protocol::owned_secrets(&session.secrets());
-    Ok(Exchange::new(request, move |now, resp| {
+    Ok(Pending::new(request, move |now, resp| {
         protocol::token_response(
             platform,
             Context::PasswordGrant,

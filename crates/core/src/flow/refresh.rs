@@ -13,8 +13,9 @@
 //! Both requests are [`crate::Replay::OnlyIfNotSent`]: a refresh token may be spent by a
 //! request whose answer was lost.
 
+use super::Pending;
 use crate::protocol::{self, v2, v3, Context};
-use crate::{Error, Exchange, Platform, Session, TokenSet};
+use crate::{Error, Platform, Session, TokenSet};
 
 /// The refresh-token grant for `session`, in its platform's dialect.
 ///
@@ -23,26 +24,25 @@ use crate::{Error, Exchange, Platform, Session, TokenSet};
 ///
 /// # Example
 /// ```
-/// use tapis_auth_core::{flow::refresh::refresh, BaseUrl, Flow, Action, HttpResponse, OAuthClient,
+/// use tapis_auth_core::{flow::refresh::refresh, BaseUrl, HttpResponse, OAuthClient,
 ///     Platform, Secret, Session, Tenant, TokenSet, UnixTime};
 /// let tenant = Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3);
 /// let mut s = Session::new("default", tenant);
 /// s.client = Some(OAuthClient::new("cid", "ckey"));
 /// s.tokens = Some(TokenSet::new(UnixTime(0), Secret::new("old"), Some(Secret::new("rt-1")), Some(10)));
-/// let mut ex = refresh(&s).unwrap();
-/// let Action::Send(req) = ex.poll(UnixTime(100)).unwrap() else { unreachable!() };
+/// let ex = refresh(&s).unwrap();
+/// let req = ex.request().clone();
 /// assert_eq!(req.url, "https://tacc.tapis.io/v3/oauth2/tokens");
 /// assert_eq!(req.header_value("Authorization"), Some("Basic Y2lkOmNrZXk="));
 /// assert_eq!(&req.body.unwrap().bytes[..], br#"{"grant_type":"refresh_token","refresh_token":"rt-1"}"#);
 /// let body = r#"{"result":{"access_token":{"access_token":"new-at","expires_in":14400},
 ///   "refresh_token":{"refresh_token":"rt-2","expires_in":31536000}},"status":"success",
 ///   "message":"Token created successfully.","version":"1.6.0","metadata":{}}"#;
-/// ex.handle_response(UnixTime(100), HttpResponse::new(200, body)).unwrap();
-/// let Action::Done(t) = ex.poll(UnixTime(100)).unwrap() else { unreachable!() };
+/// let t = ex.finish(UnixTime(100), HttpResponse::new(200, body)).unwrap();
 /// assert_eq!(t.access_token.expose(), "new-at");
 /// assert_eq!(t.expires_at, Some(UnixTime(14500)));
 /// ```
-pub fn refresh(session: &Session) -> Result<Exchange<TokenSet>, Error> {
+pub fn refresh(session: &Session) -> Result<Pending<TokenSet>, Error> {
     let rt = session
         .refresh_token()
         .filter(|r| !r.is_empty())
@@ -84,7 +84,7 @@ pub fn refresh(session: &Session) -> Result<Exchange<TokenSet>, Error> {
         ),
     };
     let secrets = protocol::owned_secrets(&session.secrets());
-    Ok(Exchange::new(request, move |now, resp| {
+    Ok(Pending::new(request, move |now, resp| {
         protocol::token_response(
             platform,
             Context::RefreshGrant,

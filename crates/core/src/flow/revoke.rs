@@ -8,24 +8,25 @@
 //!   `auth-tokens-revoke` was removed as non-functional), so callers must delete local
 //!   credentials whatever this returns; logout always does.
 
+use super::Pending;
 use crate::protocol::{self, v2, v3, Context};
-use crate::{Error, Exchange, HttpRequest, Method, Platform, Replay, Secret, Session};
+use crate::{Error, HttpRequest, Method, Platform, Replay, Secret, Session};
 
 /// Revokes `token` (an access or refresh token) on the session's tenant.
 ///
 /// # Example
 /// ```
-/// use tapis_auth_core::{flow::revoke::revoke, Action, BaseUrl, Flow, HttpResponse, Platform,
+/// use tapis_auth_core::{flow::revoke::revoke, BaseUrl, HttpResponse, Platform,
 ///     Secret, Session, Tenant, UnixTime};
 /// let s = Session::new("p", Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3));
-/// let mut ex = revoke(&s, &Secret::new("eyJ.a.b")).unwrap();
-/// let Action::Send(req) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// let ex = revoke(&s, &Secret::new("eyJ.a.b")).unwrap();
+/// let req = ex.request().clone();
 /// assert_eq!(&req.body.as_ref().unwrap().bytes[..], br#"{"token":"eyJ.a.b"}"#);
 /// assert!(req.headers.is_empty());
-/// ex.handle_response(UnixTime(0), HttpResponse::new(400, r#"{"result":null,"status":"error","version":"1.6.0",
+/// ex.finish(UnixTime(0), HttpResponse::new(400, r#"{"result":null,"status":"error","version":"1.6.0",
 ///   "message":"Invalid POST data; could not validate the token: debug data: ...","metadata":{}}"#)).unwrap();
 /// ```
-pub fn revoke(session: &Session, token: &Secret) -> Result<Exchange<()>, Error> {
+pub fn revoke(session: &Session, token: &Secret) -> Result<Pending<()>, Error> {
     let platform = session.platform();
     let base = &session.tenant.base_url;
     let request = match platform {
@@ -54,7 +55,7 @@ pub fn revoke(session: &Session, token: &Secret) -> Result<Exchange<()>, Error> 
     };
     let mut secrets = protocol::owned_secrets(&session.secrets());
     secrets.push(token.clone());
-    Ok(Exchange::new(request, move |_now, resp| {
+    Ok(Pending::new(request, move |_now, resp| {
         if resp.is_success() {
             return Ok(());
         }

@@ -3,7 +3,7 @@
 //!
 //! * Tapis v3: `GET {base}/v3/tenants` and `GET {base}/v3/tenants/{id}`; every field of a record
 //!   is optional (falsy fields are omitted); an unknown tenant is HTTP 400 `"No tenant found
-//!   with tenant_id {id}."` ⇒ [`Error::Config`].
+//!   with tenant_id {id}."` ⇒ [`Error::Config`] (the caller named a tenant that does not exist).
 //! * Agave v2: `GET {tenants_url}` (default [`DEFAULT_V2_TENANTS_URL`]); records
 //!   `{code, baseUrl, name}`.
 //!
@@ -11,27 +11,27 @@
 
 use serde_json::Value;
 
+use super::Pending;
 pub use crate::protocol::v2::DEFAULT_TENANTS_URL as DEFAULT_V2_TENANTS_URL;
 use crate::protocol::{self, str_field, v3, Context, Envelope};
-use crate::{BaseUrl, Error, Exchange, HttpRequest, Method, Platform, Replay, Tenant};
+use crate::{BaseUrl, Error, HttpRequest, Method, Platform, Replay, Tenant};
 
 /// Lists tenants. `url` is a tenant base URL for Tapis v3 (the listing is served under every
 /// tenant's base URL) and the listing URL itself for Agave v2.
 ///
 /// # Example
 /// ```
-/// use tapis_auth_core::{flow::tenants::list_tenants, Action, Flow, HttpResponse, Platform, UnixTime};
-/// let mut ex = list_tenants("https://tacc.tapis.io/", Platform::TapisV3).unwrap();
-/// let Action::Send(req) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// use tapis_auth_core::{flow::tenants::list_tenants, HttpResponse, Platform, UnixTime};
+/// let ex = list_tenants("https://tacc.tapis.io/", Platform::TapisV3).unwrap();
+/// let req = ex.request().clone();
 /// assert_eq!(req.url, "https://tacc.tapis.io/v3/tenants");
 /// assert!(req.headers.is_empty());
-/// ex.handle_response(UnixTime(0), HttpResponse::new(200, r#"{"result":[{"tenant_id":"tacc",
+/// let t = ex.finish(UnixTime(0), HttpResponse::new(200, r#"{"result":[{"tenant_id":"tacc",
 ///   "base_url":"https://tacc.tapis.io","status":"ACTIVE"}],"status":"success","message":"Tenants retrieved successfully.",
 ///   "version":"1.2.2","metadata":{}}"#)).unwrap();
-/// let Action::Done(t) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
 /// assert_eq!(t[0].id.as_deref(), Some("tacc"));
 /// ```
-pub fn list_tenants(url: &str, platform: Platform) -> Result<Exchange<Vec<Tenant>>, Error> {
+pub fn list_tenants(url: &str, platform: Platform) -> Result<Pending<Vec<Tenant>>, Error> {
     let target = match platform {
         Platform::TapisV3 => BaseUrl::parse(url)?.join(v3::TENANTS_PATH),
         Platform::AgaveV2 => {
@@ -46,7 +46,7 @@ pub fn list_tenants(url: &str, platform: Platform) -> Result<Exchange<Vec<Tenant
         }
     };
     let request = HttpRequest::new(Method::Get, target, Replay::Safe);
-    Ok(Exchange::new(request, move |_now, resp| {
+    Ok(Pending::new(request, move |_now, resp| {
         if !resp.is_success() {
             return Err(protocol::classify(platform, Context::Tenants, &resp, &[]));
         }
@@ -65,12 +65,14 @@ pub fn list_tenants(url: &str, platform: Platform) -> Result<Exchange<Vec<Tenant
 }
 
 /// Gets one Tapis v3 tenant by id (`GET {base}/v3/tenants/{id}`). Agave v2 has no such
-/// endpoint ([`Error::Config`]; list and [`resolve`] instead).
-pub fn get_tenant(base: &str, platform: Platform, id: &str) -> Result<Exchange<Tenant>, Error> {
+/// endpoint ([`Error::Unsupported`]; list and [`resolve`] instead).
+pub fn get_tenant(base: &str, platform: Platform, id: &str) -> Result<Pending<Tenant>, Error> {
     if platform != Platform::TapisV3 {
-        return Err(Error::Config(
-            "Agave v2 has no per-tenant endpoint; list the tenants and resolve the id".into(),
-        ));
+        return Err(Error::Unsupported {
+            message: "Agave v2 has no per-tenant endpoint; list the tenants and resolve the id"
+                .into(),
+            status: None,
+        });
     }
     let base = BaseUrl::parse(base)?;
     let mut url =
@@ -79,7 +81,7 @@ pub fn get_tenant(base: &str, platform: Platform, id: &str) -> Result<Exchange<T
         .map_err(|()| Error::Config("base URL cannot have a path".into()))?
         .push(id);
     let request = HttpRequest::new(Method::Get, url.to_string(), Replay::Safe);
-    Ok(Exchange::new(request, move |_now, resp| {
+    Ok(Pending::new(request, move |_now, resp| {
         if !resp.is_success() {
             return Err(protocol::classify(platform, Context::Tenants, &resp, &[]));
         }

@@ -10,8 +10,9 @@
 
 use serde_json::Value;
 
+use super::Pending;
 use crate::protocol::{self, str_field, v2, v3, Context, Envelope};
-use crate::{Error, Exchange, HttpRequest, Method, Replay, Session};
+use crate::{Error, HttpRequest, Method, Replay, Session};
 
 /// A user profile. Field names follow Tapis (`given_name`) and Agave (`first_name`,
 /// `firstName`); all optional except `username`.
@@ -53,19 +54,18 @@ impl UserInfo {
 ///
 /// # Example
 /// ```
-/// use tapis_auth_core::{flow::userinfo::userinfo, Action, BaseUrl, Flow, HttpResponse, Platform,
+/// use tapis_auth_core::{flow::userinfo::userinfo, BaseUrl, HttpResponse, Platform,
 ///     Secret, Session, Tenant, TokenSet, UnixTime};
 /// let mut s = Session::new("p", Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3));
 /// s.tokens = Some(TokenSet::new(UnixTime(0), Secret::new("jwt"), None, Some(100)));
-/// let mut ex = userinfo(&s).unwrap();
-/// let Action::Send(req) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// let ex = userinfo(&s).unwrap();
+/// let req = ex.request().clone();
 /// assert_eq!(req.header_value("X-Tapis-Token"), Some("jwt"));
-/// ex.handle_response(UnixTime(0), HttpResponse::new(200, r#"{"result":{"username":"apitest","given_name":null},
+/// let u = ex.finish(UnixTime(0), HttpResponse::new(200, r#"{"result":{"username":"apitest","given_name":null},
 ///   "status":"success","message":"User profile retrieved successfully.","version":"1.6.0","metadata":{}}"#)).unwrap();
-/// let Action::Done(u) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
 /// assert_eq!(u.username, "apitest");
 /// ```
-pub fn userinfo(session: &Session) -> Result<Exchange<UserInfo>, Error> {
+pub fn userinfo(session: &Session) -> Result<Pending<UserInfo>, Error> {
     profile(session, None)
 }
 
@@ -74,15 +74,15 @@ pub fn userinfo(session: &Session) -> Result<Exchange<UserInfo>, Error> {
 ///
 /// # Example
 /// ```
-/// use tapis_auth_core::{flow::userinfo::profile, Action, BaseUrl, Flow, Platform, Secret,
+/// use tapis_auth_core::{flow::userinfo::profile, BaseUrl, Platform, Secret,
 ///     Session, Tenant, TokenSet, UnixTime};
 /// let mut s = Session::new("p", Tenant::new(BaseUrl::parse("https://tacc.tapis.io").unwrap(), Platform::TapisV3));
 /// s.tokens = Some(TokenSet::new(UnixTime(0), Secret::new("jwt"), None, Some(100)));
-/// let mut ex = profile(&s, Some("j doe")).unwrap();
-/// let Action::Send(req) = ex.poll(UnixTime(0)).unwrap() else { unreachable!() };
+/// let ex = profile(&s, Some("j doe")).unwrap();
+/// let req = ex.request().clone();
 /// assert_eq!(req.url.as_str(), "https://tacc.tapis.io/v3/oauth2/profiles/j%20doe");
 /// ```
-pub fn profile(session: &Session, username: Option<&str>) -> Result<Exchange<UserInfo>, Error> {
+pub fn profile(session: &Session, username: Option<&str>) -> Result<Pending<UserInfo>, Error> {
     let platform = session.platform();
     let base = session.tenant.base_url.clone();
     let url = match (platform, username) {
@@ -107,7 +107,7 @@ pub fn profile(session: &Session, username: Option<&str>) -> Result<Exchange<Use
     let request = HttpRequest::new(Method::Get, url, Replay::Safe);
     let request = crate::authorize(session, request)?;
     let secrets = protocol::owned_secrets(&session.secrets());
-    Ok(Exchange::new(request, move |_now, resp| {
+    Ok(Pending::new(request, move |_now, resp| {
         if !resp.is_success() {
             return Err(protocol::classify(
                 platform,

@@ -132,9 +132,15 @@ pub fn oauth_error(ctx: Context, status: u16, error: &str, message: String) -> E
             message,
             status: None,
         },
-        ("invalid_request" | "unsupported_grant_type" | "invalid_scope", _) => Error::Config(
-            format!("the token endpoint rejected the request: {message}"),
-        ),
+        // The server does not offer this grant (WSO2 tenants configure theirs).
+        ("unsupported_grant_type", _) => Error::Unsupported {
+            message: format!("the token endpoint does not offer this grant type: {message}"),
+            status: None,
+        },
+        ("invalid_request" | "invalid_scope", _) => Error::RequestRefused {
+            message: format!("the token endpoint refused it: {message}"),
+            status: None,
+        },
         _ => Error::Server { status, message },
     }
 }

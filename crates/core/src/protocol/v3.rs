@@ -194,40 +194,50 @@ pub fn message_error(ctx: Context, status: u16, raw: &str, message: String) -> E
             status: None,
         };
     }
+    // Not offered: the tenant does not allow this grant; the server has no such endpoint.
     if starts("Invalid grant_type") {
-        return Error::Config(format!(
-            "the tenant does not accept this grant type: {message}"
-        ));
-    }
-    if m == "Missing the required grant_type parameter." {
-        return Error::Config(format!("the token request named no grant type: {message}"));
+        return Error::Unsupported {
+            message: format!("the tenant does not accept this grant type: {message}"),
+            status: None,
+        };
     }
     if starts("The endpoint and HTTP method combination are not available") {
-        return Error::Config(format!(
-            "this server does not offer that request (an older Authenticator, or not a Tapis v3 base URL?): {message}"
-        ));
+        return Error::Unsupported {
+            message: format!(
+                "this server does not offer that request (an older Authenticator, or not a Tapis v3 base URL?): {message}"
+            ),
+            status: None,
+        };
+    }
+    // The caller named a tenant the server does not know: a setting to fix, like an invalid
+    // tenant id found before sending (so it is `Config`, whatever the HTTP status).
+    if starts("No tenant found with tenant_id") {
+        return Error::Config(format!("unknown tenant: {message}"));
+    }
+    // Refused as invalid: the body, its data, a client id that is taken, OBO headers.
+    let refused = |what: &str| Error::RequestRefused {
+        message: format!("{what}: {message}"),
+        status: None,
+    };
+    if m == "Missing the required grant_type parameter." {
+        return refused("the token request named no grant type");
+    }
+    if starts("Invalid POST data; This change would violate uniqueness constraints") {
+        return refused(
+            "that client id is already taken (client ids are unique across all tenants; choose another)",
+        );
     }
     if starts("Invalid POST data: [")
         || starts("Invalid PUT data: [")
         || m == "Unable to parse message payload; is it JSON?"
     {
-        return Error::Config(format!("the server refused the request body: {message}"));
+        return refused("invalid request body");
     }
     if starts("Missing required payload data") {
-        return Error::Config(format!("the request was missing required data: {message}"));
-    }
-    if starts("No tenant found with tenant_id") {
-        return Error::Config(format!("unknown tenant: {message}"));
-    }
-    if starts("Invalid POST data; This change would violate uniqueness constraints") {
-        return Error::Config(format!(
-            "that client id is already taken (client ids are unique across all tenants; choose another): {message}"
-        ));
+        return refused("required data is missing");
     }
     if starts("Invalid request; cannot set OBO headers") {
-        return Error::Config(format!(
-            "do not send X-Tapis-User / X-Tapis-Tenant with a user token: {message}"
-        ));
+        return refused("do not send X-Tapis-User / X-Tapis-Tenant with a user token");
     }
     let _ = ctx;
     Error::Server { status, message }
@@ -245,9 +255,12 @@ pub fn java_error(status: u16, text: &str, message: String) -> Error {
         "TAPIS_SECURITY_MISSING_JWT_INFO" => Error::LoginRequired {
             reason: format!("the service received no usable token: {message}"),
         },
-        "TAPIS_SECURITY_UNEXPECTED_HEADER" => Error::Config(format!(
-            "do not send X-Tapis-User / X-Tapis-Tenant with a user token: {message}"
-        )),
+        "TAPIS_SECURITY_UNEXPECTED_HEADER" => Error::RequestRefused {
+            message: format!(
+                "do not send X-Tapis-User / X-Tapis-Tenant with a user token: {message}"
+            ),
+            status: None,
+        },
         // JWT_PARSE_ERROR, JWT_INVALID_CLAIM (e.g. a refresh token sent as an access token),
         // JWT_KEY_ERROR (500): a new token from a refresh will not help.
         _ => Error::Server { status, message },

@@ -3,8 +3,8 @@
 
 use base64::Engine;
 use tapis_auth_core::{
-    Action, BaseUrl, Error, Flow, HttpRequest, HttpResponse, OAuthClient, Platform, Secret,
-    Session, Tenant, TokenSet, UnixTime,
+    Action, BaseUrl, Error, Flow, HttpRequest, HttpResponse, OAuthClient, Pending, Platform,
+    Secret, Session, Tenant, TokenSet, UnixTime,
 };
 
 pub const CLIENT_KEY: &str = "3kRdPMv7arpRn";
@@ -46,8 +46,8 @@ pub fn envelope_error(message: &str) -> String {
     serde_json::json!({"result": null, "status": "error", "version": "1.6.0", "message": message, "metadata": {}}).to_string()
 }
 
-/// Polls once, expecting a request.
-pub fn sent<F: Flow>(flow: &mut F, now: i64) -> HttpRequest {
+/// Polls a multi-step flow once, expecting a request.
+pub fn polled<F: Flow>(flow: &mut F, now: i64) -> HttpRequest {
     match flow.poll(UnixTime(now)).unwrap() {
         Action::Send(r) => r,
         other => panic!("expected Send, got {}", kind(&other)),
@@ -63,14 +63,14 @@ pub fn kind<T>(a: &Action<T>) -> &'static str {
     }
 }
 
-/// Runs a one-request flow against a canned response.
-pub fn run<F: Flow>(flow: &mut F, now: i64, resp: HttpResponse) -> Result<F::Output, Error> {
-    let _ = sent(flow, now);
-    flow.handle_response(UnixTime(now), resp)?;
-    match flow.poll(UnixTime(now))? {
-        Action::Done(o) => Ok(o),
-        other => panic!("expected Done, got {}", kind(&other)),
-    }
+/// The request a one-request operation sends.
+pub fn sent<T>(op: &Pending<T>) -> HttpRequest {
+    op.request().clone()
+}
+
+/// Finishes a one-request operation with a canned response received at `now`.
+pub fn run<T>(op: Pending<T>, now: i64, resp: HttpResponse) -> Result<T, Error> {
+    op.finish(UnixTime(now), resp)
 }
 
 pub fn body(req: &HttpRequest) -> String {

@@ -5,7 +5,7 @@
 
 use tapis_auth_core::flow::password;
 use tapis_auth_core::{
-    drive, BaseUrl, Error, OAuthClient, Platform, Secret, Session, SystemClock, Tenant, TokenSet,
+    BaseUrl, Error, OAuthClient, Platform, Secret, Session, SystemClock, Tenant, TokenSet,
 };
 use tapis_auth_http::{HttpTransport, TransportConfig};
 
@@ -19,11 +19,7 @@ pub fn password_grant(url: &str, config: TransportConfig) -> Result<TokenSet, Er
     session.password = Some(Secret::new("testpass"));
     session.client = Some(OAuthClient::new("test-client", "test-client-key"));
     let transport = HttpTransport::new(config);
-    let tokens = drive(
-        &mut password::password_grant(&session)?,
-        &SystemClock,
-        &transport,
-    )?;
+    let tokens = password::password_grant(&session)?.send(&SystemClock, &transport)?;
     assert!(tokens.access_token.expose().starts_with("ey"));
     Ok(tokens)
 }
