@@ -3,8 +3,8 @@
 //! and the cache format come from the library.
 //!
 //! Usage: `cargo run -p tapis-auth --example ureq_refresh [CACHE_DIR]` (default `~/.agave`).
-//! This build of `ureq` has no TLS, so it reaches `http://` loopback servers (the test
-//! authenticator) only; enable a ureq TLS feature for a real tenant.
+//! In your own crate, enable `tapis-auth`'s `http` feature for `to_http` / `from_http`. This build of `ureq` has no TLS, so it reaches `http://` loopback
+//! servers (the test authenticator) only; enable a ureq TLS feature for a real tenant.
 
 use std::sync::Arc;
 
@@ -17,26 +17,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => JsonStore::open_default()?,
     };
 
+    // The transport: eight lines with ureq and the `http` feature's conversions.
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .into();
     let send = move |r: &HttpRequest| -> Result<HttpResponse, TransportError> {
-        let mut req = ureq::http::Request::builder()
-            .method(r.method.as_str())
-            .uri(&r.url);
-        for h in &r.headers {
-            req = req.header(&h.name, h.value.expose());
-        }
-        if let Some(b) = &r.body {
-            req = req.header("content-type", b.content_type);
-        }
-        let body = r.body.as_ref().map_or(&[][..], |b| &b.bytes[..]);
-        let mut resp = agent.run(req.body(body).map_err(other)?).map_err(other)?;
-        Ok(HttpResponse::new(
-            resp.status().as_u16(),
-            resp.body_mut().read_to_vec().map_err(other)?,
-        ))
+        let resp = agent.run(r.to_http().map_err(other)?).map_err(other)?;
+        let (parts, mut body) = resp.into_parts();
+        let bytes = body.read_to_vec().map_err(other)?;
+        Ok(HttpResponse::from_http(ureq::http::Response::from_parts(
+            parts, bytes,
+        )))
     };
 
     let manager = TokenManager::new(

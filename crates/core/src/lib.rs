@@ -26,6 +26,8 @@ pub mod driver;
 pub mod error;
 pub mod flow;
 pub mod http;
+#[cfg(feature = "http")]
+mod http_compat;
 pub mod jwt;
 pub mod protocol;
 pub mod rules;
