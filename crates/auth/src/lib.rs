@@ -36,8 +36,10 @@ pub mod drive;
 pub mod log;
 pub mod login;
 pub mod options;
+mod precedence;
 mod random;
 pub mod session;
+pub mod tenant;
 
 #[cfg(feature = "tokio")]
 pub use async_session::AsyncSession;

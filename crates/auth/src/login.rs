@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use tapis_auth_core::flow::auth_code::AuthCodeFlow;
 use tapis_auth_core::flow::clients::{self, NewClient};
 use tapis_auth_core::flow::device::DeviceFlow;
-use tapis_auth_core::flow::{password, tenants};
+use tapis_auth_core::flow::password;
 use tapis_auth_core::{
-    Action, BaseUrl, DevicePrompt, Error, Flow, OAuthClient, Platform, Session, Tenant, TokenSet,
-    Transport, UnixTime,
+    Action, DevicePrompt, Error, Flow, OAuthClient, Platform, Session, TokenSet, Transport,
+    UnixTime,
 };
 
 use crate::random::random_hex;
@@ -25,89 +25,6 @@ use crate::session::AuthSession;
 pub const DEFAULT_DEVICE_TIMEOUT_SECS: i64 = 900;
 
 impl AuthSession {
-    /// Resolves the tenant named by the options: base URL (normalised) or tenant id; the
-    /// platform given, else guessed from the URL, else detected by asking the server.
-    pub fn resolve_tenant(&self) -> Result<Tenant, Error> {
-        let o = self.options();
-        let base = match (&o.base_url, &o.tenant_id) {
-            (Some(u), _) => BaseUrl::parse(u)?,
-            (None, Some(id)) if crate::session::names_v2_tenant(o.platform, id) => {
-                return crate::session::find_v2_tenant(o, id, self.transport(), self.clock());
-            }
-            (None, Some(id)) => crate::session::v3_tenant_url(id)?,
-            (None, None) => {
-                return Err(Error::Config(
-                    "no tenant given: pass a tenant id (e.g. --tenant tacc) or a base URL (--base-url https://tacc.tapis.io)".into(),
-                ))
-            }
-        };
-        let platform = match o.platform.or_else(|| Platform::guess_from_url(&base)) {
-            Some(p) => p,
-            None => self.detect_platform(&base)?,
-        };
-        let mut tenant = Tenant::new(base, platform);
-        tenant.id = o.tenant_id.clone();
-        if platform == Platform::AgaveV2 && tenant.id.is_none() {
-            tenant.id = self.v2_tenant_id(&tenant.base_url);
-        }
-        if platform == Platform::TapisV3 {
-            // Fill in the tenant record (id, public key) when the server has it; best effort.
-            if let Ok(all) = self.list_tenants(&tenant.base_url, platform) {
-                if let Some(t) = tenants::resolve(&all, tenant.base_url.as_str()).or_else(|| {
-                    o.tenant_id
-                        .as_deref()
-                        .and_then(|id| tenants::resolve(&all, id))
-                }) {
-                    let mut t = t.clone();
-                    t.base_url = tenant.base_url.clone();
-                    t.platform = platform;
-                    tenant = t;
-                }
-            }
-        }
-        Ok(tenant)
-    }
-
-    /// The Agave v2 tenant id of `base`, from the tenants listing (the configured one, else
-    /// `<base>/tenants`); `None` when it is not listed or cannot be read. Best effort: the
-    /// bash Agave CLI refuses a `current` without a tenant id, so a login fills it in.
-    fn v2_tenant_id(&self, base: &BaseUrl) -> Option<String> {
-        let listing = crate::session::v2_tenants_url(self.options().tenants_url.as_deref())
-            .unwrap_or_else(|| base.join("/tenants"));
-        let all = tenants::list_tenants(&listing, Platform::AgaveV2)
-            .ok()?
-            .send(self.clock(), self.transport())
-            .ok()?;
-        tenants::resolve(&all, base.as_str()).and_then(|t| t.id.clone())
-    }
-
-    /// Asks the server which platform it speaks: a Tapis v3 tenants listing (2xx), or Agave v2
-    /// when `/v3/tenants` definitely is not there (404, 410). Any other answer is an error.
-    fn detect_platform(&self, base: &BaseUrl) -> Result<Platform, Error> {
-        let req = tapis_auth_core::HttpRequest::new(
-            tapis_auth_core::Method::Get,
-            base.join("/v3/tenants"),
-            tapis_auth_core::Replay::Safe,
-        );
-        // Only a definite "not here" means Agave v2: a Tapis v3 tenant that is down (503),
-        // rate-limiting or refusing would otherwise be sent the password as HTTP Basic on
-        // `/clients/v2`.
-        match self.transport().send(&req) {
-            Ok(r) if r.is_success() => Ok(Platform::TapisV3),
-            Ok(r) if matches!(r.status, 404 | 410) => Ok(Platform::AgaveV2),
-            Ok(r) => Err(Error::Server {
-                status: r.status,
-                message: format!(
-                    "cannot tell whether {base} is a Tapis v3 or an Agave v2 tenant: GET /v3/tenants \
-                     answered HTTP {} (only 404 means \"not Tapis v3\"); try again later, or name \
-                     the platform (--platform v3 or v2)",
-                    r.status
-                ),
-            }),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// Logs in with username and password. When no OAuth client is given and `create_client`
     /// is set, creates one (v3: with a first client-less token; v2: with the password) so that
     /// the session can refresh. Saves the session under the profile and makes it current

@@ -16,7 +16,8 @@
 //!   `AGAVE_CACHE_DIR` or `~/.agave`), profile = the one named, else the store's current
 //!   profile, else `default`.
 //!
-//! `.env` files are never read.
+//! The rule is applied in one place: `choose` in `crates/auth/src/precedence.rs`. `.env` files
+//! are never read.
 
 use std::path::PathBuf;
 

@@ -3,59 +3,15 @@
 
 use std::sync::Arc;
 
-use tapis_auth_core::flow::{clients, revoke, tenants, userinfo};
+use tapis_auth_core::flow::{clients, revoke, userinfo};
 use tapis_auth_core::{
-    authorize, BaseUrl, Clock, Error, HttpRequest, HttpResponse, OAuthClient, Platform, Secret,
-    Session, Store, Tenant, TokenManager, TokenManagerConfig, TokenSet, UnixTime, DEFAULT_PROFILE,
+    authorize, Clock, Error, HttpRequest, HttpResponse, OAuthClient, Platform, Secret, Session,
+    TokenManager, TokenManagerConfig, TokenSet, UnixTime,
 };
-use tapis_auth_storage::env::EnvOptions;
-use tapis_auth_storage::{open_store, EnvStore, MemoryStore};
 
 use crate::options::{Options, Source};
+use crate::precedence::{self, process_env};
 use crate::{HttpTransport, SystemClock};
-
-/// For an environment that can only hand out the access token it holds (no refresh token with a
-/// client, no password): the store named by the options and the profile in it holding the same
-/// login (base URL and user), when there is one. Its access token is the one the environment
-/// was given or a newer one, and it can be refreshed: a job that ran `eval "$(tapis-auth env)"`
-/// keeps getting tokens after the exported one runs low. Anything that goes wrong looking (no
-/// store, a corrupt cache) leaves the environment as it is.
-fn same_login_in_store(env: &EnvStore, options: &Options) -> Option<(Arc<dyn Store>, String)> {
-    use tapis_auth_storage::EnvProfile;
-    if !matches!(
-        env.profile_kind(),
-        Some(EnvProfile::AccessOnly | EnvProfile::BareRefresh)
-    ) {
-        return None;
-    }
-    let mine = env.session()?;
-    let user = |s: &Session| {
-        s.username.clone().or_else(|| {
-            s.tokens
-                .as_ref()
-                .and_then(|t| tapis_auth_core::JwtClaims::decode(t.access_token.expose()))
-                .and_then(|c| c.username)
-        })
-    };
-    let who = user(mine)?;
-    let store = open_store(options.store, options.store_path.as_deref()).ok()?;
-    if !store.is_writable() {
-        return None;
-    }
-    let mut candidates: Vec<String> = options.profile.clone().into_iter().collect();
-    if options.profile.is_none() {
-        candidates.extend(store.current_profile().ok().flatten());
-        candidates.extend(store.list().ok()?);
-    }
-    candidates
-        .into_iter()
-        .find_map(|p| {
-            let s = store.load(&p).ok()??;
-            (s.tenant.base_url == mine.tenant.base_url && user(&s).as_deref() == Some(&who))
-                .then_some(p)
-        })
-        .map(|p| (store, p))
-}
 
 /// Who a session belongs to (no secrets).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,8 +73,9 @@ struct Inner {
 
 impl AuthSession {
     /// Restores a session with the documented precedence — explicit arguments, then the
-    /// environment, then the store — and fails with [`Error::LoginRequired`] when none holds
-    /// a session.
+    /// environment, then the store (see [`Options`]; the rule itself is `choose` in
+    /// `crates/auth/src/precedence.rs`) — and fails with [`Error::LoginRequired`] when none
+    /// holds a session.
     pub fn restore(options: Options) -> Result<Self, Error> {
         let s = Self::build(options, true)?;
         tracing::debug!(
@@ -137,83 +94,25 @@ impl AuthSession {
         Self::build(options, false)
     }
 
-    fn build(options: Options, precedence: bool) -> Result<Self, Error> {
+    fn build(options: Options, restoring: bool) -> Result<Self, Error> {
         let transport = HttpTransport::new(options.transport.clone());
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let chosen = if restoring {
+            precedence::choose(&options, &process_env, &transport, &*clock)?
+        } else {
+            precedence::store(&options)?
+        };
         let config = TokenManagerConfig {
-            profile: DEFAULT_PROFILE.to_owned(),
+            profile: chosen.profile,
             margin_secs: options.margin_secs,
             password_fallback: true,
         };
         let t: Arc<dyn tapis_auth_core::Transport> = Arc::new(transport.clone());
-
-        // 1. Explicit arguments.
-        if precedence && options.has_explicit_credentials() {
-            let tenant = explicit_tenant(&options, &transport, &*clock)?;
-            let session = explicit_session(&options, tenant, clock.now());
-            let store: Arc<dyn Store> = if options.persist_explicit {
-                open_store(options.store, options.store_path.as_deref())?
-            } else {
-                Arc::new(MemoryStore::new())
-            };
-            let manager = TokenManager::with_session(store, t, clock, config, session);
-            return Ok(Self::from_parts(
-                manager,
-                transport,
-                Source::Explicit,
-                options,
-            ));
-        }
-
-        // 2. Environment.
-        if precedence && options.use_environment {
-            let profile = options
-                .profile
-                .clone()
-                .unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
-            let env = EnvStore::build(
-                &|k| std::env::var(k).ok(),
-                EnvOptions {
-                    profile: Some(profile.clone()),
-                    ..EnvOptions::default()
-                },
-            )?;
-            if env.session().is_some() {
-                // A long job: the environment holds only an access token (as `tapis-auth env`
-                // exports), and the store holds the same login, which can be refreshed.
-                if let Some((store, profile)) = same_login_in_store(&env, &options) {
-                    let source = Source::Store(format!(
-                        "{} (the login TAPIS_TOKEN came from)",
-                        store.describe()
-                    ));
-                    let config = TokenManagerConfig { profile, ..config };
-                    let manager = TokenManager::new(store, t, clock, config);
-                    return Ok(Self::from_parts(manager, transport, source, options));
-                }
-                let store: Arc<dyn Store> = Arc::new(env);
-                let config = TokenManagerConfig { profile, ..config };
-                let manager = TokenManager::new(store, t, clock, config);
-                return Ok(Self::from_parts(
-                    manager,
-                    transport,
-                    Source::Environment,
-                    options,
-                ));
-            }
-        }
-
-        // 3. The store.
-        let store = open_store(options.store, options.store_path.as_deref())?;
-        let profile = match &options.profile {
-            Some(p) => p.clone(),
-            None => store
-                .current_profile()?
-                .unwrap_or_else(|| DEFAULT_PROFILE.to_owned()),
+        let manager = match chosen.explicit {
+            Some(session) => TokenManager::with_session(chosen.store, t, clock, config, session),
+            None => TokenManager::new(chosen.store, t, clock, config),
         };
-        let source = Source::Store(store.describe());
-        let config = TokenManagerConfig { profile, ..config };
-        let manager = TokenManager::new(store, t, clock, config);
-        Ok(Self::from_parts(manager, transport, source, options))
+        Ok(Self::from_parts(manager, transport, chosen.source, options))
     }
 
     fn from_parts(
@@ -490,21 +389,6 @@ impl AuthSession {
         clients::delete_client(&s, id)?.send(self.clock(), &self.inner.transport)
     }
 
-    /// Lists tenants (never sends a token).
-    pub fn list_tenants(
-        &self,
-        base_url: &BaseUrl,
-        platform: Platform,
-    ) -> Result<Vec<Tenant>, Error> {
-        list_tenants(
-            &self.inner.transport,
-            self.clock(),
-            base_url,
-            platform,
-            self.inner.options.tenants_url.as_deref(),
-        )
-    }
-
     pub(crate) fn fresh_session(&self) -> Result<Session, Error> {
         let mut s = self.inner.manager.session()?;
         if s.platform() == Platform::TapisV3 {
@@ -536,153 +420,4 @@ fn origin_of(url: &str) -> String {
     url::Url::parse(url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_else(|_| "(an invalid URL)".to_owned())
-}
-
-/// Lists tenants at `base_url` (v3: `/v3/tenants`; v2: the tenants listing URL).
-pub fn list_tenants(
-    transport: &HttpTransport,
-    clock: &dyn Clock,
-    base_url: &BaseUrl,
-    platform: Platform,
-    tenants_url: Option<&str>,
-) -> Result<Vec<Tenant>, Error> {
-    let url = match platform {
-        Platform::TapisV3 => base_url.to_string(),
-        Platform::AgaveV2 => {
-            v2_tenants_url(tenants_url).unwrap_or_else(|| base_url.join("/tenants"))
-        }
-    };
-    tenants::list_tenants(&url, platform)?.send(clock, transport)
-}
-
-/// The Tapis v3 base URL of tenant `id`: `https://<id>.tapis.io`. The id must be DNS labels
-/// (letters, digits, `-`, separated by `.`), so that it cannot name another host
-/// (`evil.example/`, `user@host`, `host:port`). The id is not echoed: it may be a pasted URL.
-pub(crate) fn v3_tenant_url(id: &str) -> Result<BaseUrl, Error> {
-    if !is_tenant_id(id) {
-        return Err(Error::Config(
-            "invalid tenant id: a tenant id holds only letters, digits, '-' and '.'; give the tenant's base URL instead".into(),
-        ));
-    }
-    BaseUrl::parse(&format!("https://{}.tapis.io", id.to_ascii_lowercase()))
-}
-
-/// Whether `id` has the shape of a tenant id: DNS labels (letters, digits, `-`) joined by `.`.
-fn is_tenant_id(id: &str) -> bool {
-    let is_label =
-        |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    id.split('.').all(is_label)
-}
-
-/// Where Agave v2 tenants are listed: `configured` (the option), else `TAPIS_TENANTS_URL`
-/// (agavepy 1.0, tapis-cli), else `AGAVE_TENANTS_API_BASEURL` (the bash Agave CLI's
-/// `tenants-common.sh`, which uses it as the listing URL itself). Empty values count as unset.
-pub(crate) fn v2_tenants_url(configured: Option<&str>) -> Option<String> {
-    let env = |k: &str| std::env::var(k).ok();
-    configured
-        .map(str::to_owned)
-        .or_else(|| env("TAPIS_TENANTS_URL"))
-        .or_else(|| env("AGAVE_TENANTS_API_BASEURL"))
-        .filter(|u| !u.trim().is_empty())
-}
-
-/// Looks the Agave v2 tenant `id` up in the tenants listing named by the options
-/// ([`Options::tenants_url`], else `TAPIS_TENANTS_URL`, else `AGAVE_TENANTS_API_BASEURL`, else
-/// TACC's). One request.
-pub(crate) fn find_v2_tenant(
-    o: &Options,
-    id: &str,
-    transport: &HttpTransport,
-    clock: &dyn Clock,
-) -> Result<Tenant, Error> {
-    let listing = v2_tenants_url(o.tenants_url.as_deref())
-        .unwrap_or_else(|| tenants::DEFAULT_V2_TENANTS_URL.to_owned());
-    let all = tenants::list_tenants(&listing, Platform::AgaveV2)?.send(clock, transport)?;
-    tenants::resolve(&all, id).cloned().ok_or_else(|| {
-        // The listing was fetched, so it parses; named without `user:password@` or query.
-        let shown = url::Url::parse(&listing)
-            .map(|mut u| {
-                let _ = u.set_username("");
-                let _ = u.set_password(None);
-                u.set_query(None);
-                u.to_string()
-            })
-            .unwrap_or_default();
-        Error::Config(format!(
-            "no Agave v2 tenant {id:?} at {shown}; give the tenant's base URL instead"
-        ))
-    })
-}
-
-/// Whether tenant id `id` names an Agave v2 tenant (looked up in the tenants listing) rather
-/// than the Tapis v3 `https://<id>.tapis.io`: the platform says so, or none is given and the
-/// id is dotted ("tacc.prod", "iplantc.org"; a Tapis v3 tenant id is one DNS label).
-/// An id of any other shape is neither: it is refused as an invalid tenant id.
-pub(crate) fn names_v2_tenant(platform: Option<Platform>, id: &str) -> bool {
-    match platform {
-        Some(p) => p == Platform::AgaveV2,
-        None => id.contains('.') && is_tenant_id(id),
-    }
-}
-
-/// The tenant named by explicit options: the base URL when given; else the tenant id —
-/// Tapis v3 `https://<id>.tapis.io` (no request), or an Agave v2 one ([`names_v2_tenant`])
-/// looked up in the tenants listing (`tenants_url`, else `TAPIS_TENANTS_URL`, else
-/// `AGAVE_TENANTS_API_BASEURL`, else TACC's).
-fn explicit_tenant(
-    o: &Options,
-    transport: &HttpTransport,
-    clock: &dyn Clock,
-) -> Result<Tenant, Error> {
-    let base = match (&o.base_url, &o.tenant_id) {
-        (Some(url), _) => BaseUrl::parse(url)?,
-        (None, Some(id)) if names_v2_tenant(o.platform, id) => {
-            return find_v2_tenant(o, id, transport, clock);
-        }
-        (None, Some(id)) => v3_tenant_url(id)?,
-        (None, None) => {
-            return Err(Error::Config(
-                "explicit credentials need a tenant: give a base URL or a tenant id".into(),
-            ))
-        }
-    };
-    let platform = o
-        .platform
-        .or_else(|| Platform::guess_from_url(&base))
-        .or_else(|| {
-            o.access_token
-                .as_ref()
-                .and_then(|t| tapis_auth_core::JwtClaims::decode(t.expose()))
-                .map(|_| Platform::TapisV3)
-        })
-        .unwrap_or(Platform::AgaveV2);
-    let mut tenant = Tenant::new(base, platform);
-    tenant.id = o.tenant_id.clone();
-    Ok(tenant)
-}
-
-/// Builds a session from explicit options and the tenant they name.
-fn explicit_session(o: &Options, tenant: Tenant, now: UnixTime) -> Session {
-    let mut s = Session::new(
-        o.profile
-            .clone()
-            .unwrap_or_else(|| DEFAULT_PROFILE.to_owned()),
-        tenant,
-    );
-    s.username = o.username.clone();
-    s.password = o.password.clone();
-    s.client = o.client();
-    if o.access_token.is_some() || o.refresh_token.is_some() {
-        let mut t = TokenSet::new(
-            now,
-            o.access_token.clone().unwrap_or_default(),
-            o.refresh_token.clone(),
-            None,
-        );
-        if o.access_token.is_none() {
-            t.expires_at = None;
-        }
-        s.tokens = Some(t);
-    }
-    s
 }

@@ -603,7 +603,7 @@ pub fn tenants(ctx: &Ctx, c: &TenantsCommand) -> Result<Value, CliError> {
     };
     tracing::debug!("listing {plat} tenants at {base}");
     let transport = HttpTransport::new(ctx.options().transport);
-    let list = tapis_auth::session::list_tenants(
+    let list = tapis_auth::tenant::list_tenants(
         &transport,
         &SystemClock,
         &base,
