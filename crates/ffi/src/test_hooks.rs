@@ -1,4 +1,4 @@
-//! Test-only hooks for this crate's own integration tests (`crates/ffi/tests/hygiene.rs`),
+//! Test-only hooks for this crate's own integration tests (`crates/ffi/tests/hygiene/`),
 //! compiled only with the feature `test-hooks`: the C library that `crates/clib` links for
 //! users lacks them (`scripts/test-bindings.sh` checks its symbols).
 //!

@@ -1,7 +1,6 @@
 //! Test-only control endpoints under `/_test/` (never counted in stats, never subject to faults).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -10,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::state::{App, ConfigPatch, Fault, Stats};
-use crate::util::{json_status, now};
+use crate::util::json_status;
 use crate::v3;
 
 fn bad(msg: impl Into<String>) -> Response {
@@ -31,15 +30,10 @@ pub async fn stats(State(app): State<Arc<App>>) -> Response {
     json_status(200, json!(app.st().stats))
 }
 
-/// `POST /_test/stats/reset` and `DELETE /_test/stats`.
+/// `POST /_test/stats/reset`.
 pub async fn reset_stats(State(app): State<Arc<App>>) -> Response {
     app.st().stats = Stats::default();
     json_status(200, json!({"reset": true}))
-}
-
-/// `GET /_test/config`.
-pub async fn get_config(State(app): State<Arc<App>>) -> Response {
-    json_status(200, json!(app.st().rt))
 }
 
 /// `POST /_test/config` with a partial [`ConfigPatch`]; returns the new runtime config.
@@ -74,11 +68,6 @@ pub async fn add_faults(State(app): State<Arc<App>>, body: Bytes) -> Response {
     }
 }
 
-/// `GET /_test/faults`.
-pub async fn list_faults(State(app): State<Arc<App>>) -> Response {
-    json_status(200, json!(app.st().faults))
-}
-
 /// `DELETE /_test/faults`.
 pub async fn clear_faults(State(app): State<Arc<App>>) -> Response {
     let mut st = app.st();
@@ -91,7 +80,6 @@ pub async fn clear_faults(State(app): State<Arc<App>>) -> Response {
 struct ApproveDevice {
     user_code: String,
     username: Option<String>,
-    ttl: Option<i64>,
 }
 
 fn default_user(app: &App) -> String {
@@ -104,14 +92,14 @@ fn default_user(app: &App) -> String {
     names.first().map(|s| s.to_string()).unwrap_or_default()
 }
 
-/// `POST /_test/device/approve` `{"user_code", "username"?, "ttl"?}`.
+/// `POST /_test/device/approve` `{"user_code", "username"?}`.
 pub async fn approve_device(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let req: ApproveDevice = match parse(&body) {
         Ok(r) => r,
         Err(r) => return r,
     };
     let user = req.username.unwrap_or_else(|| default_user(&app));
-    match v3::approve_device(&app, &req.user_code, &user, req.ttl) {
+    match v3::device::approve_device(&app, &req.user_code, &user) {
         Ok(dc) => json_status(
             200,
             json!({"approved": true, "device_code": dc, "username": user}),
@@ -135,67 +123,6 @@ pub async fn pending_devices(State(app): State<Arc<App>>) -> Response {
     json_status(200, json!(list))
 }
 
-#[derive(Deserialize)]
-struct ApproveLogin {
-    login_id: Option<String>,
-    username: Option<String>,
-}
-
-/// `POST /_test/authorize/approve` `{"login_id"?, "username"?}` — completes a pending browser login
-/// (the most recent one when `login_id` is absent); returns `{"redirect": url}`.
-pub async fn approve_login(State(app): State<Arc<App>>, body: Bytes) -> Response {
-    let req: ApproveLogin = match parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let user = req.username.unwrap_or_else(|| default_user(&app));
-    let login = {
-        let mut st = app.st();
-        let pos = match &req.login_id {
-            Some(id) => st.logins.iter().position(|(i, _)| i == id),
-            None => st.logins.len().checked_sub(1),
-        };
-        match pos {
-            Some(p) => st.logins.remove(p).1,
-            None => return json_status(404, json!({"error": "no pending login"})),
-        }
-    };
-    match v3::complete_login(&app, &login, &user) {
-        Ok(url) => json_status(200, json!({"redirect": url})),
-        Err(e) => bad(e),
-    }
-}
-
-/// `GET /_test/authorize/pending`.
-pub async fn pending_logins(State(app): State<Arc<App>>) -> Response {
-    let st = app.st();
-    let list: Vec<Value> = st
-        .logins
-        .iter()
-        .map(|(id, l)| {
-            json!({"login_id": id, "client_id": l.client_id, "redirect_uri": l.redirect_uri,
-                              "response_type": l.response_type, "state": l.state})
-        })
-        .collect();
-    json_status(200, json!(list))
-}
-
-#[derive(Deserialize)]
-struct AddUser {
-    username: String,
-    password: String,
-}
-
-/// `POST /_test/users` `{"username","password"}` — adds or replaces a user.
-pub async fn add_user(State(app): State<Arc<App>>, body: Bytes) -> Response {
-    let req: AddUser = match parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    app.st().users.insert(req.username.clone(), req.password);
-    json_status(200, json!({"added": req.username}))
-}
-
 /// Body of `POST /_test/mint`.
 #[derive(Deserialize, Default)]
 pub(crate) struct Mint {
@@ -203,7 +130,6 @@ pub(crate) struct Mint {
     pub ttl: Option<i64>,
     pub client_id: Option<String>,
     pub refresh: Option<bool>,
-    pub grant: Option<String>,
 }
 
 /// Mints a v3 token pair directly (no request counted).
@@ -211,12 +137,12 @@ pub(crate) fn mint_v3(app: &App, m: Mint) -> Value {
     let user = m.username.unwrap_or_else(|| default_user(app));
     let ttl = m.ttl.unwrap_or_else(|| app.st().rt.v3_access_ttl);
     let refresh = m.refresh.unwrap_or(m.client_id.is_some());
-    v3::issue(
+    v3::issue::issue(
         app,
-        v3::Issue {
+        v3::issue::Issue {
             username: &user,
             client_id: m.client_id.as_deref(),
-            grant: m.grant.as_deref().unwrap_or("password"),
+            grant: "password",
             refresh,
             access_ttl: ttl,
             refresh_count: 0,
@@ -225,33 +151,11 @@ pub(crate) fn mint_v3(app: &App, m: Mint) -> Value {
     )
 }
 
-/// `POST /_test/mint` `{"username"?, "ttl"?, "client_id"?, "refresh"?, "grant"?}` — a v3 token result
+/// `POST /_test/mint` `{"username"?, "ttl"?, "client_id"?, "refresh"?}` — a v3 token result
 /// (negative `ttl` = already expired).
 pub async fn mint(State(app): State<Arc<App>>, body: Bytes) -> Response {
     match parse::<Mint>(&body) {
         Ok(m) => json_status(200, mint_v3(&app, m)),
         Err(r) => r,
     }
-}
-
-/// `GET /_test/info`.
-pub async fn info(State(app): State<Arc<App>>) -> Response {
-    let st = app.st();
-    let mut users: Vec<&String> = st.users.keys().collect();
-    users.sort();
-    json_status(
-        200,
-        json!({"url": app.base_url, "tenant_id": app.tenant_id, "v2_tenant_code": app.v2_code,
-               "public_key": app.keys.public_pem(), "users": users, "started": app.started, "now": now()}),
-    )
-}
-
-/// `POST /_test/shutdown` — answers, then stops the server shortly after.
-pub async fn shutdown(State(app): State<Arc<App>>) -> Response {
-    let tx = app.shutdown.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let _ = tx.send(true);
-    });
-    json_status(200, json!({"shutting_down": true}))
 }

@@ -21,9 +21,9 @@ use tower::ServiceExt;
 
 use crate::control;
 use crate::faults::DropConnection;
-use crate::state::{App, Config, ConfigPatch, Fault, RuntimeConfig, Stats};
+use crate::state::{App, Config, ConfigPatch, Fault, Stats};
 use crate::util;
-use crate::{v2, v3, v3_clients};
+use crate::{v2, v3};
 
 /// No route or no method for a path: under `/v3/oauth2/` the Authenticator's own 400 (its
 /// authentication layer finds no URL rule), elsewhere a plain 404.
@@ -41,79 +41,47 @@ async fn not_found(req: Request) -> Response {
 fn router(app: Arc<App>) -> Router {
     Router::new()
         // Tapis v3
-        .route("/v3/oauth2/tokens", post(v3::tokens))
-        .route("/v3/oauth2/tokens/revoke", post(v3::revoke))
-        .route("/v3/oauth2/device/code", post(v3::device_code))
-        .route(
-            "/v3/oauth2/device",
-            get(v3::device_page).post(v3::device_submit),
-        )
-        .route("/v3/oauth2/authorize", get(v3::authorize))
-        .route(
-            "/v3/oauth2/login",
-            get(v3::authorize).post(v3::login_submit),
-        )
+        .route("/v3/oauth2/tokens", post(v3::tokens::tokens))
+        .route("/v3/oauth2/tokens/revoke", post(v3::revoke::revoke))
+        .route("/v3/oauth2/device/code", post(v3::device::device_code))
+        .route("/v3/oauth2/authorize", get(v3::authorize::authorize))
         .route(
             "/v3/oauth2/clients",
-            get(v3_clients::list_clients).post(v3_clients::create_client),
+            get(v3::clients::list_clients).post(v3::clients::create_client),
         )
         .route(
             "/v3/oauth2/clients/{id}",
-            get(v3_clients::get_client)
-                .put(v3_clients::update_client)
-                .delete(v3_clients::delete_client),
+            get(v3::clients::get_client)
+                .put(v3::clients::update_client)
+                .delete(v3::clients::delete_client),
         )
-        .route("/v3/oauth2/userinfo", get(v3_clients::userinfo))
+        .route("/v3/oauth2/userinfo", get(v3::profiles::userinfo))
         .route(
             "/v3/oauth2/profiles/{username}",
-            get(v3_clients::get_profile),
+            get(v3::profiles::get_profile),
         )
-        .route(
-            "/v3/oauth2/.well-known/oauth-authorization-server",
-            get(v3::well_known),
-        )
-        .route("/v3/tenants", get(v3::tenants))
-        .route("/v3/tenants/{id}", get(v3::tenant))
-        .route("/v3/sites", get(v3::sites))
-        .route("/v3/systems", get(v3::systems))
-        .route("/v3/test/whoami", get(v3::whoami))
+        .route("/v3/tenants", get(v3::tenants::tenants))
+        .route("/v3/tenants/{id}", get(v3::tenants::tenant))
+        .route("/v3/systems", get(v3::service::systems))
         // Agave v2
         .route("/tenants", get(v2::tenants))
-        .route("/tenants/", get(v2::tenants))
         .route("/clients/v2", get(v2::list_clients).post(v2::create_client))
-        .route(
-            "/clients/v2/",
-            get(v2::list_clients).post(v2::create_client),
-        )
         .route("/clients/v2/{name}", get(v2::client).delete(v2::client))
         .route("/token", post(v2::token))
         .route("/revoke", post(v2::revoke))
         .route("/profiles/v2/me", get(v2::profile_me))
         .route("/profiles/v2/{name}", get(v2::profile))
         // test control
-        .route(
-            "/_test/stats",
-            get(control::stats).delete(control::reset_stats),
-        )
+        .route("/_test/stats", get(control::stats))
         .route("/_test/stats/reset", post(control::reset_stats))
-        .route(
-            "/_test/config",
-            get(control::get_config).post(control::set_config),
-        )
+        .route("/_test/config", post(control::set_config))
         .route(
             "/_test/faults",
-            get(control::list_faults)
-                .post(control::add_faults)
-                .delete(control::clear_faults),
+            post(control::add_faults).delete(control::clear_faults),
         )
         .route("/_test/device/approve", post(control::approve_device))
         .route("/_test/device/pending", get(control::pending_devices))
-        .route("/_test/authorize/approve", post(control::approve_login))
-        .route("/_test/authorize/pending", get(control::pending_logins))
-        .route("/_test/users", post(control::add_user))
         .route("/_test/mint", post(control::mint))
-        .route("/_test/info", get(control::info))
-        .route("/_test/shutdown", post(control::shutdown))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .with_state(app)
@@ -385,16 +353,6 @@ impl TestServer {
         self.ca_pem.as_deref()
     }
 
-    /// The Tapis v3 tenant id.
-    pub fn tenant_id(&self) -> &str {
-        &self.app.tenant_id
-    }
-
-    /// The Agave v2 tenant code.
-    pub fn v2_tenant_code(&self) -> &str {
-        &self.app.v2_code
-    }
-
     /// The tenant signing key's public half (PEM SPKI), as in the tenant record's `public_key`.
     pub fn public_key_pem(&self) -> &str {
         self.app.keys.public_pem()
@@ -410,20 +368,9 @@ impl TestServer {
         self.app.st().stats = Stats::default();
     }
 
-    /// Marks the pending device code `user_code` as entered by `user` (token TTL = configured device TTL).
-    /// Returns the device code.
+    /// Marks the pending device code `user_code` as entered by `user`. Returns the device code.
     pub fn approve_device(&self, user_code: &str, user: &str) -> Result<String, String> {
-        v3::approve_device(&self.app, user_code, user, None)
-    }
-
-    /// Like [`TestServer::approve_device`] with an explicit access-token TTL in seconds.
-    pub fn approve_device_with_ttl(
-        &self,
-        user_code: &str,
-        user: &str,
-        ttl: i64,
-    ) -> Result<String, String> {
-        v3::approve_device(&self.app, user_code, user, Some(ttl))
+        v3::device::approve_device(&self.app, user_code, user)
     }
 
     /// User codes of device codes that have not been approved yet.
@@ -437,24 +384,9 @@ impl TestServer {
             .collect()
     }
 
-    /// Completes the most recent pending browser login (from `GET /v3/oauth2/authorize`) as `user`;
-    /// returns the redirect URL (`{callback_url}?code=..&state=..`).
-    pub fn approve_login(&self, user: &str) -> Result<String, String> {
-        let login = {
-            let mut st = self.app.st();
-            st.logins.pop().ok_or("no pending login")?.1
-        };
-        v3::complete_login(&self.app, &login, user)
-    }
-
-    /// Applies a partial runtime-config change (TTLs, single-use refresh, fault format, auto-approve).
+    /// Applies a partial runtime-config change (TTLs, single-use refresh).
     pub fn set_config(&self, patch: ConfigPatch) {
         self.app.st().rt.apply(&patch);
-    }
-
-    /// The current runtime config.
-    pub fn runtime_config(&self) -> RuntimeConfig {
-        self.app.st().rt.clone()
     }
 
     /// Queues a fault.
@@ -486,21 +418,11 @@ impl TestServer {
         )
     }
 
-    /// True while the server thread is running.
-    pub fn is_running(&self) -> bool {
-        self.thread.as_ref().is_some_and(|t| !t.is_finished())
-    }
-
-    /// Blocks until the server stops (shutdown request, signal or time limit).
+    /// Blocks until the server stops (signal or time limit).
     pub fn wait(mut self) {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-    }
-
-    /// Stops the server and waits for its thread.
-    pub fn shutdown(mut self) {
-        self.stop();
     }
 
     fn stop(&mut self) {

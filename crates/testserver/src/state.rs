@@ -10,6 +10,11 @@ use serde_json::{json, Value};
 use crate::jwt::Keys;
 use crate::util;
 
+/// The Tapis v3 tenant id.
+pub(crate) const TENANT_ID: &str = "test";
+/// The Agave v2 tenant code.
+pub(crate) const V2_TENANT_CODE: &str = "test.v2";
+
 /// A pre-registered Tapis v3 OAuth client.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct V3ClientSeed {
@@ -36,93 +41,42 @@ pub struct V2ClientSeed {
     pub owner: String,
 }
 
-/// Format of the Agave v2 gateway 401 faults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum FaultFormat {
-    /// `{"fault":{"code":900901,...}}`
-    #[default]
-    Json,
-    /// `<ams:fault ...>` XML.
-    Xml,
-}
-
 /// Settings that can be changed while the server runs (`set_config` / `POST /_test/config`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct RuntimeConfig {
     /// Tapis v3 access-token TTL in seconds (0 = already expired when issued).
     pub v3_access_ttl: i64,
-    /// Tapis v3 refresh-token TTL in seconds.
-    pub v3_refresh_ttl: i64,
-    /// Tapis v3 access-token TTL for the device-code grant (default 30 days).
-    pub v3_device_access_ttl: i64,
     /// Lifetime of a v3 device code (seconds, default 600).
     pub v3_device_code_lifetime: i64,
-    /// The tenant's allowable grant types (default: `password`, `implicit`,
-    /// `authorization_code`, `refresh_token`, `device_code`, as a new tenant gets).
-    pub v3_grant_types: Vec<String>,
     /// Whether v3 refresh tokens are single-use (default false, like the real server).
     pub v3_single_use_refresh: bool,
     /// Agave v2 access-token TTL in seconds.
     pub v2_access_ttl: i64,
-    /// Agave v2 refresh-token TTL in seconds (v2 refresh tokens are always single-use).
-    pub v2_refresh_ttl: i64,
-    /// Format of v2 401 faults.
-    pub v2_fault_format: FaultFormat,
-    /// When set, `GET /v3/oauth2/authorize` approves immediately as this user and redirects.
-    pub auto_approve_user: Option<String>,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
             v3_access_ttl: 14_400,
-            v3_refresh_ttl: 31_536_000,
-            v3_device_access_ttl: 2_592_000,
             v3_device_code_lifetime: 600,
-            v3_grant_types: [
-                "password",
-                "implicit",
-                "authorization_code",
-                "refresh_token",
-                "device_code",
-            ]
-            .map(String::from)
-            .to_vec(),
             v3_single_use_refresh: false,
             v2_access_ttl: 14_400,
-            v2_refresh_ttl: 31_536_000,
-            v2_fault_format: FaultFormat::Json,
-            auto_approve_user: None,
         }
     }
 }
 
 /// A partial update of [`RuntimeConfig`]; absent fields are left unchanged.
-/// `auto_approve_user: ""` clears the auto-approve user.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigPatch {
     /// See [`RuntimeConfig::v3_access_ttl`].
     pub v3_access_ttl: Option<i64>,
-    /// See [`RuntimeConfig::v3_refresh_ttl`].
-    pub v3_refresh_ttl: Option<i64>,
-    /// See [`RuntimeConfig::v3_device_access_ttl`].
-    pub v3_device_access_ttl: Option<i64>,
     /// See [`RuntimeConfig::v3_device_code_lifetime`].
     pub v3_device_code_lifetime: Option<i64>,
-    /// See [`RuntimeConfig::v3_grant_types`].
-    pub v3_grant_types: Option<Vec<String>>,
     /// See [`RuntimeConfig::v3_single_use_refresh`].
     pub v3_single_use_refresh: Option<bool>,
     /// See [`RuntimeConfig::v2_access_ttl`].
     pub v2_access_ttl: Option<i64>,
-    /// See [`RuntimeConfig::v2_refresh_ttl`].
-    pub v2_refresh_ttl: Option<i64>,
-    /// See [`RuntimeConfig::v2_fault_format`].
-    pub v2_fault_format: Option<FaultFormat>,
-    /// See [`RuntimeConfig::auto_approve_user`].
-    pub auto_approve_user: Option<String>,
 }
 
 impl RuntimeConfig {
@@ -133,18 +87,10 @@ impl RuntimeConfig {
         }
         set!(
             v3_access_ttl,
-            v3_refresh_ttl,
-            v3_device_access_ttl,
             v3_device_code_lifetime,
-            v3_grant_types,
             v3_single_use_refresh,
-            v2_access_ttl,
-            v2_refresh_ttl,
-            v2_fault_format
+            v2_access_ttl
         );
-        if let Some(u) = &p.auto_approve_user {
-            self.auto_approve_user = (!u.is_empty()).then(|| u.clone());
-        }
     }
 }
 
@@ -153,10 +99,6 @@ impl RuntimeConfig {
 pub struct Config {
     /// Port on 127.0.0.1 (0 = let the OS choose).
     pub port: u16,
-    /// Tapis v3 tenant id (default `test`).
-    pub tenant_id: String,
-    /// Agave v2 tenant code (default `test.v2`).
-    pub v2_tenant_code: String,
     /// Users as (username, password); default `testuser`/`testpass`.
     pub users: Vec<(String, String)>,
     /// Pre-registered v3 clients; default one `test-client`/`test-client-key` owned by `testuser`,
@@ -180,8 +122,6 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             port: 0,
-            tenant_id: "test".into(),
-            v2_tenant_code: "test.v2".into(),
             users: vec![("testuser".into(), "testpass".into())],
             v3_clients: vec![V3ClientSeed {
                 client_id: "test-client".into(),
@@ -233,7 +173,7 @@ pub enum FaultKind {
 /// An injected fault for the next `count` matching requests.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Fault {
-    /// Endpoint key (see the crate docs, e.g. `v3.tokens`, `v2.token`), or `*` for any.
+    /// Endpoint key (see the crate docs, e.g. `v3.tokens`, `v2.token`).
     pub endpoint: String,
     /// Only requests with this grant type (token endpoints), if set.
     #[serde(default)]
@@ -334,8 +274,6 @@ pub struct Stats {
     pub grants: BTreeMap<String, u64>,
     /// Rejected refresh attempts per platform (`v3`, `v2`).
     pub rejected_refresh: BTreeMap<String, u64>,
-    /// Successful refreshes per platform.
-    pub refreshed: BTreeMap<String, u64>,
     /// Faults fired, per kind.
     pub faults_fired: BTreeMap<String, u64>,
     /// The `User-Agent` header of the most recent request outside `/_test/` (`None` until one
@@ -405,7 +343,7 @@ pub(crate) struct V2Client {
 #[derive(Clone, Debug)]
 pub(crate) enum DeviceStatus {
     Created,
-    Entered { username: String, ttl: i64 },
+    Entered { username: String },
 }
 
 /// A pending v3 device code.
@@ -426,15 +364,6 @@ pub(crate) struct AuthCode {
     pub username: String,
     pub redirect_uri: String,
     pub expires_at: i64,
-}
-
-/// A browser login waiting for approval.
-#[derive(Clone, Debug)]
-pub(crate) struct PendingLogin {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub response_type: String,
-    pub state: Option<String>,
 }
 
 /// An opaque v2 token.
@@ -460,7 +389,6 @@ pub(crate) struct State {
     pub used_refresh: HashSet<String>,
     pub device_codes: HashMap<String, DeviceCode>,
     pub auth_codes: HashMap<String, AuthCode>,
-    pub logins: Vec<(String, PendingLogin)>,
     pub v2_access: HashMap<String, V2Token>,
     pub v2_refresh: HashMap<String, V2Token>,
     pub faults: VecDeque<Fault>,
@@ -521,8 +449,8 @@ impl App {
         }
         App {
             base_url,
-            tenant_id: cfg.tenant_id.clone(),
-            v2_code: cfg.v2_tenant_code.clone(),
+            tenant_id: TENANT_ID.into(),
+            v2_code: V2_TENANT_CODE.into(),
             keys: Keys::new(cfg.fresh_key),
             state: Mutex::new(st),
             shutdown,
@@ -548,8 +476,7 @@ impl App {
         }
         let g = grant.map(|x| x.1);
         let idx = st.faults.iter().position(|f| {
-            (f.endpoint == "*" || f.endpoint == endpoint)
-                && (f.grant.is_none() || f.grant.as_deref() == g)
+            f.endpoint == endpoint && (f.grant.is_none() || f.grant.as_deref() == g)
         })?;
         let fault = st.faults[idx].clone();
         if st.faults[idx].count <= 1 {
@@ -581,16 +508,6 @@ impl App {
             .st()
             .stats
             .rejected_refresh
-            .entry(platform.to_string())
-            .or_default() += 1;
-    }
-
-    /// Counts a successful refresh.
-    pub fn refreshed(&self, platform: &str) {
-        *self
-            .st()
-            .stats
-            .refreshed
             .entry(platform.to_string())
             .or_default() += 1;
     }

@@ -5,15 +5,15 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use crate::faults::guarded;
-use crate::state::{App, FaultFormat, V2Client, V2Token};
+use crate::state::{App, V2Client, V2Token};
 use crate::util::{self, json_status, v2_env};
 
-/// `GET /tenants` and `/tenants/`.
+/// `GET /tenants`.
 pub async fn tenants(State(app): State<Arc<App>>) -> Response {
     guarded(&app, "v2.tenants", None, async {
         v2_env(
@@ -66,7 +66,7 @@ fn client_json(app: &App, c: &V2Client, with_secret: bool) -> Value {
     v
 }
 
-/// `POST /clients/v2` and `/clients/v2/` (JSON `{clientName, description}` or form).
+/// `POST /clients/v2` (JSON `{clientName, description}` or form).
 pub async fn create_client(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -128,7 +128,7 @@ pub async fn create_client(
     .await
 }
 
-/// `GET /clients/v2` and `/clients/v2/`.
+/// `GET /clients/v2`.
 pub async fn list_clients(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     guarded(&app, "v2.clients", None, async {
         let user = match user_basic(&app, &headers) {
@@ -212,7 +212,7 @@ fn client_basic(app: &App, headers: &HeaderMap) -> Result<String, Response> {
 fn mint(app: &App, username: &str, key: &str) -> Response {
     let (access, refresh) = (util::random_hex(16), util::random_hex(16));
     let mut st = app.st();
-    let (ttl, rttl, now) = (st.rt.v2_access_ttl, st.rt.v2_refresh_ttl, util::now());
+    let (ttl, rttl, now) = (st.rt.v2_access_ttl, REFRESH_TTL, util::now());
     st.v2_access.insert(
         access.clone(),
         V2Token {
@@ -239,6 +239,9 @@ fn mint(app: &App, username: &str, key: &str) -> Response {
                "token_type": "bearer", "scope": "default"}),
     )
 }
+
+/// Lifetime of a refresh token (one year; spent by its first use).
+const REFRESH_TTL: i64 = 31_536_000;
 
 /// `POST /token` (form only; Basic key:secret; `password` and `refresh_token` grants).
 pub async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -307,10 +310,7 @@ pub async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
                     spent.map(|x| x.0)
                 };
                 match user {
-                    Some(u) => {
-                        app.refreshed("v2");
-                        mint(&app, &u, &key)
-                    }
+                    Some(u) => mint(&app, &u, &key),
                     None => {
                         app.rejected_refresh("v2");
                         oauth_err(
@@ -355,23 +355,13 @@ pub async fn revoke(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes
     .await
 }
 
-fn fault(app: &App, code: u32, message: &str) -> Response {
+/// The WSO2 gateway's 401 fault (JSON).
+fn fault(code: u32, message: &str) -> Response {
     let desc = "Access failure for API: /profiles/v2, version: v2. Make sure your have given the correct access token";
-    let fmt = app.st().rt.v2_fault_format;
-    let (body, ctype) = match fmt {
-        FaultFormat::Json => (
-            json!({"fault": {"code": code, "message": message, "description": desc}}).to_string(),
-            "application/json",
-        ),
-        FaultFormat::Xml => (
-            format!("<ams:fault xmlns:ams=\"http://wso2.org/apimanager/security\"><ams:code>{code}</ams:code><ams:message>{message}</ams:message><ams:description>{desc}</ams:description></ams:fault>"),
-            "application/xml",
-        ),
-    };
-    let mut r = (StatusCode::UNAUTHORIZED, body).into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
-    r
+    json_status(
+        401,
+        json!({"fault": {"code": code, "message": message, "description": desc}}),
+    )
 }
 
 /// A user's Agave v2 profile.
@@ -386,13 +376,13 @@ fn v2_profile(u: &str) -> Value {
 /// The user a v2 bearer token belongs to, or the gateway's fault.
 fn bearer_user(app: &App, headers: &HeaderMap) -> Result<String, Response> {
     let Some(tok) = util::bearer(headers) else {
-        return Err(fault(app, 900902, "Missing Credentials"));
+        return Err(fault(900902, "Missing Credentials"));
     };
     let found = app.st().v2_access.get(&tok).cloned();
     match found {
-        None => Err(fault(app, 900901, "Invalid Credentials")),
-        Some(t) if t.dead => Err(fault(app, 900901, "Invalid Credentials")),
-        Some(t) if t.expires_at <= util::now() => Err(fault(app, 900903, "Access Token Expired")),
+        None => Err(fault(900901, "Invalid Credentials")),
+        Some(t) if t.dead => Err(fault(900901, "Invalid Credentials")),
+        Some(t) if t.expires_at <= util::now() => Err(fault(900903, "Access Token Expired")),
         Some(t) => Ok(t.username),
     }
 }

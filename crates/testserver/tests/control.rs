@@ -1,4 +1,4 @@
-//! Fault injection, stats, config, shutdown, TLS and the binary.
+//! Fault injection, stats, config, device approval, stopping, TLS and the binary.
 
 mod common;
 
@@ -28,7 +28,7 @@ fn status_and_rate_limit_faults_for_n_occurrences() {
     assert_eq!(tokens_json(&s, body.clone(), None).0, 200);
     s.inject_fault(Fault::new("v3.tokens", FaultKind::Status).status(502));
     assert_eq!(tokens_json(&s, body.clone(), None).0, 502);
-    s.inject_fault(Fault::new("*", FaultKind::Status).status(500));
+    s.inject_fault(Fault::new("v3.tokens", FaultKind::Status).status(500));
     let (st, v) = tokens_json(&s, body.clone(), None);
     assert_eq!(st, 500);
     assert!(msg(&v).starts_with("Unrecognized exception type"));
@@ -77,11 +77,11 @@ fn drop_closes_connection_without_response() {
         .is_err());
     assert_eq!(send(http().get(format!("{}/v3/tenants", s.url()))).0, 200);
     // Raw socket: EOF with zero bytes.
-    s.inject_fault(Fault::new("v3.sites", FaultKind::Drop));
+    s.inject_fault(Fault::new("v3.tenants", FaultKind::Drop));
     let mut sock = std::net::TcpStream::connect(s.url().trim_start_matches("http://")).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    sock.write_all(b"GET /v3/sites HTTP/1.1\r\nHost: x\r\n\r\n")
+    sock.write_all(b"GET /v3/tenants HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     let mut buf = Vec::new();
     let _ = sock.read_to_end(&mut buf);
@@ -135,8 +135,6 @@ fn drop_after_spending_refresh_token() {
     assert_eq!((st, v["error"].as_str()), (400, Some("invalid_grant")));
     let stats = s.stats();
     assert_eq!(stats.faults_fired["drop_after"], 2);
-    assert_eq!(stats.refreshed["v3"], 1);
-    assert_eq!(stats.refreshed["v2"], 1);
     assert_eq!(stats.rejected_refresh("v3"), 1);
     assert_eq!(stats.rejected_refresh("v2"), 1);
 }
@@ -157,60 +155,67 @@ fn control_endpoints_over_http() {
     );
     let (_, v, _) = send(http().get(format!("{base}/_test/stats")));
     assert_eq!(v["total"], 0);
-    let (st, v, _) = send(http().get(format!("{base}/_test/config")));
-    assert_eq!((st, v["v3_access_ttl"].as_i64()), (200, Some(14400)));
+    let (st, v, _) = send(
+        http()
+            .post(format!("{base}/_test/config"))
+            .json(&json!({"v3_access_ttl": 60})),
+    );
+    assert_eq!((st, v["v3_access_ttl"].as_i64()), (200, Some(60)));
+    assert_eq!(v["v2_access_ttl"], 14400);
     let (st, _, _) = send(
         http()
             .post(format!("{base}/_test/config"))
             .json(&json!({"no_such": 1})),
     );
     assert_eq!(st, 400);
-    send(
+    let (st, v, _) = send(
         http()
             .post(format!("{base}/_test/faults"))
-            .json(&json!({"endpoint": "v3.sites", "kind": "status", "status": 503, "count": 3})),
+            .json(&json!({"endpoint": "v3.tenants", "kind": "status", "status": 503, "count": 3})),
     );
-    let (_, v, _) = send(http().get(format!("{base}/_test/faults")));
-    assert_eq!(v[0]["count"], 3);
+    assert_eq!((st, v["queued"].as_i64()), (200, Some(1)));
+    assert_eq!(send(http().get(format!("{base}/v3/tenants"))).0, 503);
     let (_, v, _) = send(http().delete(format!("{base}/_test/faults")));
     assert_eq!(v["cleared"], 1);
-    assert_eq!(send(http().get(format!("{base}/v3/sites"))).0, 200);
-    let (st, _, _) = send(
+    assert_eq!(send(http().get(format!("{base}/v3/tenants"))).0, 200);
+    // A device code waits in the pending list until approved.
+    let (st, v, _) = send(
         http()
-            .post(format!("{base}/_test/users"))
-            .json(&json!({"username": "amy", "password": "pw"})),
+            .post(format!("{base}/v3/oauth2/device/code"))
+            .json(&json!({"client_id": CID})),
     );
-    assert_eq!(st, 200);
-    let (st, _) = tokens_json(
-        &s,
-        json!({"username": "amy", "password": "pw", "grant_type": "password"}),
-        None,
+    assert_eq!(st, 200, "{v}");
+    let code = v["result"]["user_code"].as_str().unwrap().to_string();
+    let pending = |entered: bool| {
+        let (st, v, _) = send(http().get(format!("{base}/_test/device/pending")));
+        assert_eq!(st, 200);
+        assert_eq!(
+            v,
+            json!([{"user_code": code, "client_id": CID, "entered": entered, "expires_at": v[0]["expires_at"]}])
+        );
+        assert!(v[0]["expires_at"].as_i64().unwrap() > 0);
+    };
+    pending(false);
+    let (st, v, _) = send(
+        http()
+            .post(format!("{base}/_test/device/approve"))
+            .json(&json!({"user_code": code})),
     );
-    assert_eq!(st, 200);
-    let (_, v, _) = send(http().get(format!("{base}/_test/info")));
-    assert_eq!(v["url"], base);
-    assert_eq!(v["public_key"], s.public_key_pem());
+    assert_eq!((st, v["username"].as_str()), (200, Some(U)));
+    pending(true);
     let (st, v, _) = send(
         http()
             .post(format!("{base}/_test/device/approve"))
             .json(&json!({"user_code": "nope"})),
     );
     assert_eq!((st, v["error"].is_string()), (404, true));
-    let (st, _, _) = send(http().post(format!("{base}/_test/shutdown")));
-    assert_eq!(st, 200);
-    let t = Instant::now();
-    while s.is_running() && t.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(!s.is_running());
-    assert!(http().get(format!("{base}/v3/tenants")).send().is_err());
 }
 
 #[test]
-fn library_shutdown_and_time_limit() {
+fn dropping_the_server_or_its_time_limit_stops_it() {
     let s = server();
     let url = s.url().to_string();
-    s.shutdown();
+    drop(s);
     assert!(http().get(format!("{url}/v3/tenants")).send().is_err());
     let s = TestServer::start(Config {
         time_limit: Some(Duration::from_millis(300)),
@@ -271,21 +276,13 @@ fn tls_mode_with_generated_ca() {
 }
 
 #[test]
-fn binary_prints_url_writes_files_and_exits_on_shutdown() {
+fn binary_prints_url_writes_files_and_exits_on_a_signal_or_its_time_limit() {
     let dir = std::env::temp_dir().join(format!("ts-bin-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let url_file = dir.join("url");
     let ca_file = dir.join("ca.pem");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tapis-auth-testserver"))
-        .args([
-            "--time-limit",
-            "60",
-            "--tls",
-            "--tenant-id",
-            "demo",
-            "--user",
-            "alice:pw",
-        ])
+        .args(["--time-limit", "60", "--tls", "--single-use-refresh"])
         .arg("--url-file")
         .arg(&url_file)
         .arg("--ca-out")
@@ -324,26 +321,7 @@ fn binary_prints_url_writes_files_and_exits_on_shutdown() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Plain HTTP + /_test/shutdown + time limit.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tapis-auth-testserver"))
-        .args(["--time-limit", "60"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_string();
-    assert_eq!(send(http().post(format!("{url}/_test/shutdown"))).0, 200);
-    let t = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "did not exit on /_test/shutdown"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // The time limit.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tapis-auth-testserver"))
         .args(["--time-limit", "1"])
         .stdout(std::process::Stdio::null())

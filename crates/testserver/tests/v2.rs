@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use tapis_auth_testserver::{ConfigPatch, FaultFormat};
+use tapis_auth_testserver::ConfigPatch;
 
 fn v2_login(s: &tapis_auth_testserver::TestServer) -> Value {
     let (st, v, _) = send(
@@ -39,15 +39,13 @@ fn v2_refresh(s: &tapis_auth_testserver::TestServer, rt: &str) -> (u16, Value) {
 #[test]
 fn tenants_listing() {
     let s = server();
-    for path in ["/tenants", "/tenants/"] {
-        let (st, v, _) = send(http().get(format!("{}{path}", s.url())));
-        assert_eq!(st, 200);
-        assert_eq!(v["status"], "success");
-        let t = &v["result"][0];
-        assert_eq!(t["code"], "test.v2");
-        assert_eq!(t["baseUrl"], format!("{}/", s.url()));
-        assert!(t["name"].is_string());
-    }
+    let (st, v, _) = send(http().get(format!("{}/tenants", s.url())));
+    assert_eq!(st, 200);
+    assert_eq!(v["status"], "success");
+    let t = &v["result"][0];
+    assert_eq!(t["code"], "test.v2");
+    assert_eq!(t["baseUrl"], format!("{}/", s.url()));
+    assert!(t["name"].is_string());
 }
 
 #[test]
@@ -108,19 +106,12 @@ fn token_errors() {
     assert_eq!(st, 400);
     let (st, v) = v2_refresh(&s, "deadbeef");
     assert_eq!((st, v["error"].as_str()), (400, Some("invalid_grant")));
-    // Expired refresh token.
-    s.set_config(ConfigPatch {
-        v2_refresh_ttl: Some(-1),
-        ..Default::default()
-    });
-    let v = v2_login(&s);
-    assert_eq!(v2_refresh(&s, v["refresh_token"].as_str().unwrap()).0, 400);
 }
 
 #[test]
 fn clients_json_and_form() {
     let s = server();
-    let url = format!("{}/clients/v2/", s.url());
+    let url = format!("{}/clients/v2", s.url());
     let (st, v, _) = send(
         http()
             .post(&url)
@@ -251,17 +242,6 @@ fn profile_and_faults_and_revoke() {
     );
     assert_eq!((st, f["fault"]["code"].as_u64()), (401, Some(900903)));
     assert_eq!(f["fault"]["message"], "Access Token Expired");
-    s.set_config(ConfigPatch {
-        v2_fault_format: Some(FaultFormat::Xml),
-        ..Default::default()
-    });
-    let (st, _, text) = send(
-        http()
-            .get(&me)
-            .bearer_auth(exp["access_token"].as_str().unwrap()),
-    );
-    assert_eq!(st, 401);
-    assert!(text.starts_with("<ams:fault xmlns:ams=\"http://wso2.org/apimanager/security\"><ams:code>900903</ams:code>"), "{text}");
     // Revoke: empty 200, then the token is invalid.
     let r = http()
         .post(format!("{}/revoke", s.url()))
@@ -271,9 +251,8 @@ fn profile_and_faults_and_revoke() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.text().unwrap(), "");
-    let (st, _, text) = send(http().get(&me).bearer_auth(at));
-    assert_eq!(st, 401);
-    assert!(text.contains("<ams:code>900901</ams:code>"));
+    let (st, f, _) = send(http().get(&me).bearer_auth(at));
+    assert_eq!((st, f["fault"]["code"].as_u64()), (401, Some(900901)));
     let (st, _, _) = send(
         http()
             .post(format!("{}/revoke", s.url()))

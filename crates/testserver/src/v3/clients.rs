@@ -1,6 +1,5 @@
-//! Tapis v3 Authenticator: OAuth clients (`/v3/oauth2/clients[/{id}]`) and profiles
-//! (`/v3/oauth2/userinfo`, `/v3/oauth2/profiles/{username}`), authenticated with the user's
-//! `X-Tapis-Token`.
+//! OAuth clients: `/v3/oauth2/clients` (list, create) and `/v3/oauth2/clients/{id}` (get,
+//! update, soft delete), for the owner authenticated by `X-Tapis-Token`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,11 +10,11 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use super::caller::require_user;
 use crate::faults::guarded;
 use crate::schema::{self, Fields};
 use crate::state::{App, V3Client};
 use crate::util::{self, v3_err, v3_ok};
-use crate::v3::require_user;
 
 /// `GET /v3/oauth2/clients`.
 pub async fn list_clients(
@@ -212,49 +211,6 @@ pub async fn update_client(
         }
         c.last_update_time = util::now();
         v3_ok(c.to_json(&app.tenant_id), "Client updated successfully")
-    })
-    .await
-}
-
-/// A user's profile as the LDAP-backed Authenticator serialises it.
-fn profile(u: &str) -> Value {
-    json!({
-        "username": u, "given_name": u, "last_name": "Tester",
-        "email": format!("{u}@example.org"), "phone": null, "mobile_phone": null,
-        "create_time": null, "dn": format!("uid={u},ou=People,dc=test"), "uid": 1000
-    })
-}
-
-/// `GET /v3/oauth2/profiles/{username}`: any user's profile, for any authenticated user. An
-/// unknown user fails the way 1.6.0 does (`get_tenant_user` returns a tuple, whose `serialize`
-/// raises): a 500.
-pub async fn get_profile(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(username): Path<String>,
-) -> Response {
-    guarded(&app, "v3.profile", None, async {
-        if let Err(r) = require_user(&app, &headers) {
-            return r;
-        }
-        if !app.st().users.contains_key(&username) {
-            return v3_err(
-                500,
-                "Unrecognized exception type: <class 'AttributeError'>. Exception: 'tuple' object has no attribute 'serialize'",
-            );
-        }
-        v3_ok(profile(&username), "User profile retrieved successfully.")
-    })
-    .await
-}
-
-/// `GET /v3/oauth2/userinfo`.
-pub async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    guarded(&app, "v3.userinfo", None, async {
-        match require_user(&app, &headers) {
-            Ok((u, _)) => v3_ok(profile(&u), "User profile retrieved successfully."),
-            Err(r) => r,
-        }
     })
     .await
 }
