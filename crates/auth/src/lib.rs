@@ -27,6 +27,19 @@
 //! reaches all of them. With your own client, any closure is a [`Transport`]; see
 //! `examples/ureq_refresh.rs` (the refresh with `ureq` in a few lines) and
 //! `examples/async_service.rs` (many tokio tasks asking at once).
+//!
+//! ## What is where
+//!
+//! - [`session`]: [`AuthSession`] — restore, tokens, [`AuthSession::send`], logout, clients;
+//!   [`login`]: the password, device and browser logins; [`account`]: one client read or
+//!   changed, the user's profile.
+//! - [`options`]: [`Options`] and the sources they choose between; the precedence itself
+//!   (explicit options > `TAPIS_*` environment > store) is applied in one place,
+//!   `src/precedence.rs`.
+//! - [`tenant`]: which tenant the options name (base URL, Tapis v3 or Agave v2 tenant id), and
+//!   [`tenant::list_tenants`].
+//! - [`drive`]: the loop that runs a flow which waits (the device login's polling).
+//! - `log` (feature `stderr-log`): this library's diagnostics on stderr.
 
 pub mod account;
 #[cfg(feature = "tokio")]

@@ -1,4 +1,4 @@
-//! A hostile server, and a hostile neighbour on loopback, against the HTTP layer. Each test is
+//! A hostile server, and a hostile neighbour on loopback, against the session and its HTTP transport. Each test is
 //! named for the attack and fails on a library that trusts what it receives (issue 11).
 
 mod common;
