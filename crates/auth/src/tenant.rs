@@ -288,11 +288,12 @@ fn is_tenant_id(id: &str) -> bool {
 /// `tenants-common.sh`, which uses it as the listing URL itself), read through `env`. Empty
 /// values count as unset.
 pub(crate) fn v2_tenants_url(configured: Option<&str>, env: Env) -> Option<String> {
+    let set = |u: &String| !u.trim().is_empty();
     configured
         .map(str::to_owned)
-        .or_else(|| env("TAPIS_TENANTS_URL"))
-        .or_else(|| env("AGAVE_TENANTS_API_BASEURL"))
-        .filter(|u| !u.trim().is_empty())
+        .filter(set)
+        .or_else(|| env("TAPIS_TENANTS_URL").filter(set))
+        .or_else(|| env("AGAVE_TENANTS_API_BASEURL").filter(set))
 }
 
 /// Whether tenant id `id` names an Agave v2 tenant (looked up in the tenants listing) rather
@@ -357,5 +358,14 @@ mod tests {
             Some("https://a.example/tenants")
         );
         assert_eq!(v2_tenants_url(None, &env(&[])), None);
+        // Empty values count as unset: the next setting is used.
+        let blank = env(&[
+            ("TAPIS_TENANTS_URL", "  "),
+            ("AGAVE_TENANTS_API_BASEURL", "https://a.example/tenants"),
+        ]);
+        assert_eq!(
+            v2_tenants_url(Some(""), &blank).as_deref(),
+            Some("https://a.example/tenants")
+        );
     }
 }
