@@ -106,20 +106,22 @@ pub(crate) struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
+    /// What the options name ([`Resolver::named`]), or [`Error::Config`] saying `missing`.
+    fn named_or(&self, missing: &str) -> Result<Named, Error> {
+        self.named()?.ok_or_else(|| Error::Config(missing.into()))
+    }
+
     /// The tenant named by explicit options for a restore: the base URL when given; else the
     /// tenant id — Tapis v3 `https://<id>.tapis.io` (no request), or an Agave v2 one
     /// ([`names_v2_tenant`]) looked up in the tenants listing. The platform is the one given,
     /// else guessed from the URL, else Tapis v3 when the access token is a JWT, else Agave v2.
     pub(crate) fn for_restore(&self) -> Result<Tenant, Error> {
         let o = self.options;
-        let base = match self.named()? {
-            Some(Named::Base(base)) => base,
-            Some(Named::Listed(tenant)) => return Ok(tenant),
-            None => {
-                return Err(Error::Config(
-                    "explicit credentials need a tenant: give a base URL or a tenant id".into(),
-                ))
-            }
+        let base = match self
+            .named_or("explicit credentials need a tenant: give a base URL or a tenant id")?
+        {
+            Named::Base(base) => base,
+            Named::Listed(tenant) => return Ok(tenant),
         };
         let platform = o
             .platform
@@ -142,14 +144,9 @@ impl Resolver<'_> {
     /// public key) from the server's; both best effort.
     pub(crate) fn for_login(&self) -> Result<Tenant, Error> {
         let o = self.options;
-        let base = match self.named()? {
-            Some(Named::Base(base)) => base,
-            Some(Named::Listed(tenant)) => return Ok(tenant),
-            None => {
-                return Err(Error::Config(
-                    "no tenant given: pass a tenant id (e.g. --tenant tacc) or a base URL (--base-url https://tacc.tapis.io)".into(),
-                ))
-            }
+        let base = match self.named_or("no tenant given: pass a tenant id (e.g. --tenant tacc) or a base URL (--base-url https://tacc.tapis.io)")? {
+            Named::Base(base) => base,
+            Named::Listed(tenant) => return Ok(tenant),
         };
         let platform = match o.platform.or_else(|| Platform::guess_from_url(&base)) {
             Some(p) => p,

@@ -6,22 +6,14 @@ use std::ptr;
 use tapis_auth_ffi::*;
 use tapis_auth_testserver::TestServer;
 
-use crate::common::{
-    self, loosen, options, owned, sc, token, v, whoami, LoggedIn, Plat, H, OK, PLATFORM_STORES,
-};
+use crate::common::{self, loosen, options, owned, sc, token, v, whoami, LoggedIn, Plat, H, OK};
 
 /// This concern's half of [`crate::every_c_function_keeps_secrets_out_of_every_output`],
 /// which runs it as a child process.
 #[test]
 #[ignore = "child process of every_c_function_keeps_secrets_out_of_every_output, which runs it"]
 fn hygiene_child() {
-    common::child(scenario);
-}
-
-fn scenario(h: &mut H, srv: &TestServer) {
-    for (plat, kind) in PLATFORM_STORES {
-        platform_store(h, srv, plat, kind);
-    }
+    common::child_per_store(platform_store);
 }
 
 /// The loosened cache of one platform and one store.

@@ -498,7 +498,7 @@ pub(crate) const CHILD_OUT: &str = "TAPIS_AUTH_HYGIENE_CHILD_OUT";
 ///
 /// Run by hand (`cargo test --test hygiene -- --ignored login::`), without [`CHILD_OUT`], it
 /// leaves them in a temporary directory: only its own checks count then.
-pub(crate) fn child(scenario: fn(&mut H, &TestServer)) {
+pub(crate) fn child(scenario: impl FnOnce(&mut H, &TestServer)) {
     let scratch = tempfile::tempdir().unwrap();
     let out = std::env::var_os(CHILD_OUT).unwrap_or_else(|| scratch.path().into());
     let out = Path::new(&out);
@@ -531,4 +531,14 @@ pub(crate) fn child(scenario: fn(&mut H, &TestServer)) {
     )
     .unwrap();
     h.check();
+}
+
+/// [`child`] for a concern that runs `per_store` once for every platform and store in
+/// [`PLATFORM_STORES`].
+pub(crate) fn child_per_store(per_store: fn(&mut H, &TestServer, Plat, &'static str)) {
+    child(|h, srv| {
+        for (plat, kind) in PLATFORM_STORES {
+            per_store(h, srv, plat, kind);
+        }
+    });
 }

@@ -8,7 +8,7 @@ use tapis_auth_testserver::TestServer;
 
 use crate::common::{
     self, c, options, owned, sc, token, v, whoami, LoggedIn, Plat, BOGUS_ACCESS, BOGUS_REFRESH, H,
-    OK, PLATFORM_STORES,
+    OK,
 };
 
 /// This concern's half of [`crate::every_c_function_keeps_secrets_out_of_every_output`],
@@ -16,13 +16,7 @@ use crate::common::{
 #[test]
 #[ignore = "child process of every_c_function_keeps_secrets_out_of_every_output, which runs it"]
 fn hygiene_child() {
-    common::child(scenario);
-}
-
-fn scenario(h: &mut H, srv: &TestServer) {
-    for (plat, kind) in PLATFORM_STORES {
-        platform_store(h, srv, plat, kind);
-    }
+    common::child_per_store(platform_store);
 }
 
 /// Explicit tokens for one platform and one store.

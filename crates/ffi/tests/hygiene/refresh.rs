@@ -5,20 +5,14 @@
 use tapis_auth_ffi::*;
 use tapis_auth_testserver::{ConfigPatch, FaultKind, TestServer};
 
-use crate::common::{self, inject, sc, token, v, LoggedIn, Plat, H, OK, PLATFORM_STORES};
+use crate::common::{self, inject, sc, token, v, LoggedIn, Plat, H, OK};
 
 /// This concern's half of [`crate::every_c_function_keeps_secrets_out_of_every_output`],
 /// which runs it as a child process.
 #[test]
 #[ignore = "child process of every_c_function_keeps_secrets_out_of_every_output, which runs it"]
 fn hygiene_child() {
-    common::child(scenario);
-}
-
-fn scenario(h: &mut H, srv: &TestServer) {
-    for (plat, kind) in PLATFORM_STORES {
-        platform_store(h, srv, plat, kind);
-    }
+    common::child_per_store(platform_store);
 }
 
 /// Refreshes for one platform and one store.
