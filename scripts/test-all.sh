@@ -40,11 +40,14 @@ fi
 # that exits 77 could not run (e.g. a source it fetches is unreachable): listed, not failed.
 failed_stages=()
 not_run=()
+stage_times=()
 stage() {
   local name=$1; shift
   say "$name"
-  local rc=0
+  local rc=0 t0
+  t0=$(date +%s)
   "$@" || rc=$?
+  stage_times+=("$(printf '%5d s  %s' $(( $(date +%s) - t0 )) "$name")")
   if [ "$rc" = 77 ]; then not_run+=("$name"); echo "!!! stage not run: $name"
   elif [ "$rc" != 0 ]; then failed_stages+=("$name"); echo "!!! stage failed: $name"; fi
 }
@@ -109,6 +112,8 @@ stage "demo (scripts/demo.sh)" env DEMO_PROFILE=debug bash scripts/demo.sh
 stage "fuzz (5 s per target, the C-ABI string entry points included)" bash scripts/fuzz.sh 5
 
 say "done in $(( $(date +%s) - start )) s"
+printf 'stage times (wall clock; the 40-minute budget is for the whole run):\n'
+printf '  %s\n' "${stage_times[@]}"
 echo "rust: ${rust_passed} passed, ${rust_failed} failed"
 if [ ${#not_run[@]} -gt 0 ]; then
   printf 'NOT RUN stages (see their output for why):\n'; printf '  - %s\n' "${not_run[@]}"
