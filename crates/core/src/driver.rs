@@ -150,15 +150,27 @@ impl TokenManager {
 
     /// Like [`access_token`](Self::access_token) but lends the token to `f` instead of
     /// copying it (the C ABI's buffer variant uses this to avoid an allocation).
+    #[inline]
     pub fn with_access_token<R>(
         &self,
         min_valid: i64,
         f: impl FnOnce(&str) -> R,
     ) -> Result<R, Error> {
-        let f = match self.lend_cached(min_valid, f) {
-            Ok(r) => return Ok(r),
-            Err(f) => f,
-        };
+        match self.lend_cached(min_valid, f) {
+            Ok(r) => Ok(r),
+            Err(f) => self.lend_after_slow_path(min_valid, f),
+        }
+    }
+
+    /// The rest of [`with_access_token`](Self::with_access_token) when the held token does
+    /// not serve: out of line, so that the hot path stays a few instructions.
+    #[cold]
+    #[inline(never)]
+    fn lend_after_slow_path<R>(
+        &self,
+        min_valid: i64,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<R, Error> {
         let tokens = self.slow_path(Need::Valid { min_valid })?;
         Ok(f(tokens.access_token.expose()))
     }
