@@ -13,13 +13,7 @@ use crate::common::{
     self, borrowed, c, not_utf8, sc, v, BOGUS_ACCESS, BOGUS_REFRESH, H, OK, PASSWORD, V3_KEY,
 };
 
-/// This concern's half of [`crate::every_c_function_keeps_secrets_out_of_every_output`],
-/// which runs it as a child process.
-#[test]
-#[ignore = "child process of every_c_function_keeps_secrets_out_of_every_output, which runs it"]
-fn hygiene_child() {
-    common::child(scenario);
-}
+common::hygiene_child!(scenario: scenario);
 
 /// Calls that need no server: every options setter's error paths, the status functions, the
 /// version, the `_free(NULL)` calls and NULL handles for every accessor.

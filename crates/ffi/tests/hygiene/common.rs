@@ -62,7 +62,27 @@ macro_rules! v {
         $f($($a),*)
     }};
 }
-pub(crate) use {sc, v};
+/// The concern's ignored child test, `hygiene_child`, which
+/// [`crate::every_c_function_keeps_secrets_out_of_every_output`] runs as a child process (it
+/// finds every `<concern>::hygiene_child`): `scenario: f` runs `f` once ([`child`]);
+/// `per_store: f` runs it for every platform and store ([`child_per_store`]).
+macro_rules! hygiene_child {
+    (scenario: $f:path) => {
+        $crate::common::hygiene_child!(@test $crate::common::child($f));
+    };
+    (per_store: $f:path) => {
+        $crate::common::hygiene_child!(@test $crate::common::child_per_store($f));
+    };
+    (@test $run:expr) => {
+        /// This concern's half of the parent test, run as a child process.
+        #[test]
+        #[ignore = "child process of every_c_function_keeps_secrets_out_of_every_output, which runs it"]
+        fn hygiene_child() {
+            $run;
+        }
+    };
+}
+pub(crate) use {hygiene_child, sc, v};
 
 pub(crate) fn c(s: &str) -> CString {
     CString::new(s).unwrap()

@@ -15,13 +15,7 @@ use crate::common::{
     PLATFORM_STORES, WRONG_KEY, WRONG_PASSWORD,
 };
 
-/// This concern's half of [`crate::every_c_function_keeps_secrets_out_of_every_output`],
-/// which runs it as a child process.
-#[test]
-#[ignore = "child process of every_c_function_keeps_secrets_out_of_every_output, which runs it"]
-fn hygiene_child() {
-    common::child(scenario);
-}
+common::hygiene_child!(scenario: scenario);
 
 fn scenario(h: &mut H, srv: &TestServer) {
     // The default restore (options NULL): environment (none), then the cache in

@@ -9,13 +9,7 @@ use tapis_auth_testserver::{FaultKind, TestServer};
 
 use crate::common::{self, inject, profile, sc, token, whoami, LoggedIn, Plat, H, OK};
 
-/// This concern's half of [`crate::every_c_function_keeps_secrets_out_of_every_output`],
-/// which runs it as a child process.
-#[test]
-#[ignore = "child process of every_c_function_keeps_secrets_out_of_every_output, which runs it"]
-fn hygiene_child() {
-    common::child_per_store(platform_store);
-}
+common::hygiene_child!(per_store: platform_store);
 
 /// Logout from a logged-in session of one platform and one store.
 fn platform_store(h: &mut H, srv: &TestServer, plat: Plat, kind: &'static str) {

@@ -9,13 +9,7 @@ use tapis_auth_testserver::TestServer;
 
 use crate::common::{self, c, options, sc, token, v, Plat, BOGUS_REFRESH, H, OK, PASSWORD};
 
-/// This concern's half of [`crate::every_c_function_keeps_secrets_out_of_every_output`],
-/// which runs it as a child process.
-#[test]
-#[ignore = "child process of every_c_function_keeps_secrets_out_of_every_output, which runs it"]
-fn hygiene_child() {
-    common::child(scenario);
-}
+common::hygiene_child!(scenario: scenario);
 
 /// Connection-level failures: a bad base URL, an unreachable server, plain HTTP to a remote
 /// host, a CA file that does not exist. Each with the planted password and client key.

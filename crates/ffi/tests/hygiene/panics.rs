@@ -12,13 +12,7 @@ use tapis_auth_testserver::TestServer;
 
 use crate::common::{self, borrowed, c, sc, token, LoggedIn, Plat, BOGUS_ACCESS, H, OK, PASSWORD};
 
-/// This concern's half of [`crate::every_c_function_keeps_secrets_out_of_every_output`],
-/// which runs it as a child process.
-#[test]
-#[ignore = "child process of every_c_function_keeps_secrets_out_of_every_output, which runs it"]
-fn hygiene_child() {
-    common::child_per_store(platform_store);
-}
+common::hygiene_child!(per_store: platform_store);
 
 /// A planted panic on a logged-in session of one platform and one store.
 fn platform_store(h: &mut H, srv: &TestServer, plat: Plat, kind: &'static str) {

@@ -8,13 +8,7 @@ use tapis_auth_testserver::TestServer;
 
 use crate::common::{self, Plat, H, PASSWORD, USER, WRONG_KEY, WRONG_PASSWORD};
 
-/// This concern's half of [`crate::every_c_function_keeps_secrets_out_of_every_output`],
-/// which runs it as a child process.
-#[test]
-#[ignore = "child process of every_c_function_keeps_secrets_out_of_every_output, which runs it"]
-fn hygiene_child() {
-    common::child(scenario);
-}
+common::hygiene_child!(scenario: scenario);
 
 /// Rust-level values reachable from the crates the C library is built on: their `Debug` and
 /// `Display` never show a secret either.
