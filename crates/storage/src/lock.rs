@@ -415,10 +415,7 @@ pub(crate) fn create_whole(
         f.write_all_at(line.as_bytes(), 0)
             .map_err(|e| io("write", p, e))
     };
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".{}-{}.tmp", std::process::id(), nanos()));
-    let tmp = PathBuf::from(tmp);
-    let file = create(&tmp).map_err(|e| io("create", &tmp, e))?;
+    let (tmp, file) = create_temp_beside(path, create, nanos)?;
     fill(&file, &tmp)?;
     let linked = std::fs::hard_link(&tmp, path);
     let made = match &linked {
@@ -437,6 +434,31 @@ pub(crate) fn create_whole(
     };
     let _ = std::fs::remove_file(&tmp);
     Ok(made.then_some(file))
+}
+
+/// Creates a new temporary file beside `path` with `create` (which must refuse an existing
+/// file): `<path>.<pid>-<ns>-<n>.tmp`, where `n` counts within the process, so threads that
+/// read the same clock tick (many sessions in one process) get different names. A name that
+/// exists anyway (the same pid and tick on another node of a shared file system) is skipped.
+/// `tick` reads the clock (nanoseconds; a parameter so tests can stop it).
+fn create_temp_beside(
+    path: &Path,
+    create: impl Fn(&Path) -> std::io::Result<File>,
+    tick: impl Fn() -> u128,
+) -> Result<(PathBuf, File), StoreError> {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut tries = 0;
+    loop {
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".{}-{}-{n}.tmp", std::process::id(), tick()));
+        let tmp = PathBuf::from(tmp);
+        match create(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists && tries < 8 => tries += 1,
+            Err(e) => return Err(io("create", &tmp, e)),
+        }
+    }
 }
 
 /// Removes temporary files [`create_whole`] left beside `path` (its process was killed between
@@ -621,6 +643,60 @@ mod tests {
             timeout: Duration::from_millis(200),
             ..Default::default()
         }
+    }
+
+    /// Many threads of one process creating the same file at once (16 sessions in one
+    /// process claiming one refresh): exactly one makes it and the others see it made — none
+    /// fails on a temporary name another thread took in the same clock tick (a CI run did).
+    #[test]
+    fn threads_creating_one_file_at_once_never_collide_on_temporary_names() {
+        const THREADS: usize = 32;
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..50 {
+            let path = dir.path().join(format!("claim-{round}"));
+            let barrier = std::sync::Barrier::new(THREADS);
+            let made = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..THREADS)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            create_whole(&path, "holder\n", true).map(|f| f.is_some())
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap().unwrap())
+                    .filter(|m| *m)
+                    .count()
+            });
+            assert_eq!(made, 1, "round {round}");
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .filter(|n| n.to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "temporary files left: {left:?}");
+    }
+
+    /// Temporary names differ even when the clock does not move between two calls.
+    #[test]
+    fn temporary_names_differ_within_one_clock_tick() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("claim");
+        let create = |p: &Path| {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(p)
+        };
+        let (a, _) = create_temp_beside(&path, create, || 42).unwrap();
+        let (b, _) = create_temp_beside(&path, create, || 42).unwrap();
+        assert_ne!(a, b);
+        assert!(a.to_string_lossy().ends_with(".tmp"), "{a:?}");
     }
 
     #[test]
