@@ -16,7 +16,7 @@ use tapis_auth_core::{
     Clock, Error, Session, Store, Tenant, TokenSet, Transport, UnixTime, DEFAULT_PROFILE,
 };
 use tapis_auth_storage::env::EnvOptions;
-use tapis_auth_storage::{open_store, EnvStore, MemoryStore};
+use tapis_auth_storage::{open_store_with_env, EnvStore, MemoryStore};
 
 use crate::options::{Options, Source};
 use crate::tenant::Resolver;
@@ -64,7 +64,7 @@ pub(crate) fn choose(
         }
     }
     // 3. The store.
-    store(options)
+    store(options, env)
 }
 
 /// The session described by explicit options, in memory unless
@@ -84,7 +84,7 @@ fn explicit(
     .for_restore()?;
     let session = explicit_session(options, tenant, clock.now());
     let store: Arc<dyn Store> = if options.persist_explicit {
-        open_store(options.store, options.store_path.as_deref())?
+        open_store_with_env(options.store, options.store_path.as_deref(), env)?
     } else {
         Arc::new(MemoryStore::new())
     };
@@ -115,7 +115,7 @@ fn environment(options: &Options, env: Env) -> Result<Option<Chosen>, Error> {
     }
     // A long job: the environment holds only an access token (as `tapis-auth env` exports),
     // and the store holds the same login, which can be refreshed.
-    if let Some((store, profile)) = same_login_in_store(&from_env, options) {
+    if let Some((store, profile)) = same_login_in_store(&from_env, options, env) {
         let source = Source::Store(format!(
             "{} (the login TAPIS_TOKEN came from)",
             store.describe()
@@ -137,8 +137,8 @@ fn environment(options: &Options, env: Env) -> Result<Option<Chosen>, Error> {
 
 /// The store named by the options, and the profile in it: the one named, else the store's
 /// current profile, else `default`.
-pub(crate) fn store(options: &Options) -> Result<Chosen, Error> {
-    let store = open_store(options.store, options.store_path.as_deref())?;
+pub(crate) fn store(options: &Options, env: Env) -> Result<Chosen, Error> {
+    let store = open_store_with_env(options.store, options.store_path.as_deref(), env)?;
     let profile = match &options.profile {
         Some(p) => p.clone(),
         None => store
@@ -160,15 +160,19 @@ pub(crate) fn store(options: &Options) -> Result<Chosen, Error> {
 /// was given or a newer one, and it can be refreshed: a job that ran `eval "$(tapis-auth env)"`
 /// keeps getting tokens after the exported one runs low. Anything that goes wrong looking (no
 /// store, a corrupt cache) leaves the environment as it is.
-fn same_login_in_store(env: &EnvStore, options: &Options) -> Option<(Arc<dyn Store>, String)> {
+fn same_login_in_store(
+    from_env: &EnvStore,
+    options: &Options,
+    env: Env,
+) -> Option<(Arc<dyn Store>, String)> {
     use tapis_auth_storage::EnvProfile;
     if !matches!(
-        env.profile_kind(),
+        from_env.profile_kind(),
         Some(EnvProfile::AccessOnly | EnvProfile::BareRefresh)
     ) {
         return None;
     }
-    let mine = env.session()?;
+    let mine = from_env.session()?;
     let user = |s: &Session| {
         s.username.clone().or_else(|| {
             s.tokens
@@ -178,7 +182,7 @@ fn same_login_in_store(env: &EnvStore, options: &Options) -> Option<(Arc<dyn Sto
         })
     };
     let who = user(mine)?;
-    let store = open_store(options.store, options.store_path.as_deref()).ok()?;
+    let store = open_store_with_env(options.store, options.store_path.as_deref(), env).ok()?;
     if !store.is_writable() {
         return None;
     }

@@ -100,7 +100,7 @@ impl AuthSession {
         let chosen = if restoring {
             precedence::choose(&options, &process_env, &transport, &*clock)?
         } else {
-            precedence::store(&options)?
+            precedence::store(&options, &process_env)?
         };
         let config = TokenManagerConfig {
             profile: chosen.profile,

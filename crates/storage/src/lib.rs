@@ -106,7 +106,18 @@ pub const SQLITE_FILE: &str = "tapis-auth.sqlite3";
 /// Builds a store. `path` overrides the default location ([`default_cache_dir`] for json and
 /// keyring; `<cache dir>/tapis-auth.sqlite3` for sqlite). Nothing is created on disk here.
 pub fn open_store(kind: StoreKind, path: Option<&Path>) -> Result<Arc<dyn Store>, StoreError> {
-    let env = |k: &str| std::env::var(k).ok();
+    open_store_with_env(kind, path, &|k: &str| std::env::var(k).ok())
+}
+
+/// [`open_store`] reading its variables (`TAPIS_CACHE_DIR`, `AGAVE_CACHE_DIR`, `HOME`,
+/// `TAPIS_AUTH_LOCK_TIMEOUT`, the environment store's `TAPIS_*`) through `env`, for a caller
+/// that took one snapshot of the environment and hands it to everything that reads one.
+pub fn open_store_with_env(
+    kind: StoreKind,
+    path: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Arc<dyn Store>, StoreError> {
+    let env = |k: &str| env(k);
     let dir = || -> Result<PathBuf, StoreError> {
         match path {
             Some(p) => Ok(p.to_path_buf()),
@@ -190,6 +201,20 @@ pub fn validate_profile(profile: &str) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The variables come from the lookup given, not from the process environment.
+    #[cfg(feature = "json")]
+    #[test]
+    fn open_store_with_env_reads_only_the_lookup_it_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap().to_owned();
+        let env = move |k: &str| (k == "TAPIS_CACHE_DIR").then(|| d.clone());
+        let s = open_store_with_env(StoreKind::Json, None, &env).unwrap();
+        assert_eq!(s.describe(), format!("json:{}", dir.path().display()));
+        let bad = |k: &str| (k == "TAPIS_AUTH_LOCK_TIMEOUT").then(|| "soon".to_owned());
+        let r = open_store_with_env(StoreKind::Json, Some(dir.path()), &bad);
+        assert!(matches!(r, Err(StoreError::Config(_))), "{:?}", r.err());
+    }
 
     #[test]
     fn cache_dir_order_and_errors() {
