@@ -72,16 +72,4 @@ impl<T> Pending<T> {
         let response = transport.send(&self.request)?;
         self.finish(clock.now(), response)
     }
-
-    /// The same request, with its result passed through `f`.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U + Send + 'static) -> Pending<U>
-    where
-        T: 'static,
-    {
-        let parse = self.parse;
-        Pending {
-            request: self.request,
-            parse: Box::new(move |now, resp| parse(now, resp).map(f)),
-        }
-    }
 }
