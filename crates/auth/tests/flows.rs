@@ -62,9 +62,7 @@ fn v3_password_login_token_refresh_whoami_logout() {
 fn v3_password_login_creates_a_client_when_none_is_given() {
     let srv = server();
     let dir = tempfile::tempdir().unwrap();
-    let mut o = options(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
-    o.username = Some("testuser".into());
-    o.password = Some(Secret::new("testpass"));
+    let o = common::password_options(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
     let s = AuthSession::open(o).unwrap();
     let session = s.login_password(true).unwrap();
     let client = session.client.unwrap();
@@ -121,9 +119,7 @@ fn v2_password_login_refresh_and_single_use_tokens() {
 fn v2_login_creates_a_client_with_the_password() {
     let srv = server();
     let dir = tempfile::tempdir().unwrap();
-    let mut o = options(&srv, dir.path(), StoreKind::Json, Platform::AgaveV2);
-    o.username = Some("testuser".into());
-    o.password = Some(Secret::new("testpass"));
+    let o = common::password_options(&srv, dir.path(), StoreKind::Json, Platform::AgaveV2);
     let s = AuthSession::open(o).unwrap();
     let session = s.login_password(true).unwrap();
     assert!(session.client.unwrap().is_confidential());

@@ -17,9 +17,7 @@ use tapis_auth_testserver::{Fault, FaultKind, TestServer};
 
 /// Password-login options against `srv`, one try per request, a short timeout.
 fn password_options(srv: &TestServer, dir: &std::path::Path) -> Options {
-    let mut o = options(srv, dir, StoreKind::Json, Platform::TapisV3);
-    o.username = Some("testuser".into());
-    o.password = Some(Secret::new("testpass"));
+    let mut o = common::password_options(srv, dir, StoreKind::Json, Platform::TapisV3);
     o.client_id = Some("test-client".into());
     o.client_key = Some(Secret::new("test-client-key"));
     o.transport = TransportConfig {

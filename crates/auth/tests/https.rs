@@ -23,9 +23,7 @@ fn a_session_logs_in_and_refreshes_over_https() {
         ..TransportConfig::default()
     };
 
-    let mut o = common::options(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
-    o.username = Some("testuser".into());
-    o.password = Some(Secret::new("testpass"));
+    let mut o = common::password_options(&srv, dir.path(), StoreKind::Json, Platform::TapisV3);
     o.client_id = Some("test-client".into());
     o.client_key = Some(Secret::new("test-client-key"));
     o.transport = transport.clone();

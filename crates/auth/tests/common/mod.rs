@@ -31,11 +31,22 @@ pub fn options(server: &TestServer, dir: &Path, kind: StoreKind, platform: Platf
     }
 }
 
-/// Logs in with the test user's password and the pre-registered client.
-pub fn login(server: &TestServer, dir: &Path, kind: StoreKind, platform: Platform) -> AuthSession {
+/// [`options`] with the test user's username and password (no client).
+pub fn password_options(
+    server: &TestServer,
+    dir: &Path,
+    kind: StoreKind,
+    platform: Platform,
+) -> Options {
     let mut o = options(server, dir, kind, platform);
     o.username = Some("testuser".into());
     o.password = Some(Secret::new("testpass"));
+    o
+}
+
+/// Logs in with the test user's password and the pre-registered client.
+pub fn login(server: &TestServer, dir: &Path, kind: StoreKind, platform: Platform) -> AuthSession {
+    let mut o = password_options(server, dir, kind, platform);
     match platform {
         Platform::TapisV3 => {
             o.client_id = Some("test-client".into());
