@@ -53,7 +53,7 @@ pub use store::{Store, StoreLock};
 pub use tenant::{BaseUrl, Platform, Tenant};
 pub use time::{Civil, Clock, SystemClock, UnixTime};
 pub use token::{TokenSet, DEFAULT_MARGIN_SECS};
-pub use transport::Transport;
+pub use transport::{AsyncTransport, ResponseFuture, Transport};
 
 /// The crate version, for `User-Agent` strings.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

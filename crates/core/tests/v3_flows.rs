@@ -545,3 +545,39 @@ fn service_verdicts_v3() {
         })
     ));
 }
+
+#[test]
+fn send_async_sends_the_same_request_and_finishes_the_same_way() {
+    use std::future::Future;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+    use tapis_auth_core::{Clock, HttpRequest};
+
+    struct At(UnixTime);
+    impl Clock for At {
+        fn now(&self) -> UnixTime {
+            self.0
+        }
+    }
+    let body = v3_token_ok(15_400, 99_999);
+    let seen: Arc<Mutex<Vec<HttpRequest>>> = Arc::default();
+    let record = seen.clone();
+    let transport = move |req: HttpRequest| {
+        record.lock().unwrap().push(req);
+        let body = body.clone();
+        async move { Ok(HttpResponse::new(200, body)) }
+    };
+    let s = session(V3);
+    let expected = sent(&refresh::refresh(&s).unwrap());
+    let fut = refresh::refresh(&s)
+        .unwrap()
+        .send_async(&At(UnixTime(1000)), &transport);
+    let mut fut = std::pin::pin!(fut);
+    let Poll::Ready(tokens) = fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) else {
+        panic!("a ready transport's future must finish at the first poll");
+    };
+    let t = tokens.unwrap();
+    assert_eq!(t.expires_at, Some(UnixTime(15_400)), "JWT exp wins");
+    assert_eq!(t.refresh_expires_at, Some(UnixTime(99_999)));
+    assert_eq!(*seen.lock().unwrap(), vec![expected]);
+}

@@ -2,7 +2,7 @@
 //! revoke, the authorization-code exchange) as a value that holds its request and is consumed
 //! by its response. Sending twice, or finishing before there is a response, does not compile.
 
-use crate::{Clock, Error, HttpRequest, HttpResponse, Transport, UnixTime};
+use crate::{AsyncTransport, Clock, Error, HttpRequest, HttpResponse, Transport, UnixTime};
 
 type Parser<T> = Box<dyn FnOnce(UnixTime, HttpResponse) -> Result<T, Error> + Send>;
 
@@ -70,6 +70,17 @@ impl<T> Pending<T> {
     /// `clock`'s time of arrival.
     pub fn send(self, clock: &dyn Clock, transport: &dyn Transport) -> Result<T, Error> {
         let response = transport.send(&self.request)?;
+        self.finish(clock.now(), response)
+    }
+
+    /// [`Pending::send`] over an [`AsyncTransport`]: awaits the response, then finishes with
+    /// it at the `clock`'s time of arrival.
+    pub async fn send_async(
+        self,
+        clock: &dyn Clock,
+        transport: &dyn AsyncTransport,
+    ) -> Result<T, Error> {
+        let response = transport.send(&self.request).await?;
         self.finish(clock.now(), response)
     }
 }
