@@ -61,15 +61,19 @@ pub use options::{Options, Source};
 pub use session::{AuthSession, Logout, WhoAmI};
 pub use tapis_auth_core::{
     Clock, Error, HttpRequest, HttpResponse, Method, Platform, Secret, Session, StoreError,
-    SystemClock, TokenManager, TokenManagerConfig, TokenSet, Transport, TransportError,
-    TransportErrorKind, UnixTime,
+    SystemClock, TokenSet, Transport, TransportError, TransportErrorKind, UnixTime,
 };
+#[cfg(feature = "tokio")]
+pub use tapis_auth_driver::AsyncTokenManager;
+pub use tapis_auth_driver::{TokenManager, TokenManagerConfig};
 pub use tapis_auth_http::{HttpTransport, TransportConfig};
 pub use tapis_auth_storage::StoreKind;
 
-/// The transport-free layer: protocol, flows, the refresh rules ([`core::rules`]) and the
-/// blocking driver ([`core::TokenManager`]).
+/// The transport-free layer: protocol, flows and the refresh rules ([`core::rules`]).
 pub use tapis_auth_core as core;
+/// The token managers that carry the refresh rules out: blocking ([`TokenManager`]) and async
+/// (`AsyncTokenManager`, feature `tokio`).
+pub use tapis_auth_driver as driver;
 /// The HTTP adapter: reqwest with rustls, proxies, timeouts, retries, body limits.
 pub use tapis_auth_http as http;
 /// The stores: the agavepy-compatible JSON cache, SQLite, keyrings, environment, memory.

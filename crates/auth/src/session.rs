@@ -1,13 +1,14 @@
 //! [`AuthSession`]: the thread-safe session object that Rust users, the C ABI and the command
-//! line call. It joins a store, the HTTP transport and the core's [`TokenManager`].
+//! line call. It joins a store, the HTTP transport and a [`TokenManager`].
 
 use std::sync::Arc;
 
 use tapis_auth_core::flow::{clients, revoke, userinfo};
 use tapis_auth_core::{
     authorize, Clock, Error, HttpRequest, HttpResponse, OAuthClient, Platform, Secret, Session,
-    TokenManager, TokenManagerConfig, TokenSet, UnixTime,
+    TokenSet, UnixTime,
 };
+use tapis_auth_driver::{TokenManager, TokenManagerConfig};
 
 use crate::options::{Options, Source};
 use crate::precedence::{self, process_env};

@@ -13,8 +13,8 @@ use crate::protocol::{self, classify, Context};
 use crate::{Error, HttpRequest, HttpResponse, Platform, Session};
 
 /// Adds the session's access token to `request` in the platform's header, replacing any
-/// credential header already there. Does not check expiry (the [`crate::TokenManager`] hands
-/// out tokens that are valid long enough).
+/// credential header already there. Does not check expiry (the token managers of
+/// `tapis-auth-driver` hand out tokens that are valid long enough).
 ///
 /// Errors: [`Error::LoginRequired`] when the session has no access token;
 /// [`Error::Config`] when a v3 request carries `X-Tapis-User` / `X-Tapis-Tenant`.

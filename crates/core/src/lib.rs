@@ -2,13 +2,16 @@
 //!
 //! The transport-free core of libtapis_auth: tokens, tenants, OAuth clients and sessions for
 //! Tapis v3 and Agave v2; every login and refresh flow as a state machine that emits HTTP
-//! requests and consumes responses; the expiry rules; error classification; and the two seams
-//! the other layers implement, [`Transport`] and [`Store`], with the [`TokenManager`] that joins
-//! them.
+//! requests and consumes responses; the refresh rules ([`rules`]: serve, adopt, refresh, log in
+//! again, merge the rotated tokens) as pure functions; error classification; and the seams the
+//! other layers implement: [`Transport`] and [`AsyncTransport`] (HTTP) and [`Store`] (the
+//! credential cache).
 //!
-//! This crate does no I/O: no sockets, no files, no threads, no environment, and no clock reads
-//! except through the [`Clock`] the caller injects. Bring your own HTTP client by implementing
-//! [`Transport`]; `tapis-auth-http` provides one over reqwest.
+//! This crate does no I/O and holds no locks: no sockets, no files, no threads, no environment,
+//! and no clock reads except through a [`Clock`] ([`SystemClock`] reads the system's). Bring
+//! your own HTTP client by implementing [`Transport`] or [`AsyncTransport`] (a closure is
+//! one); `tapis-auth-http` provides both over reqwest. The token managers that carry the rules
+//! out over a store and a transport, blocking or async, are in `tapis-auth-driver`.
 //!
 //! ```
 //! use tapis_auth_core::{BaseUrl, Platform, Tenant, Session, OAuthClient, Secret};
@@ -22,7 +25,6 @@
 pub mod authorize;
 pub mod client;
 pub mod display;
-pub mod driver;
 pub mod error;
 pub mod flow;
 pub mod http;
@@ -41,7 +43,6 @@ pub mod transport;
 
 pub use authorize::{authorize, authorize_with, classify_service_response, ServiceVerdict};
 pub use client::{login_client_description, OAuthClient};
-pub use driver::{TokenManager, TokenManagerConfig};
 pub use error::{Error, StoreError, TransportError, TransportErrorKind};
 pub use flow::{Action, DevicePrompt, Flow, Pending};
 pub use http::{Body, Header, HttpRequest, HttpResponse, Method, Replay};

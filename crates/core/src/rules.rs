@@ -1,7 +1,7 @@
 //! The refresh rules, pure: given the session held in memory, the one the store holds and what
 //! the caller needs, what happens next. No I/O, no clock, no locks, no blocking: a driver (the
-//! blocking [`crate::TokenManager`], an async one, your own event loop) gathers the facts, asks
-//! [`next_step`], carries the answer out, and asks again.
+//! `TokenManager` and `AsyncTokenManager` of `tapis-auth-driver`, or your own event loop)
+//! gathers the facts, asks [`next_step`], carries the answer out, and asks again.
 //!
 //! The rules, in order:
 //! 1. Tokens valid for what is needed are handed out: the ones held, else the store's (adopted).

@@ -81,9 +81,9 @@ impl fmt::Display for UnixTime {
     }
 }
 
-/// A source of the current time, injected into the [`crate::TokenManager`]. The refresh rules
-/// and flows never read a clock themselves: time is passed in, so tests choose it. Drivers use
-/// [`SystemClock`].
+/// A source of the current time, injected into the token managers of `tapis-auth-driver`. The
+/// refresh rules and flows never read a clock themselves: time is passed in, so tests choose
+/// it. Drivers use [`SystemClock`].
 pub trait Clock: Send + Sync {
     /// The current time.
     fn now(&self) -> UnixTime;

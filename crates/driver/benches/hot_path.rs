@@ -1,10 +1,11 @@
 //! Criterion benchmark of the hot path: `TokenManager::access_token` on a valid cached token.
-//! Run: `cargo bench -p tapis-auth-core --bench hot_path`.
+//! Run: `cargo bench -p tapis-auth-driver --bench hot_path`.
 
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use tapis_auth_core::*;
+use tapis_auth_driver::{TokenManager, TokenManagerConfig};
 
 struct Clk;
 impl Clock for Clk {

@@ -1,4 +1,7 @@
-//! Token manager tests with in-memory fakes of `Transport`, `Store` and `Clock`.
+//! Token manager tests with in-memory fakes of `Transport`, `Store` and `Clock`. Every test
+//! body runs twice: against the blocking [`TokenManager`] (module `blocking`) and against the
+//! [`AsyncTokenManager`] on a tokio runtime (module `on_tokio`), whose fake transport yields
+//! to the runtime before it answers.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
@@ -6,11 +9,113 @@ use std::sync::{Arc, Barrier, Mutex};
 
 use base64::Engine;
 
-use super::*;
-use crate::{
-    BaseUrl, HttpRequest, HttpResponse, OAuthClient, Platform, StoreError, StoreLock, Tenant,
-    TransportError,
+use tapis_auth_core::store::{
+    ClaimState, RefreshClaim, RefreshOutcome, RefreshTicket, RefreshWatch,
 };
+use tapis_auth_core::{
+    AsyncTransport, BaseUrl, Clock, Error, HttpRequest, HttpResponse, OAuthClient, Platform,
+    ResponseFuture, Secret, Session, Store, StoreError, StoreLock, Tenant, TokenSet, Transport,
+    TransportError, UnixTime,
+};
+
+use crate::{AsyncTokenManager, TokenManager, TokenManagerConfig};
+
+/// Which driver a test body runs against.
+#[derive(Clone, Copy, Debug)]
+enum Driver {
+    Blocking,
+    Tokio,
+}
+
+/// A manager under test, whichever driver runs it; the async one is driven from the calling
+/// thread with `block_on` on a shared multi-thread runtime.
+enum Under {
+    Blocking(TokenManager),
+    Tokio(AsyncTokenManager),
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+}
+
+/// The fake server as an async transport: it yields to the runtime once, then answers.
+struct Yielding(Arc<dyn Transport>);
+impl AsyncTransport for Yielding {
+    fn send<'a>(&'a self, request: &'a HttpRequest) -> ResponseFuture<'a> {
+        Box::pin(async move {
+            tokio::task::yield_now().await;
+            self.0.send(request)
+        })
+    }
+}
+
+impl Driver {
+    fn manager(
+        self,
+        store: Arc<dyn Store>,
+        server: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        config: TokenManagerConfig,
+    ) -> Under {
+        match self {
+            Driver::Blocking => Under::Blocking(TokenManager::new(store, server, clock, config)),
+            Driver::Tokio => Under::Tokio(AsyncTokenManager::new(
+                store,
+                Arc::new(Yielding(server)),
+                clock,
+                config,
+            )),
+        }
+    }
+
+    fn manager_with_session(
+        self,
+        store: Arc<dyn Store>,
+        server: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        config: TokenManagerConfig,
+        session: Session,
+    ) -> Under {
+        let blocking = TokenManager::with_session(store, server.clone(), clock, config, session);
+        match self {
+            Driver::Blocking => Under::Blocking(blocking),
+            Driver::Tokio => Under::Tokio(AsyncTokenManager::sharing(
+                &blocking,
+                Arc::new(Yielding(server)),
+            )),
+        }
+    }
+}
+
+impl Under {
+    fn access_token(&self, min_valid: i64) -> Result<Secret, Error> {
+        match self {
+            Under::Blocking(m) => m.access_token(min_valid),
+            Under::Tokio(m) => runtime().block_on(m.access_token(min_valid)),
+        }
+    }
+
+    fn refresh(&self, rejected: Option<&Secret>) -> Result<TokenSet, Error> {
+        match self {
+            Under::Blocking(m) => m.refresh(rejected),
+            Under::Tokio(m) => runtime().block_on(m.refresh(rejected)),
+        }
+    }
+
+    fn session(&self) -> Result<Session, Error> {
+        match self {
+            Under::Blocking(m) => m.session(),
+            Under::Tokio(m) => runtime().block_on(m.session()),
+        }
+    }
+}
 
 struct FakeClock(AtomicI64);
 impl Clock for FakeClock {
@@ -46,6 +151,9 @@ impl Store for MemStore {
         if self.fail_save.load(Ordering::SeqCst) {
             return Err(StoreError::Unavailable("disk full".into()));
         }
+        // Like the stores on disk: a save takes the lock itself, re-entrantly on the thread
+        // that holds it — a driver that took it on another thread times out here.
+        let _lock = self.lock(&s.profile)?;
         self.saves.fetch_add(1, Ordering::SeqCst);
         self.map
             .lock()
@@ -83,7 +191,20 @@ impl Store for MemStore {
                     *n += 1;
                     break;
                 }
-                Some(_) => o = self.lock.1.wait(o).unwrap(),
+                Some(_) => {
+                    let (next, waited) = self
+                        .lock
+                        .1
+                        .wait_timeout(o, std::time::Duration::from_secs(5))
+                        .unwrap();
+                    if waited.timed_out() {
+                        return Err(StoreError::LockTimeout {
+                            path: "memory".into(),
+                            waited_secs: 5,
+                        });
+                    }
+                    o = next;
+                }
             }
         }
         Ok(StoreLock::new(Held(self.lock.clone())))
@@ -182,20 +303,21 @@ fn session(expires_at: i64) -> Session {
 }
 
 fn setup(
+    d: Driver,
     now: i64,
     expires_at: i64,
 ) -> (
     Arc<MemStore>,
     Arc<FakeServer>,
     Arc<FakeClock>,
-    Arc<TokenManager>,
+    Arc<Under>,
 ) {
     let clock = Arc::new(FakeClock(AtomicI64::new(now)));
     let store = Arc::new(MemStore::default());
     store.save(&session(expires_at)).unwrap();
     store.saves.store(0, Ordering::SeqCst);
     let server = Arc::new(FakeServer::new(clock.clone(), 14_400));
-    let m = Arc::new(TokenManager::new(
+    let m = Arc::new(d.manager(
         store.clone(),
         server.clone(),
         clock.clone(),
@@ -204,18 +326,16 @@ fn setup(
     (store, server, clock, m)
 }
 
-#[test]
-fn valid_token_needs_no_refresh() {
-    let (store, server, _c, m) = setup(1_000, 10_000);
+fn valid_token_needs_no_refresh(d: Driver) {
+    let (store, server, _c, m) = setup(d, 1_000, 10_000);
     let t = m.access_token(600).unwrap();
     assert_eq!(t, session(10_000).tokens.unwrap().access_token);
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
     assert_eq!(store.saves.load(Ordering::SeqCst), 0);
 }
 
-#[test]
-fn eight_threads_one_refresh() {
-    let (store, server, _c, m) = setup(1_000, 1_010); // 10 s left < 60 s margin
+fn eight_threads_one_refresh(d: Driver) {
+    let (store, server, _c, m) = setup(d, 1_000, 1_010); // 10 s left < 60 s margin
     let barrier = Arc::new(Barrier::new(8));
     let handles: Vec<_> = (0..8)
         .map(|_| {
@@ -238,9 +358,8 @@ fn eight_threads_one_refresh() {
     );
 }
 
-#[test]
-fn fresher_token_in_store_means_no_refresh() {
-    let (store, server, _c, m) = setup(1_000, 1_010);
+fn fresher_token_in_store_means_no_refresh(d: Driver) {
+    let (store, server, _c, m) = setup(d, 1_000, 1_010);
     // Prime the manager with the stale session, then let "another process" refresh.
     assert!(m.session().is_ok());
     store.save(&session(50_000)).unwrap();
@@ -250,9 +369,8 @@ fn fresher_token_in_store_means_no_refresh() {
 }
 
 /// A server error (not a verdict on the refresh token) writes nothing.
-#[test]
-fn failed_refresh_keeps_stored_credentials() {
-    let (store, server, _c, m) = setup(1_000, 1_010);
+fn failed_refresh_keeps_stored_credentials(d: Driver) {
+    let (store, server, _c, m) = setup(d, 1_000, 1_010);
     server.status.store(503, Ordering::SeqCst);
     let before = store.load("default").unwrap();
     let e = m.access_token(60).unwrap_err();
@@ -266,9 +384,8 @@ fn failed_refresh_keeps_stored_credentials() {
 
 /// A rejected refresh token keeps the stored credentials, marked rejected, so that no process
 /// sends it again; every later call fails at once with login required and no request.
-#[test]
-fn a_rejected_refresh_token_is_recorded_and_never_sent_again() {
-    let (store, server, clock, m) = setup(1_000, 1_010);
+fn a_rejected_refresh_token_is_recorded_and_never_sent_again(d: Driver) {
+    let (store, server, clock, m) = setup(d, 1_000, 1_010);
     server.status.store(400, Ordering::SeqCst);
     let before = store.load("default").unwrap().unwrap();
     let e = m.access_token(60).unwrap_err();
@@ -284,7 +401,7 @@ fn a_rejected_refresh_token_is_recorded_and_never_sent_again() {
         "the credentials themselves are kept"
     );
     // This process, and another one on the same store: no second grant.
-    let other = TokenManager::new(
+    let other = d.manager(
         store.clone(),
         server.clone(),
         clock.clone(),
@@ -303,9 +420,8 @@ fn a_rejected_refresh_token_is_recorded_and_never_sent_again() {
 
 /// A request for more validity than the server ever issues spends no grant, however often it
 /// is made.
-#[test]
-fn an_impossible_min_valid_spends_no_grant() {
-    let (_s, server, _c, m) = setup(1_000, 1_010);
+fn an_impossible_min_valid_spends_no_grant(d: Driver) {
+    let (_s, server, _c, m) = setup(d, 1_000, 1_010);
     for _ in 0..5 {
         let e = m.access_token(20_000).unwrap_err().to_string();
         assert!(
@@ -315,7 +431,7 @@ fn an_impossible_min_valid_spends_no_grant() {
     }
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
     // Without a known lifetime, the first call learns it from the grant; later ones spend none.
-    let (store, server, _c, m) = setup(1_000, 1_010);
+    let (store, server, _c, m) = setup(d, 1_000, 1_010);
     let mut s = store.load("default").unwrap().unwrap();
     s.tokens.as_mut().unwrap().issued_at = None;
     store.save(&s).unwrap();
@@ -327,9 +443,8 @@ fn an_impossible_min_valid_spends_no_grant() {
 
 /// Adoption by identity: a stored credential state other than the one held was written after
 /// it, even with the same timestamps (another tool rotating in the same second).
-#[test]
-fn another_state_in_the_store_is_adopted_whatever_its_timestamps() {
-    let (store, server, clock, m) = setup(1_000, 2_000);
+fn another_state_in_the_store_is_adopted_whatever_its_timestamps(d: Driver) {
+    let (store, server, clock, m) = setup(d, 1_000, 2_000);
     m.access_token(60).unwrap();
     let mut theirs = session(2_000);
     theirs.tokens.as_mut().unwrap().refresh_token = Some(Secret::new("refresh-theirs"));
@@ -345,9 +460,8 @@ fn another_state_in_the_store_is_adopted_whatever_its_timestamps() {
     );
 }
 
-#[test]
-fn save_failure_keeps_rotated_tokens_in_memory() {
-    let (store, server, _c, m) = setup(1_000, 1_010);
+fn save_failure_keeps_rotated_tokens_in_memory(d: Driver) {
+    let (store, server, _c, m) = setup(d, 1_000, 1_010);
     store.fail_save.store(true, Ordering::SeqCst);
     assert!(matches!(m.access_token(60), Err(Error::Store(_))));
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
@@ -359,9 +473,8 @@ fn save_failure_keeps_rotated_tokens_in_memory() {
 
 /// After a failed save, the next refresh presents the rotated refresh token held in memory
 /// (not the spent one still in the store), and that refresh's save repairs the store.
-#[test]
-fn refresh_after_failed_save_uses_the_rotated_token() {
-    let (store, server, clock, m) = setup(1_000, 1_010);
+fn refresh_after_failed_save_uses_the_rotated_token(d: Driver) {
+    let (store, server, clock, m) = setup(d, 1_000, 1_010);
     store.fail_save.store(true, Ordering::SeqCst);
     assert!(matches!(m.access_token(60), Err(Error::Store(_))));
     store.fail_save.store(false, Ordering::SeqCst);
@@ -383,9 +496,8 @@ fn refresh_after_failed_save_uses_the_rotated_token() {
 /// After a failed save, a new login written into the store meanwhile (a refresh token other
 /// than the spent one) wins over the unsaved rotation in memory: it is refreshed from, and
 /// not overwritten by the older session.
-#[test]
-fn a_new_login_after_a_failed_save_is_not_overwritten() {
-    let (store, server, clock, m) = setup(1_000, 1_010);
+fn a_new_login_after_a_failed_save_is_not_overwritten(d: Driver) {
+    let (store, server, clock, m) = setup(d, 1_000, 1_010);
     store.fail_save.store(true, Ordering::SeqCst);
     assert!(matches!(m.access_token(60), Err(Error::Store(_))));
     store.fail_save.store(false, Ordering::SeqCst);
@@ -399,9 +511,8 @@ fn a_new_login_after_a_failed_save_is_not_overwritten() {
     assert_eq!(presented, vec!["refresh-0", "refresh-new-login"]);
 }
 
-#[test]
-fn min_valid_beyond_remaining_triggers_refresh() {
-    let (_s, server, clock, m) = setup(1_000, 2_000);
+fn min_valid_beyond_remaining_triggers_refresh(d: Driver) {
+    let (_s, server, clock, m) = setup(d, 1_000, 2_000);
     m.access_token(60).unwrap();
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
     m.access_token(3_600).unwrap();
@@ -411,16 +522,14 @@ fn min_valid_beyond_remaining_triggers_refresh() {
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 2);
 }
 
-#[test]
-fn min_valid_beyond_token_lifetime_is_a_clear_error() {
-    let (_s, _server, _c, m) = setup(1_000, 1_010);
+fn min_valid_beyond_token_lifetime_is_a_clear_error(d: Driver) {
+    let (_s, _server, _c, m) = setup(d, 1_000, 1_010);
     let e = m.access_token(1_000_000).unwrap_err().to_string();
     assert!(e.contains("1000000"), "{e}");
 }
 
-#[test]
-fn forced_refresh_skips_when_someone_else_rotated() {
-    let (store, server, _c, m) = setup(1_000, 50_000);
+fn forced_refresh_skips_when_someone_else_rotated(d: Driver) {
+    let (store, server, _c, m) = setup(d, 1_000, 50_000);
     let old = m.access_token(60).unwrap();
     store.save(&session(60_000)).unwrap(); // another process refreshed
     let t = m.refresh(Some(&old)).unwrap();
@@ -431,11 +540,10 @@ fn forced_refresh_skips_when_someone_else_rotated() {
     assert_ne!(t2.access_token, t.access_token);
 }
 
-#[test]
-fn no_session_is_login_required_naming_profile_and_store() {
+fn no_session_is_login_required_naming_profile_and_store(d: Driver) {
     let clock = Arc::new(FakeClock(AtomicI64::new(0)));
     let server = Arc::new(FakeServer::new(clock.clone(), 10));
-    let m = TokenManager::new(
+    let m = d.manager(
         Arc::new(MemStore::default()),
         server,
         clock,
@@ -448,21 +556,30 @@ fn no_session_is_login_required_naming_profile_and_store() {
 }
 
 #[test]
-fn manager_is_send_and_sync() {
+fn managers_and_their_futures_are_send() {
     fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_send<T: Send>(_: &T) {}
     assert_send_sync::<TokenManager>();
+    assert_send_sync::<AsyncTokenManager>();
+    let (_s, _server, _c, m) = setup(Driver::Tokio, 1_000, 1_010);
+    let Under::Tokio(m) = &*m else { unreachable!() };
+    // Made, never polled: a task spawned on a multi-thread runtime needs them `Send`.
+    assert_send(&m.access_token(60));
+    assert_send(&m.refresh(None));
+    assert_send(&m.session());
+    assert_send(&m.set_session(session(0)));
+    assert_send(&m.forget());
 }
 
-#[test]
-fn tokens_shorter_than_the_margin_are_still_handed_out() {
-    let (_s, server, _c, _m) = setup(1_000, 1_010);
+fn tokens_shorter_than_the_margin_are_still_handed_out(d: Driver) {
+    let (_s, server, _c, _m) = setup(d, 1_000, 1_010);
     drop(server);
     // A tenant whose tokens live 30 s, less than the 60 s margin.
     let clock = Arc::new(FakeClock(AtomicI64::new(1_000)));
     let store = Arc::new(MemStore::default());
     store.save(&session(1_010)).unwrap();
     let short = Arc::new(FakeServer::new(clock.clone(), 30));
-    let m = TokenManager::new(store, short.clone(), clock, TokenManagerConfig::default());
+    let m = d.manager(store, short.clone(), clock, TokenManagerConfig::default());
     assert!(
         m.access_token(0).is_ok(),
         "the margin must not make a short token an error"
@@ -475,10 +592,9 @@ fn tokens_shorter_than_the_margin_are_still_handed_out() {
     );
 }
 
-#[test]
-fn explicit_refresh_on_a_fresh_manager_really_refreshes() {
+fn explicit_refresh_on_a_fresh_manager_really_refreshes(d: Driver) {
     // Nothing loaded yet and a stored token that is still valid: refresh() must still refresh.
-    let (store, server, _c, m) = setup(1_000, 50_000);
+    let (store, server, _c, m) = setup(d, 1_000, 50_000);
     let before = store
         .load("default")
         .unwrap()
@@ -504,8 +620,7 @@ fn explicit_refresh_on_a_fresh_manager_really_refreshes() {
 /// An opaque token of unknown expiry (environment Access-Only / Bare-Refresh profiles) that
 /// nothing could renew is handed out as it is; once a service has rejected it, a login is
 /// required. With a way to renew it, it is renewed instead.
-#[test]
-fn unknown_expiry_without_renewal_is_handed_out() {
+fn unknown_expiry_without_renewal_is_handed_out(d: Driver) {
     let clock = Arc::new(FakeClock(AtomicI64::new(1_000)));
     let server = Arc::new(FakeServer::new(clock.clone(), 14_400));
     let mut s = session(0);
@@ -515,7 +630,7 @@ fn unknown_expiry_without_renewal_is_handed_out() {
     s.tokens = Some(t);
     let store = Arc::new(MemStore::default());
     store.save(&s).unwrap();
-    let m = TokenManager::new(
+    let m = d.manager(
         store.clone(),
         server.clone(),
         clock.clone(),
@@ -532,7 +647,7 @@ fn unknown_expiry_without_renewal_is_handed_out() {
     s.client = Some(OAuthClient::new("cid", "ckey"));
     s.tokens.as_mut().unwrap().refresh_token = Some(Secret::new("refresh-0"));
     store.save(&s).unwrap();
-    let m = TokenManager::new(
+    let m = d.manager(
         store.clone(),
         server.clone(),
         clock.clone(),
@@ -547,7 +662,7 @@ fn unknown_expiry_without_renewal_is_handed_out() {
     let ro = Arc::new(MemStore::default());
     ro.save(&s).unwrap();
     ro.read_only.store(true, Ordering::SeqCst);
-    let m = TokenManager::new(ro, server.clone(), clock, TokenManagerConfig::default());
+    let m = d.manager(ro, server.clone(), clock, TokenManagerConfig::default());
     assert_eq!(m.access_token(600).unwrap().expose(), "b9ffb4ed-opaque");
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
     let t = m.refresh(Some(&Secret::new("b9ffb4ed-opaque"))).unwrap();
@@ -558,8 +673,7 @@ fn unknown_expiry_without_renewal_is_handed_out() {
 
 /// A password held in memory (explicit arguments persisted to a file store) survives adopting
 /// the store's copy of the session, which never holds one: the password grant stays available.
-#[test]
-fn password_in_memory_survives_adopting_the_stored_session() {
+fn password_in_memory_survives_adopting_the_stored_session(d: Driver) {
     let clock = Arc::new(FakeClock(AtomicI64::new(1_000)));
     let server = Arc::new(FakeServer::new(clock.clone(), 14_400));
     let store = Arc::new(MemStore::default());
@@ -570,7 +684,7 @@ fn password_in_memory_survives_adopting_the_stored_session() {
     let mut explicit = session(1_010);
     explicit.tokens.as_mut().unwrap().refresh_token = None;
     explicit.password = Some(Secret::new("pw-in-memory"));
-    let m = TokenManager::with_session(
+    let m = d.manager_with_session(
         store.clone(),
         server.clone(),
         clock.clone(),
@@ -592,8 +706,7 @@ fn password_in_memory_survives_adopting_the_stored_session() {
 
 /// A token of unknown expiry that is handed out as it is (read-only store) is served by the hot
 /// path: one clock read, no lock, like any other valid cached token.
-#[test]
-fn unknown_expiry_handed_out_as_is_takes_the_hot_path() {
+fn unknown_expiry_handed_out_as_is_takes_the_hot_path(d: Driver) {
     struct CountingClock(AtomicUsize);
     impl Clock for CountingClock {
         fn now(&self) -> UnixTime {
@@ -616,7 +729,7 @@ fn unknown_expiry_handed_out_as_is_takes_the_hot_path() {
     let ro = Arc::new(MemStore::default());
     ro.save(&s).unwrap();
     ro.read_only.store(true, Ordering::SeqCst);
-    let m = TokenManager::new(
+    let m = d.manager(
         ro,
         server.clone(),
         clock.clone(),
@@ -655,7 +768,7 @@ struct ScriptedWatch {
     store: Arc<MemStore>,
     f: Box<dyn FnMut(&MemStore) -> ClaimState + Send>,
 }
-impl crate::store::RefreshWatchImpl for ScriptedWatch {
+impl tapis_auth_core::store::RefreshWatchImpl for ScriptedWatch {
     fn wait(&mut self) -> Result<ClaimState, StoreError> {
         Ok((self.f)(&self.store))
     }
@@ -696,24 +809,23 @@ impl Store for ClaimingStore {
 }
 
 struct NoTicket;
-impl crate::store::RefreshTicketImpl for NoTicket {
+impl tapis_auth_core::store::RefreshTicketImpl for NoTicket {
     fn settle(&mut self, _o: RefreshOutcome) {}
 }
 
-fn claiming(script: Vec<Scripted>) -> (Arc<MemStore>, Arc<FakeServer>, TokenManager) {
-    let (mem, server, clock, _m) = setup(1_000, 1_010);
+fn claiming(d: Driver, script: Vec<Scripted>) -> (Arc<MemStore>, Arc<FakeServer>, Under) {
+    let (mem, server, clock, _m) = setup(d, 1_000, 1_010);
     let store = Arc::new(ClaimingStore {
         inner: mem.clone(),
         script: Mutex::new(script),
     });
-    let m = TokenManager::new(store, server.clone(), clock, TokenManagerConfig::default());
+    let m = d.manager(store, server.clone(), clock, TokenManagerConfig::default());
     (mem, server, m)
 }
 
 /// The watcher adopts what the winner saved and sends nothing.
-#[test]
-fn a_watcher_adopts_the_winners_tokens_without_a_grant() {
-    let (_mem, server, m) = claiming(vec![Scripted::Taken(Box::new(|s: &MemStore| {
+fn a_watcher_adopts_the_winners_tokens_without_a_grant(d: Driver) {
+    let (_mem, server, m) = claiming(d, vec![Scripted::Taken(Box::new(|s: &MemStore| {
         s.save(&session(20_000)).unwrap();
         ClaimState::Settled(RefreshOutcome::Saved)
     }))]);
@@ -724,10 +836,9 @@ fn a_watcher_adopts_the_winners_tokens_without_a_grant() {
 
 /// A watcher told "saved" while its store still shows the old state (a stale file-system
 /// cache) waits again, and adopts once the new state shows.
-#[test]
-fn a_watcher_rereads_until_the_saved_state_shows() {
+fn a_watcher_rereads_until_the_saved_state_shows(d: Driver) {
     let mut calls = 0;
-    let (_mem, server, m) = claiming(vec![Scripted::Taken(Box::new(move |s: &MemStore| {
+    let (_mem, server, m) = claiming(d, vec![Scripted::Taken(Box::new(move |s: &MemStore| {
         calls += 1;
         if calls == 3 {
             s.save(&session(20_000)).unwrap();
@@ -739,9 +850,8 @@ fn a_watcher_rereads_until_the_saved_state_shows() {
 }
 
 /// Told "rejected", the watcher fails at once with login required, sending nothing.
-#[test]
-fn a_watcher_told_rejected_fails_fast() {
-    let (_mem, server, m) = claiming(vec![Scripted::Taken(Box::new(|_s: &MemStore| {
+fn a_watcher_told_rejected_fails_fast(d: Driver) {
+    let (_mem, server, m) = claiming(d, vec![Scripted::Taken(Box::new(|_s: &MemStore| {
         ClaimState::Settled(RefreshOutcome::Rejected)
     }))]);
     let e = m.access_token(60).unwrap_err();
@@ -750,9 +860,8 @@ fn a_watcher_told_rejected_fails_fast() {
 }
 
 /// A claim given back (its holder failed before spending, or died) is claimed again.
-#[test]
-fn a_released_claim_is_claimed_again() {
-    let (_mem, server, m) = claiming(vec![
+fn a_released_claim_is_claimed_again(d: Driver) {
+    let (_mem, server, m) = claiming(d, vec![
         Scripted::Taken(Box::new(|_s: &MemStore| ClaimState::Released)),
         Scripted::Won,
     ]);
@@ -761,9 +870,8 @@ fn a_released_claim_is_claimed_again() {
 }
 
 /// New tokens the winner could not save are out of reach: say who and why.
-#[test]
-fn a_watcher_told_unsaved_says_who_spent_the_token() {
-    let (_mem, server, m) = claiming(vec![Scripted::Taken(Box::new(|_s: &MemStore| {
+fn a_watcher_told_unsaved_says_who_spent_the_token(d: Driver) {
+    let (_mem, server, m) = claiming(d, vec![Scripted::Taken(Box::new(|_s: &MemStore| {
         ClaimState::Settled(RefreshOutcome::Unsaved)
     }))]);
     let e = m.access_token(60).unwrap_err().to_string();
@@ -775,9 +883,8 @@ fn a_watcher_told_unsaved_says_who_spent_the_token() {
 }
 
 /// The winner re-reads after winning: a state written meanwhile is adopted, not refreshed.
-#[test]
-fn a_winner_adopts_a_state_written_before_its_claim() {
-    let (mem, server, clock, _m) = setup(1_000, 1_010);
+fn a_winner_adopts_a_state_written_before_its_claim(d: Driver) {
+    let (mem, server, clock, _m) = setup(d, 1_000, 1_010);
     struct Racing(Arc<MemStore>);
     impl Store for Racing {
         fn load(&self, p: &str) -> Result<Option<Session>, StoreError> {
@@ -804,7 +911,7 @@ fn a_winner_adopts_a_state_written_before_its_claim() {
             "racing".into()
         }
     }
-    let m = TokenManager::new(
+    let m = d.manager(
         Arc::new(Racing(mem)),
         server.clone(),
         clock,
@@ -813,3 +920,43 @@ fn a_winner_adopts_a_state_written_before_its_claim() {
     assert!(m.access_token(60).is_ok());
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
 }
+
+/// Runs each named test body against both drivers.
+macro_rules! both_drivers {
+    ($($name:ident),* $(,)?) => {
+        mod blocking {
+            $(#[test] fn $name() { super::$name(super::Driver::Blocking) })*
+        }
+        mod on_tokio {
+            $(#[test] fn $name() { super::$name(super::Driver::Tokio) })*
+        }
+    };
+}
+
+both_drivers!(
+    valid_token_needs_no_refresh,
+    eight_threads_one_refresh,
+    fresher_token_in_store_means_no_refresh,
+    failed_refresh_keeps_stored_credentials,
+    a_rejected_refresh_token_is_recorded_and_never_sent_again,
+    an_impossible_min_valid_spends_no_grant,
+    another_state_in_the_store_is_adopted_whatever_its_timestamps,
+    save_failure_keeps_rotated_tokens_in_memory,
+    refresh_after_failed_save_uses_the_rotated_token,
+    a_new_login_after_a_failed_save_is_not_overwritten,
+    min_valid_beyond_remaining_triggers_refresh,
+    min_valid_beyond_token_lifetime_is_a_clear_error,
+    forced_refresh_skips_when_someone_else_rotated,
+    no_session_is_login_required_naming_profile_and_store,
+    tokens_shorter_than_the_margin_are_still_handed_out,
+    explicit_refresh_on_a_fresh_manager_really_refreshes,
+    unknown_expiry_without_renewal_is_handed_out,
+    password_in_memory_survives_adopting_the_stored_session,
+    unknown_expiry_handed_out_as_is_takes_the_hot_path,
+    a_watcher_adopts_the_winners_tokens_without_a_grant,
+    a_watcher_rereads_until_the_saved_state_shows,
+    a_watcher_told_rejected_fails_fast,
+    a_released_claim_is_claimed_again,
+    a_watcher_told_unsaved_says_who_spent_the_token,
+    a_winner_adopts_a_state_written_before_its_claim,
+);
