@@ -162,43 +162,14 @@ impl Default for TransportConfig {
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!("tapis-auth/", env!("CARGO_PKG_VERSION"));
 
-/// A blocking HTTPS transport. Cheap to clone; clones share one connection pool.
-#[derive(Clone)]
-pub struct HttpTransport {
-    shared: Shared<reqwest::blocking::Client>,
-}
-
-impl std::fmt::Debug for HttpTransport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpTransport")
-            .field("config", self.config())
-            .finish_non_exhaustive()
-    }
-}
-
-impl HttpTransport {
-    /// A transport with these settings. Nothing is built until the first request.
-    pub fn new(config: TransportConfig) -> Self {
-        Self {
-            shared: Shared::new(config),
-        }
-    }
-
-    /// The settings.
-    pub fn config(&self) -> &TransportConfig {
-        self.shared.config()
-    }
-}
-
-impl Default for HttpTransport {
-    fn default() -> Self {
-        Self::new(TransportConfig::default())
-    }
+driver! {
+    /// A blocking HTTPS transport. Cheap to clone; clones share one connection pool.
+    HttpTransport(reqwest::blocking::Client)
 }
 
 impl Transport for HttpTransport {
     fn send(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        let mut x = self.shared.start(req)?;
+        let mut x = Exchange::start(&self.shared, req)?;
         loop {
             x.begin();
             match x.after(send_once(&x)) {

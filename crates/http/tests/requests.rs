@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{traced, Driver, DRIVERS};
-use tapis_auth_core::{HttpRequest, Method, Replay, TransportErrorKind};
+use tapis_auth_core::{
+    HttpRequest, HttpResponse, Method, Replay, TransportError, TransportErrorKind,
+};
 use tapis_auth_http::{TransportConfig, USER_AGENT};
 use tapis_auth_testserver::{Config, Fault, FaultKind, TestServer};
 
@@ -27,6 +29,15 @@ fn quick(max_tries: u32) -> TransportConfig {
 
 fn tenants(srv: &TestServer, replay: Replay) -> HttpRequest {
     HttpRequest::new(Method::Get, format!("{}/v3/tenants", srv.url()), replay)
+}
+
+/// A token grant's request (never sent twice unless it certainly never left) to `base`.
+fn grant_to(base: &str) -> HttpRequest {
+    HttpRequest::new(
+        Method::Post,
+        format!("{base}/v3/oauth2/tokens"),
+        Replay::OnlyIfNotSent,
+    )
 }
 
 /// A loopback port nothing listens on (it was free a moment ago).
@@ -121,68 +132,71 @@ fn a_refused_connection_is_retried_whatever_the_request() {
     }
 }
 
+/// Injects `fault` (for one request) and sends a GET of the tenants through `driver` with
+/// `config` and `replay`: the outcome, how many requests reached the server and how long it
+/// all took.
+fn through(
+    srv: &TestServer,
+    driver: Driver,
+    fault: Fault,
+    config: TransportConfig,
+    replay: Replay,
+) -> (Result<HttpResponse, TransportError>, u64, Duration) {
+    srv.clear_faults();
+    srv.reset_stats();
+    srv.inject_fault(fault);
+    let started = Instant::now();
+    let outcome = driver.send(config, &tenants(srv, replay));
+    (
+        outcome,
+        srv.stats().endpoint("v3.tenants"),
+        started.elapsed(),
+    )
+}
+
+/// Checks that `outcome` is a refused oversized body and that its message says `why`.
+#[track_caller]
+fn assert_refused(driver: Driver, outcome: Result<HttpResponse, TransportError>, why: &str) {
+    let e = outcome.unwrap_err();
+    assert_eq!(e.kind, TransportErrorKind::Malformed, "{driver:?}: {e:?}");
+    assert!(e.message.contains(why), "{driver:?}: {}", e.message);
+}
+
 #[test]
 fn a_503_is_retried_for_safe_requests_only() {
     let srv = TestServer::start(Config::default());
+    let unavailable = || Fault::new("v3.tenants", FaultKind::Status).status(503);
     for &driver in DRIVERS {
-        srv.reset_stats();
-        srv.inject_fault(Fault::new("v3.tenants", FaultKind::Status).status(503));
-        let r = driver.send(quick(3), &tenants(&srv, Replay::Safe)).unwrap();
-        assert_eq!(r.status, 200, "{driver:?}: the retry got the answer");
-        assert_eq!(srv.stats().endpoint("v3.tenants"), 2, "{driver:?}");
-
-        srv.reset_stats();
-        srv.inject_fault(Fault::new("v3.tenants", FaultKind::Status).status(503));
-        let r = driver
-            .send(quick(3), &tenants(&srv, Replay::OnlyIfNotSent))
-            .unwrap();
-        assert_eq!(r.status, 503, "{driver:?}: the 503 is the answer");
+        let (r, sent, _) = through(&srv, driver, unavailable(), quick(3), Replay::Safe);
+        assert_eq!((r.unwrap().status, sent), (200, 2), "{driver:?}: retried");
+        let (r, sent, _) = through(&srv, driver, unavailable(), quick(3), Replay::OnlyIfNotSent);
         assert_eq!(
-            srv.stats().endpoint("v3.tenants"),
-            1,
-            "{driver:?}: the request may have been processed: not sent again"
+            (r.unwrap().status, sent),
+            (503, 1),
+            "{driver:?}: the request may have been processed: the 503 is the answer"
         );
-        srv.clear_faults();
     }
 }
 
 #[test]
 fn a_429_is_retried_after_retry_after_even_for_grants() {
     let srv = TestServer::start(Config::default());
+    let busy = |secs| Fault::new("v3.tenants", FaultKind::RateLimit).retry_after(secs);
     for &driver in DRIVERS {
-        srv.reset_stats();
-        srv.inject_fault(Fault::new("v3.tenants", FaultKind::RateLimit).retry_after(1));
-        let started = Instant::now();
-        let r = driver
-            .send(quick(3), &tenants(&srv, Replay::OnlyIfNotSent))
-            .unwrap();
-        assert_eq!(r.status, 200, "{driver:?}");
+        let (r, sent, took) = through(&srv, driver, busy(1), quick(3), Replay::OnlyIfNotSent);
+        assert_eq!((r.unwrap().status, sent), (200, 2), "{driver:?}");
         assert!(
-            started.elapsed() >= Duration::from_secs(1),
-            "{driver:?}: Retry-After: 1 was not honoured ({:?}; the backoff is 1 ms)",
-            started.elapsed()
+            took >= Duration::from_secs(1),
+            "{driver:?}: Retry-After: 1 was not honoured ({took:?}; the backoff is 1 ms)"
         );
-        assert_eq!(srv.stats().endpoint("v3.tenants"), 2, "{driver:?}");
-
         // A longer Retry-After is capped at max_retry_after.
-        srv.inject_fault(Fault::new("v3.tenants", FaultKind::RateLimit).retry_after(30));
-        let started = Instant::now();
-        let r = driver
-            .send(
-                TransportConfig {
-                    max_retry_after: Duration::from_millis(50),
-                    ..quick(3)
-                },
-                &tenants(&srv, Replay::OnlyIfNotSent),
-            )
-            .unwrap();
-        assert_eq!(r.status, 200, "{driver:?}");
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{driver:?}: {:?}",
-            started.elapsed()
-        );
-        srv.clear_faults();
+        let capped = TransportConfig {
+            max_retry_after: Duration::from_millis(50),
+            ..quick(3)
+        };
+        let (r, sent, took) = through(&srv, driver, busy(30), capped, Replay::OnlyIfNotSent);
+        assert_eq!((r.unwrap().status, sent), (200, 2), "{driver:?}");
+        assert!(took < Duration::from_secs(5), "{driver:?}: {took:?}");
     }
 }
 
@@ -190,26 +204,15 @@ fn a_429_is_retried_after_retry_after_even_for_grants() {
 fn an_endless_body_is_cut_off_at_the_limit_and_not_retried() {
     let srv = TestServer::start(Config::default());
     for &driver in DRIVERS {
-        srv.reset_stats();
-        srv.inject_fault(Fault::new("v3.tenants", FaultKind::EndlessBody).times(3));
-        let started = Instant::now();
-        let e = driver
-            .send(quick(3), &tenants(&srv, Replay::Safe))
-            .unwrap_err();
-        assert_eq!(e.kind, TransportErrorKind::Malformed, "{driver:?}: {e:?}");
-        assert!(
-            e.message
-                .contains("sent more than the 1048576 bytes an authentication response may have"),
-            "{driver:?}: {}",
-            e.message
+        let endless = Fault::new("v3.tenants", FaultKind::EndlessBody).times(3);
+        let (r, sent, took) = through(&srv, driver, endless, quick(3), Replay::Safe);
+        assert_refused(
+            driver,
+            r,
+            "sent more than the 1048576 bytes an authentication response may have",
         );
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{driver:?}: {:?}",
-            started.elapsed()
-        );
-        assert_eq!(srv.stats().endpoint("v3.tenants"), 1, "{driver:?}");
-        srv.clear_faults();
+        assert!(took < Duration::from_secs(5), "{driver:?}: {took:?}");
+        assert_eq!(sent, 1, "{driver:?}: never retried");
     }
 }
 
@@ -217,16 +220,9 @@ fn an_endless_body_is_cut_off_at_the_limit_and_not_retried() {
 fn a_declared_body_beyond_the_limit_is_refused_before_it_is_read() {
     let srv = TestServer::start(Config::default());
     for &driver in DRIVERS {
-        srv.inject_fault(Fault::new("v3.tenants", FaultKind::EndlessBody).declared(1 << 40));
-        let e = driver
-            .send(quick(3), &tenants(&srv, Replay::Safe))
-            .unwrap_err();
-        assert_eq!(e.kind, TransportErrorKind::Malformed, "{driver:?}: {e:?}");
-        assert!(
-            e.message.contains("declares a 1099511627776-byte body"),
-            "{driver:?}: {}",
-            e.message
-        );
+        let huge = Fault::new("v3.tenants", FaultKind::EndlessBody).declared(1 << 40);
+        let (r, _, _) = through(&srv, driver, huge, quick(3), Replay::Safe);
+        assert_refused(driver, r, "declares a 1099511627776-byte body");
     }
 }
 
@@ -242,8 +238,7 @@ fn a_body_at_the_limit_is_accepted_and_one_byte_more_refused() {
         };
         let r = driver.send(limit(len), &req).unwrap();
         assert_eq!(r.body.len() as u64, len, "{driver:?}");
-        let e = driver.send(limit(len - 1), &req).unwrap_err();
-        assert_eq!(e.kind, TransportErrorKind::Malformed, "{driver:?}: {e:?}");
+        assert_refused(driver, driver.send(limit(len - 1), &req), "than the");
     }
 }
 
@@ -302,11 +297,7 @@ fn a_timeout_while_connecting_is_a_connect_error_and_retried_even_for_grants() {
             timeout: Duration::from_secs(20),
             ..quick(3)
         };
-        let req = HttpRequest::new(
-            Method::Post,
-            format!("https://127.0.0.1:{port}/v3/oauth2/tokens"),
-            Replay::OnlyIfNotSent,
-        );
+        let req = grant_to(&format!("https://127.0.0.1:{port}"));
         let started = Instant::now();
         let e = driver.send(config, &req).unwrap_err();
         assert_eq!(e.kind, TransportErrorKind::Connect, "{driver:?}: {e:?}");
@@ -338,12 +329,12 @@ fn a_timeout_after_the_request_was_sent_is_not_retried_for_grants() {
             timeout: Duration::from_millis(300),
             ..quick(3)
         };
-        let req = HttpRequest::new(
-            Method::Post,
-            format!("http://127.0.0.1:{port}/v3/oauth2/tokens"),
-            Replay::OnlyIfNotSent,
-        );
-        let e = driver.send(config.clone(), &req).unwrap_err();
+        let e = driver
+            .send(
+                config.clone(),
+                &grant_to(&format!("http://127.0.0.1:{port}")),
+            )
+            .unwrap_err();
         assert_eq!(e.kind, TransportErrorKind::Timeout, "{driver:?}: {e:?}");
         assert!(
             e.message.contains("(the per-request timeout is 0.3 s)"),

@@ -6,63 +6,34 @@ use tapis_auth_core::{AsyncTransport, ResponseFuture};
 
 use super::*;
 
-/// An async HTTPS transport: [`HttpTransport`]'s trust, proxies, timeouts, retries, body
-/// limit and errors, without blocking the caller's thread. Its futures must run inside a tokio
-/// runtime with the time and I/O drivers enabled (`#[tokio::main]` enables both). Cheap to
-/// clone; clones share one connection pool.
-///
-/// The clients are built on the first request, in that request's task: reading the trusted
-/// certificates and the proxy variables then takes a few milliseconds on the runtime's thread,
-/// once per transport.
-///
-/// ```no_run
-/// use tapis_auth_core::{AsyncTransport, HttpRequest, Method, Replay};
-/// use tapis_auth_http::{AsyncHttpTransport, TransportConfig};
-/// # async fn run() -> Result<(), tapis_auth_core::TransportError> {
-/// let transport = AsyncHttpTransport::new(TransportConfig::default());
-/// let req = HttpRequest::new(Method::Get, "https://tacc.tapis.io/v3/tenants", Replay::Safe);
-/// let resp = transport.send(&req).await?;
-/// # let _ = resp;
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Clone)]
-pub struct AsyncHttpTransport {
-    shared: Shared<reqwest::Client>,
-}
-
-impl std::fmt::Debug for AsyncHttpTransport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsyncHttpTransport")
-            .field("config", self.config())
-            .finish_non_exhaustive()
-    }
-}
-
-impl AsyncHttpTransport {
-    /// A transport with these settings. Nothing is built until the first request.
-    pub fn new(config: TransportConfig) -> Self {
-        Self {
-            shared: Shared::new(config),
-        }
-    }
-
-    /// The settings.
-    pub fn config(&self) -> &TransportConfig {
-        self.shared.config()
-    }
-}
-
-impl Default for AsyncHttpTransport {
-    fn default() -> Self {
-        Self::new(TransportConfig::default())
-    }
+driver! {
+    /// An async HTTPS transport: [`HttpTransport`]'s trust, proxies, timeouts, retries, body
+    /// limit and errors, without blocking the caller's thread. Its futures must run inside a
+    /// tokio runtime with the time and I/O drivers enabled (`#[tokio::main]` enables both).
+    /// Cheap to clone; clones share one connection pool.
+    ///
+    /// The clients are built on the first request, in that request's task: reading the
+    /// trusted certificates and the proxy variables then takes a few milliseconds on the
+    /// runtime's thread, once per transport.
+    ///
+    /// ```no_run
+    /// use tapis_auth_core::{AsyncTransport, HttpRequest, Method, Replay};
+    /// use tapis_auth_http::{AsyncHttpTransport, TransportConfig};
+    /// # async fn run() -> Result<(), tapis_auth_core::TransportError> {
+    /// let transport = AsyncHttpTransport::new(TransportConfig::default());
+    /// let req = HttpRequest::new(Method::Get, "https://tacc.tapis.io/v3/tenants", Replay::Safe);
+    /// let resp = transport.send(&req).await?;
+    /// # let _ = resp;
+    /// # Ok(())
+    /// # }
+    /// ```
+    AsyncHttpTransport(reqwest::Client)
 }
 
 impl AsyncTransport for AsyncHttpTransport {
     fn send<'a>(&'a self, req: &'a HttpRequest) -> ResponseFuture<'a> {
         Box::pin(async move {
-            let mut x = self.shared.start(req)?;
+            let mut x = Exchange::start(&self.shared, req)?;
             loop {
                 x.begin();
                 match x.after(send_once(&x).await) {

@@ -4,6 +4,7 @@
 use super::*;
 
 /// Why an attempt got no acceptable response.
+#[derive(Debug)]
 pub(super) enum Failure {
     /// reqwest failed (connection, TLS, timeout, a broken body).
     Http(reqwest::Error),

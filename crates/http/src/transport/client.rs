@@ -110,39 +110,67 @@ impl<C: Client> Shared<C> {
         &self.config
     }
 
-    /// Checks `req`'s URL, builds the clients if this is the first request, and picks the
-    /// client for the URL: what every attempt of `req` uses.
-    pub(super) fn start<'a>(
-        &'a self,
-        req: &'a HttpRequest,
-    ) -> Result<Exchange<'a, C>, TransportError> {
-        let url = check_scheme(&self.config, &req.url)?;
-        let built = self
-            .built
+    /// The clients, built now if this is the first request.
+    pub(super) fn built(&self) -> Result<&Built<C>, TransportError> {
+        self.built
             .get_or_init(|| Built::new(&self.config))
             .as_ref()
-            .map_err(Clone::clone)?;
-        let (client, proxied) = built.client_for(&url, &self.config)?;
-        Ok(Exchange::new(
-            client,
-            url,
-            req,
-            &self.config,
-            &built.notes,
-            proxied,
-        ))
+            .map_err(Clone::clone)
     }
 }
 
+/// Declares a driver: a public transport type holding a [`Shared`] of one client flavour, with
+/// `new`, `config`, `Default`, `Clone` and a `Debug` that shows the settings only. Its doc
+/// comment is passed in; its `send` is its own.
+macro_rules! driver {
+    ($(#[$doc:meta])* $name:ident($client:ty)) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name {
+            shared: Shared<$client>,
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("config", self.config())
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl $name {
+            /// A transport with these settings. Nothing is built until the first request.
+            pub fn new(config: TransportConfig) -> Self {
+                Self {
+                    shared: Shared::new(config),
+                }
+            }
+
+            /// The settings.
+            pub fn config(&self) -> &TransportConfig {
+                self.shared.config()
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new(TransportConfig::default())
+            }
+        }
+    };
+}
+pub(super) use driver;
+
 /// The clients, and what error messages need to know about how they were built.
-struct Built<C> {
+pub(super) struct Built<C> {
     /// The client that follows the proxy variables.
     client: C,
     /// A client that never uses a proxy, for plain `http://` to loopback; built on first use.
     direct: OnceLock<Result<C, TransportError>>,
     /// The TLS settings `client` was built with (the direct client is built with them too).
     tls: rustls::ClientConfig,
-    notes: Notes,
+    /// Context for error messages.
+    pub(super) notes: Notes,
 }
 
 impl<C: Client> Built<C> {
@@ -171,7 +199,7 @@ impl<C: Client> Built<C> {
     /// The client for `url`, and whether it may use a proxy: the direct one for plain
     /// `http://` to loopback (never through a proxy), else the one that follows the proxy
     /// variables.
-    fn client_for(
+    pub(super) fn client_for(
         &self,
         url: &url::Url,
         config: &TransportConfig,

@@ -3,7 +3,7 @@
 //! reads, and sleeps its own way:
 //!
 //! ```text
-//! let mut x = shared.start(req)?;
+//! let mut x = Exchange::start(&shared, req)?;
 //! loop {
 //!     x.begin();
 //!     match x.after(send_once(&x)) {
@@ -43,26 +43,28 @@ pub(super) struct Exchange<'a, C> {
 }
 
 impl<'a, C: Client> Exchange<'a, C> {
-    pub(super) fn new(
-        client: &'a C,
-        url: url::Url,
+    /// Checks `req`'s URL, builds `shared`'s clients if this is the first request, and picks
+    /// the client for the URL: what every attempt of `req` uses.
+    pub(super) fn start(
+        shared: &'a Shared<C>,
         req: &'a HttpRequest,
-        config: &'a TransportConfig,
-        notes: &'a Notes,
-        proxied: bool,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, TransportError> {
+        let config = shared.config();
+        let url = check_scheme(config, &req.url)?;
+        let built = shared.built()?;
+        let (client, proxied) = built.client_for(&url, config)?;
+        Ok(Self {
             client,
             shown: safe_url(&url),
             url,
             req,
             config,
-            notes,
+            notes: &built.notes,
             proxied,
             tries: config.max_tries.max(1),
             attempt: 0,
             started: Instant::now(),
-        }
+        })
     }
 
     /// The request of the next attempt, ready to send.
