@@ -75,28 +75,6 @@ fn a_declared_terabyte_body_is_refused_before_it_is_read() {
 }
 
 #[test]
-fn a_body_just_over_a_configured_limit_is_refused_and_one_at_it_accepted() {
-    let srv = server();
-    let limit = |n| {
-        HttpTransport::new(TransportConfig {
-            max_body_bytes: n,
-            max_tries: 1,
-            ..TransportConfig::default()
-        })
-    };
-    let url = format!("{}/v3/tenants", srv.url());
-    let len = HttpTransport::default()
-        .send(&HttpRequest::new(Method::Get, url.clone(), Replay::Safe))
-        .unwrap()
-        .body
-        .len() as u64;
-    let req = HttpRequest::new(Method::Get, url, Replay::Safe);
-    assert_eq!(limit(len).send(&req).unwrap().body.len() as u64, len);
-    let e = limit(len - 1).send(&req).unwrap_err();
-    assert_eq!(e.kind, TransportErrorKind::Malformed, "{e:?}");
-}
-
-#[test]
 fn a_v3_tenant_answering_503_is_never_taken_for_agave_v2() {
     let srv = server();
     let dir = tempfile::tempdir().unwrap();

@@ -1,4 +1,18 @@
-//! [`HttpTransport`]: the core's [`Transport`] over reqwest's blocking client and rustls.
+//! The two HTTP drivers — [`HttpTransport`], the core's [`Transport`] over reqwest's blocking
+//! client, and (feature `tokio`) `AsyncHttpTransport`, the core's `AsyncTransport` over
+//! reqwest's async client — and the [`TransportConfig`] both take. They behave alike because
+//! they share everything but sending, reading and sleeping:
+//!
+//! - `client`: configuring either reqwest client from the config and one TLS setup (one macro
+//!   body for both builder types), building the clients lazily, choosing the direct or the
+//!   proxied client for a URL, the scheme check, and mapping an [`HttpRequest`] onto reqwest;
+//! - `exchange` and `retry`: one request's attempts — trace events, which failures are retried
+//!   and how long to wait;
+//! - `classify`: turning a failure into a [`TransportError`] with its notes;
+//! - `body`: the response as it arrives, and the body-size limit; and `tls`, `proxy`: trust
+//!   and the proxy notes.
+//!
+//! The rules, for both drivers:
 //!
 //! - TLS: rustls with the `ring` provider (no OpenSSL). Trust = the platform's root
 //!   certificates, *or* — when `SSL_CERT_FILE` / `SSL_CERT_DIR` are set — only the certificates
@@ -27,33 +41,43 @@
 //! - Every attempt is reported as a `tracing` event at `trace` level (target
 //!   `tapis_auth_http::transport`): method, URL without credentials or query, status and time
 //!   taken, and each retry with its reason and delay. Never a header or a body.
-//! - The client is built lazily, on the first request: processes that only read a valid cached
-//!   token never start reqwest's runtime thread. The environment (`SSL_CERT_*`, proxies) is
-//!   read then, once per [`HttpTransport`].
+//! - The clients are built lazily, on the first request: processes that only read a valid
+//!   cached token never build one (the blocking client starts reqwest's runtime thread). The
+//!   environment (`SSL_CERT_*`, proxies) is read then, once per transport and its clones.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::pki_types::CertificateDer;
 use tapis_auth_core::{
     HttpRequest, HttpResponse, Method, Replay, Transport, TransportError, TransportErrorKind,
 };
 
+#[cfg(feature = "tokio")]
+mod asynchronous;
+mod body;
 mod classify;
+mod client;
+mod exchange;
 mod proxy;
 mod retry;
 #[cfg(test)]
 mod tests;
 mod tls;
 
+#[cfg(feature = "tokio")]
+pub use asynchronous::AsyncHttpTransport;
+use body::*;
 use classify::*;
+use client::*;
+use exchange::*;
 use proxy::*;
 use retry::*;
 use tls::*;
 
-/// Settings of an [`HttpTransport`].
+/// Settings of an [`HttpTransport`] (and of the async transport).
 ///
 /// # Trust (which servers are believed)
 ///
@@ -138,330 +162,28 @@ impl Default for TransportConfig {
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!("tapis-auth/", env!("CARGO_PKG_VERSION"));
 
-/// A blocking HTTPS transport. Cheap to clone; clones share one connection pool.
-#[derive(Clone)]
-pub struct HttpTransport {
-    config: Arc<TransportConfig>,
-    client: Arc<OnceLock<Result<Built, TransportError>>>,
-}
-
-/// The client, and what error messages need to know about how it was built.
-struct Built {
-    client: reqwest::blocking::Client,
-    /// A client that never uses a proxy, for plain `http://` to loopback; built on first use.
-    direct: OnceLock<Result<reqwest::blocking::Client, TransportError>>,
-    /// The TLS settings `client` was built with (the direct client is built with them too).
-    tls: rustls::ClientConfig,
-    notes: Notes,
-}
-
-impl Built {
-    /// The client for `url`: the direct one for plain `http://` to loopback (never through a
-    /// proxy), else the one that follows the proxy variables.
-    fn client_for(
-        &self,
-        url: &url::Url,
-        config: &TransportConfig,
-    ) -> Result<(&reqwest::blocking::Client, bool), TransportError> {
-        if url.scheme() == "http" && is_loopback(url) {
-            let c = self
-                .direct
-                .get_or_init(|| {
-                    client_builder(config, self.tls.clone())
-                        .no_proxy()
-                        .build()
-                        .map_err(cannot_build)
-                })
-                .as_ref()
-                .map_err(Clone::clone)?;
-            return Ok((c, false));
-        }
-        Ok((&self.client, true))
-    }
-}
-
-/// Why a request got no acceptable response.
-enum Failure {
-    /// reqwest failed (connection, TLS, timeout, a broken body).
-    Http(reqwest::Error),
-    /// Reading the body failed without a reqwest error to say why.
-    Io(std::io::Error),
-    /// The body is larger than the limit (`declared`: the `Content-Length` that said so).
-    TooLarge { declared: Option<u64> },
-}
-
-/// Context appended to transport errors, captured when the client was built.
-#[derive(Debug, Default)]
-struct Notes {
-    /// For TLS failures: where trust came from, when that may explain the failure.
-    trust: Option<String>,
-    /// For failures of `http://` requests: the proxy variables in force (credentials removed).
-    http_proxy: Option<String>,
-    /// For failures of `https://` requests: the proxy variables in force (credentials removed).
-    https_proxy: Option<String>,
-}
-
-impl std::fmt::Debug for HttpTransport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpTransport")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
-}
-
-impl HttpTransport {
-    /// A transport with these settings. Nothing is built until the first request.
-    pub fn new(config: TransportConfig) -> Self {
-        Self {
-            config: Arc::new(config),
-            client: Arc::new(OnceLock::new()),
-        }
-    }
-
-    /// The settings.
-    pub fn config(&self) -> &TransportConfig {
-        &self.config
-    }
-
-    fn client(&self) -> Result<&Built, TransportError> {
-        self.client
-            .get_or_init(|| build_client(&self.config))
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-
-    /// Parses `url` and checks its scheme; the parsed URL is what is sent.
-    fn check_scheme(&self, url: &str) -> Result<url::Url, TransportError> {
-        let parsed = url::Url::parse(url).map_err(|e| {
-            // Echoed only when it cannot carry credentials (`user:password@`) or a query.
-            let shown = if url.contains(['@', '?', '#']) {
-                "(not shown: it holds credentials or a query)".to_owned()
-            } else {
-                format!("{url:?}")
-            };
-            TransportError::new(
-                TransportErrorKind::Other,
-                format!("invalid URL {shown}: {e}"),
-            )
-        })?;
-        match parsed.scheme() {
-            "https" => Ok(parsed),
-            "http" if self.config.allow_insecure_http || is_loopback(&parsed) => Ok(parsed),
-            "http" => Err(TransportError::new(
-                TransportErrorKind::Insecure,
-                format!(
-                    "refusing plain http:// to {}: credentials would cross the network unencrypted (use https://, or allow insecure HTTP explicitly)",
-                    parsed.host_str().unwrap_or("?")
-                ),
-            )),
-            other => Err(TransportError::new(
-                TransportErrorKind::Other,
-                format!("unsupported URL scheme {other:?}"),
-            )),
-        }
-    }
-
-    fn send_once(
-        client: &reqwest::blocking::Client,
-        url: &url::Url,
-        req: &HttpRequest,
-        max_body: u64,
-    ) -> Result<HttpResponse, Failure> {
-        let method = match req.method {
-            Method::Get => reqwest::Method::GET,
-            Method::Post => reqwest::Method::POST,
-            Method::Put => reqwest::Method::PUT,
-            Method::Delete => reqwest::Method::DELETE,
-        };
-        let mut rb = client.request(method, url.clone());
-        for h in &req.headers {
-            rb = rb.header(h.name.as_str(), h.value.expose());
-        }
-        if let Some(body) = &req.body {
-            rb = rb
-                .header(reqwest::header::CONTENT_TYPE, body.content_type)
-                .body(body.bytes.to_vec());
-        }
-        let mut resp = rb.send().map_err(Failure::Http)?;
-        let declared = resp.content_length();
-        if declared.is_some_and(|n| n > max_body) {
-            return Err(Failure::TooLarge { declared });
-        }
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = read_body(&mut resp, declared, max_body)?;
-        let mut out = HttpResponse::new(status, body);
-        out.headers = headers;
-        Ok(out)
-    }
-}
-
-impl Default for HttpTransport {
-    fn default() -> Self {
-        Self::new(TransportConfig::default())
-    }
+driver! {
+    /// A blocking HTTPS transport. Cheap to clone; clones share one connection pool.
+    HttpTransport(reqwest::blocking::Client)
 }
 
 impl Transport for HttpTransport {
     fn send(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        let url = self.check_scheme(&req.url)?;
-        let built = self.client()?;
-        let tries = self.config.max_tries.max(1);
-        let mut attempt = 0;
-        let shown = safe_url(&url);
+        let mut x = Exchange::start(&self.shared, req)?;
         loop {
-            attempt += 1;
-            let last = attempt >= tries;
-            tracing::trace!(
-                "> {} {shown} (attempt {attempt} of {tries})",
-                req.method.as_str()
-            );
-            let started = std::time::Instant::now();
-            let (client, proxied) = built.client_for(&url, &self.config)?;
-            match Self::send_once(client, &url, req, self.config.max_body_bytes) {
-                Ok(resp) => {
-                    tracing::trace!(
-                        "< {} from {} {shown} in {} ms ({} bytes)",
-                        resp.status,
-                        req.method.as_str(),
-                        started.elapsed().as_millis(),
-                        resp.body.len()
-                    );
-                    let retry = match resp.status {
-                        429 => true,
-                        502..=504 => req.replay == Replay::Safe,
-                        _ => false,
-                    };
-                    if !retry || last {
-                        return Ok(resp);
-                    }
-                    let wait = retry_after(&resp, self.config.max_retry_after)
-                        .unwrap_or_else(|| backoff(self.config.backoff, attempt));
-                    tracing::trace!(
-                        "retrying {shown} in {} ms after HTTP {}",
-                        wait.as_millis(),
-                        resp.status
-                    );
-                    std::thread::sleep(wait);
-                }
-                Err(e) => {
-                    let err = match e {
-                        Failure::Http(e) => classify(&e, &url, &built.notes, &self.config, proxied),
-                        Failure::Io(e) => classify_io(&e, &url),
-                        Failure::TooLarge { declared } => {
-                            too_large(&url, declared, self.config.max_body_bytes)
-                        }
-                    };
-                    tracing::trace!(
-                        "! {} {shown} failed after {} ms: {}",
-                        req.method.as_str(),
-                        started.elapsed().as_millis(),
-                        err.message
-                    );
-                    let retry = match err.kind {
-                        TransportErrorKind::Connect => true,
-                        TransportErrorKind::Timeout | TransportErrorKind::Other => {
-                            req.replay == Replay::Safe
-                        }
-                        _ => false,
-                    };
-                    if !retry || last {
-                        return Err(err);
-                    }
-                    let wait = backoff(self.config.backoff, attempt);
-                    tracing::trace!("retrying {shown} in {} ms", wait.as_millis());
-                    std::thread::sleep(wait);
-                }
+            x.begin();
+            match x.after(send_once(&x)) {
+                Next::Return(result) => return result,
+                Next::Wait(delay) => std::thread::sleep(delay),
             }
         }
     }
 }
 
-/// Reads a response body as it arrives, at most `max` bytes; more is [`Failure::TooLarge`]
-/// (the rest is never read: dropping the response closes the connection).
-fn read_body(
-    resp: &mut reqwest::blocking::Response,
-    declared: Option<u64>,
-    max: u64,
-) -> Result<Vec<u8>, Failure> {
-    use std::io::Read;
-    let mut body = Vec::with_capacity(declared.unwrap_or(8192).min(max) as usize);
-    match resp.take(max.saturating_add(1)).read_to_end(&mut body) {
-        Ok(_) if body.len() as u64 > max => Err(Failure::TooLarge { declared: None }),
-        Ok(_) => Ok(body),
-        // reqwest's blocking reader wraps its own errors (timeouts, broken bodies).
-        Err(e) => match e
-            .into_inner()
-            .map(|inner| inner.downcast::<reqwest::Error>())
-        {
-            Some(Ok(re)) => Err(Failure::Http(*re)),
-            Some(Err(other)) => Err(Failure::Io(std::io::Error::other(other))),
-            None => Err(Failure::Io(std::io::Error::other(
-                "the response body broke off",
-            ))),
-        },
-    }
-}
-
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
-fn build_client(config: &TransportConfig) -> Result<Built, TransportError> {
-    let (roots, trust) = load_roots(&|k| std::env::var_os(k), config.ca_file.as_deref())?;
-    let (http_proxy, https_proxy) = proxy_notes(&|k| std::env::var(k).ok());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls_error(format!("TLS setup failed: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let client = client_builder(config, tls.clone())
-        .build()
-        .map_err(cannot_build)?;
-    Ok(Built {
-        client,
-        direct: OnceLock::new(),
-        tls,
-        notes: Notes {
-            trust,
-            http_proxy,
-            https_proxy,
-        },
-    })
-}
-
-/// A client builder with every setting but the proxies (from the environment unless the
-/// caller says `no_proxy`).
-fn client_builder(
-    config: &TransportConfig,
-    tls: rustls::ClientConfig,
-) -> reqwest::blocking::ClientBuilder {
-    reqwest::blocking::Client::builder()
-        .use_preconfigured_tls(tls)
-        .user_agent(USER_AGENT)
-        .connect_timeout(config.connect_timeout)
-        .timeout(config.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-}
-
-fn cannot_build(e: reqwest::Error) -> TransportError {
-    TransportError::new(
-        TransportErrorKind::Other,
-        format!("cannot build HTTP client: {e}"),
-    )
+/// One attempt: sends the request and reads the response, the body as it arrives.
+fn send_once(x: &Exchange<'_, reqwest::blocking::Client>) -> Result<HttpResponse, Failure> {
+    let mut resp = x.prepare().send().map_err(Failure::Http)?;
+    let mut incoming = x.receive(resp.status(), resp.headers(), resp.content_length())?;
+    incoming.read_from(&mut resp)?;
+    Ok(incoming.finish())
 }

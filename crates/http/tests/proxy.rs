@@ -8,7 +8,8 @@
 //!
 //! Its own test binary, because proxy variables are process-wide; the tests here hold `ENV`
 //! while they change the environment and make requests. A "login" here is a password login's
-//! grant, sent through the transport.
+//! grant, sent through a transport; each test runs for each transport (blocking, and with the
+//! `tokio` feature async), from a clean environment.
 
 mod common;
 
@@ -16,9 +17,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use common::password_grant;
-use tapis_auth_core::{Error, HttpRequest, Method, Replay, Transport, TransportErrorKind};
-use tapis_auth_http::{HttpTransport, TransportConfig};
+use common::{password_grant, Driver, DRIVERS};
+use tapis_auth_core::{Error, HttpRequest, Method, Replay, TransportErrorKind};
+use tapis_auth_http::TransportConfig;
 use tapis_auth_testserver::{Config, TestServer};
 
 /// Serialises the tests of this binary: they all change the process environment.
@@ -36,13 +37,16 @@ const PROXY_VARS: [&str; 9] = [
     "REQUEST_METHOD",
 ];
 
-/// Takes the environment lock and clears every proxy variable.
-fn clean_env() -> MutexGuard<'static, ()> {
-    let guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
+/// Takes the environment lock.
+fn env_lock() -> MutexGuard<'static, ()> {
+    ENV.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Clears every proxy variable (with the lock held).
+fn clear_proxy_vars() {
     for k in PROXY_VARS {
         std::env::remove_var(k);
     }
-    guard
 }
 
 /// One request seen by [`ConnectProxy`].
@@ -168,9 +172,10 @@ impl Tls {
             .unwrap()
     }
 
-    /// Gets a token with the password grant.
-    fn login(&self) -> Result<(), Error> {
+    /// Gets a token with the password grant through `driver`.
+    fn login(&self, driver: Driver) -> Result<(), Error> {
         password_grant(
+            driver,
             self.srv.url(),
             TransportConfig {
                 ca_file: Some(self.ca.clone()),
@@ -184,99 +189,125 @@ impl Tls {
 
 #[test]
 fn proxy_variables_are_honoured() {
-    let _env = clean_env();
+    let _env = env_lock();
     let srv = TestServer::start(Config::default());
-    let insecure = || {
-        HttpTransport::new(TransportConfig {
-            allow_insecure_http: true,
-            max_tries: 1,
-            ..TransportConfig::default()
-        })
+    let insecure = TransportConfig {
+        allow_insecure_http: true,
+        max_tries: 1,
+        ..TransportConfig::default()
     };
     let req = HttpRequest::new(Method::Get, "http://tapis.invalid/v3/tenants", Replay::Safe);
-    std::env::set_var("HTTP_PROXY", srv.url());
-    std::env::set_var("http_proxy", srv.url());
-    let r = insecure()
-        .send(&req)
-        .expect("the request goes through the proxy");
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert!(srv.stats().endpoint("v3.tenants") >= 1);
+    for &driver in DRIVERS {
+        clear_proxy_vars();
+        srv.reset_stats();
+        std::env::set_var("HTTP_PROXY", srv.url());
+        std::env::set_var("http_proxy", srv.url());
+        let r = driver
+            .send(insecure.clone(), &req)
+            .expect("the request goes through the proxy");
+        assert_eq!(r.status, 200, "{driver:?}: {}", r.text());
+        assert_eq!(srv.stats().endpoint("v3.tenants"), 1, "{driver:?}");
 
-    std::env::set_var("NO_PROXY", "tapis.invalid");
-    std::env::set_var("no_proxy", "tapis.invalid");
-    let e = insecure().send(&req).unwrap_err();
-    assert_eq!(
-        e.kind,
-        TransportErrorKind::Connect,
-        "direct, and .invalid does not resolve: {e:?}"
-    );
+        std::env::set_var("NO_PROXY", "tapis.invalid");
+        std::env::set_var("no_proxy", "tapis.invalid");
+        let e = driver.send(insecure.clone(), &req).unwrap_err();
+        assert_eq!(
+            e.kind,
+            TransportErrorKind::Connect,
+            "{driver:?}: direct, and .invalid does not resolve: {e:?}"
+        );
+    }
 }
 
 #[test]
 fn https_proxy_tunnels_login_and_token_through_connect() {
-    let _env = clean_env();
+    let _env = env_lock();
     let tls = Tls::start();
-    let proxy = ConnectProxy::start(None);
-    std::env::set_var("HTTPS_PROXY", proxy.url());
-    tls.login().expect("login through the proxy");
-    let seen = proxy.seen();
-    assert!(!seen.is_empty(), "the proxy saw nothing");
-    for s in &seen {
-        assert_eq!(s.method, "CONNECT", "{s:?}");
-        assert_eq!(s.target, tls.authority(), "{s:?}");
-        assert_eq!(s.proxy_authorization, None);
-    }
-    assert!(
-        tls.srv.stats().grant("v3.password") >= 1,
-        "the grant reached the server"
-    );
+    for &driver in DRIVERS {
+        clear_proxy_vars();
+        tls.srv.reset_stats();
+        let proxy = ConnectProxy::start(None);
+        std::env::set_var("HTTPS_PROXY", proxy.url());
+        tls.login(driver).expect("login through the proxy");
+        let seen = proxy.seen();
+        assert!(!seen.is_empty(), "{driver:?}: the proxy saw nothing");
+        for s in &seen {
+            assert_eq!(s.method, "CONNECT", "{driver:?}: {s:?}");
+            assert_eq!(s.target, tls.authority(), "{driver:?}: {s:?}");
+            assert_eq!(s.proxy_authorization, None);
+        }
+        assert_eq!(
+            tls.srv.stats().grant("v3.password"),
+            1,
+            "{driver:?}: the grant reached the server"
+        );
 
-    // The lower-case spelling alone works too.
-    std::env::remove_var("HTTPS_PROXY");
-    std::env::set_var("https_proxy", proxy.url());
-    let before = proxy.seen().len();
-    tls.login().expect("login through the proxy");
-    assert!(proxy.seen().len() > before, "https_proxy was not used");
+        // The lower-case spelling alone works too.
+        std::env::remove_var("HTTPS_PROXY");
+        std::env::set_var("https_proxy", proxy.url());
+        let before = proxy.seen().len();
+        tls.login(driver).expect("login through the proxy");
+        assert!(
+            proxy.seen().len() > before,
+            "{driver:?}: https_proxy was not used"
+        );
+    }
 }
 
 #[test]
 fn no_proxy_covering_the_host_bypasses_the_proxy() {
-    let _env = clean_env();
+    let _env = env_lock();
     let tls = Tls::start();
-    let proxy = ConnectProxy::start(None);
-    std::env::set_var("HTTPS_PROXY", proxy.url());
-    for (var, value) in [
-        ("NO_PROXY", "127.0.0.1"),
-        ("no_proxy", "example.org, 127.0.0.0/8"),
-    ] {
-        std::env::remove_var("NO_PROXY");
-        std::env::remove_var("no_proxy");
-        std::env::set_var(var, value);
-        tls.login().unwrap_or_else(|e| panic!("{var}={value}: {e}"));
-        assert!(proxy.seen().is_empty(), "{var}={value}: {:?}", proxy.seen());
-    }
-    // Entries for other hosts leave the proxy in use: loopback is not exempt, `localhost`
-    // does not cover 127.0.0.1, and `*` (hyper-util 0.1) covers host names but not IP
-    // addresses. If this changes, update the documentation of `TransportConfig`.
-    for value in ["localhost,example.org", "*"] {
-        std::env::set_var("NO_PROXY", value);
-        let before = proxy.seen().len();
-        tls.login().unwrap();
-        assert!(proxy.seen().len() > before, "NO_PROXY={value}");
+    for &driver in DRIVERS {
+        clear_proxy_vars();
+        let proxy = ConnectProxy::start(None);
+        std::env::set_var("HTTPS_PROXY", proxy.url());
+        for (var, value) in [
+            ("NO_PROXY", "127.0.0.1"),
+            ("no_proxy", "example.org, 127.0.0.0/8"),
+        ] {
+            std::env::remove_var("NO_PROXY");
+            std::env::remove_var("no_proxy");
+            std::env::set_var(var, value);
+            tls.login(driver)
+                .unwrap_or_else(|e| panic!("{driver:?}, {var}={value}: {e}"));
+            assert!(
+                proxy.seen().is_empty(),
+                "{driver:?}, {var}={value}: {:?}",
+                proxy.seen()
+            );
+        }
+        // Entries for other hosts leave the proxy in use: loopback is not exempt, `localhost`
+        // does not cover 127.0.0.1, and `*` (hyper-util 0.1) covers host names but not IP
+        // addresses. If this changes, update the documentation of `TransportConfig`.
+        for value in ["localhost,example.org", "*"] {
+            std::env::set_var("NO_PROXY", value);
+            let before = proxy.seen().len();
+            tls.login(driver).unwrap();
+            assert!(proxy.seen().len() > before, "{driver:?}, NO_PROXY={value}");
+        }
     }
 }
 
 #[test]
 fn which_variable_applies() {
-    let _env = clean_env();
+    let _env = env_lock();
     let tls = Tls::start();
+    for &driver in DRIVERS {
+        clear_proxy_vars();
+        which_variable_applies_through(driver, &tls);
+    }
+}
+
+fn which_variable_applies_through(driver: Driver, tls: &Tls) {
     let a = ConnectProxy::start(None);
     let b = ConnectProxy::start(None);
 
     // Logs in; returns whether a and b each saw a CONNECT.
     let used = |store: &str| {
         let (na, nb) = (a.seen().len(), b.seen().len());
-        tls.login().unwrap_or_else(|e| panic!("{store}: {e}"));
+        tls.login(driver)
+            .unwrap_or_else(|e| panic!("{driver:?}, {store}: {e}"));
         (a.seen().len() > na, b.seen().len() > nb)
     };
 
@@ -308,12 +339,19 @@ fn which_variable_applies() {
 
 #[test]
 fn proxy_credentials_are_sent_but_never_shown() {
-    let _env = clean_env();
+    let _env = env_lock();
     let tls = Tls::start();
+    for &driver in DRIVERS {
+        clear_proxy_vars();
+        proxy_credentials_are_sent_but_never_shown_by(driver, &tls);
+    }
+}
+
+fn proxy_credentials_are_sent_but_never_shown_by(driver: Driver, tls: &Tls) {
     let proxy = ConnectProxy::start(Some("407 Proxy Authentication Required"));
     let with_creds = format!("http://alice:s3cret@127.0.0.1:{}", proxy.port);
     std::env::set_var("HTTPS_PROXY", &with_creds);
-    let e = tls.login().unwrap_err();
+    let e = tls.login(driver).unwrap_err();
     let Error::Transport(t) = &e else {
         panic!("{e:?}")
     };
@@ -347,7 +385,7 @@ fn proxy_credentials_are_sent_but_never_shown() {
 
 #[test]
 fn a_proxy_that_is_down_is_named_in_the_error() {
-    let _env = clean_env();
+    let _env = env_lock();
     let tls = Tls::start();
     // A port that was free a moment ago: nothing listens there.
     let port = TcpListener::bind("127.0.0.1:0")
@@ -355,20 +393,23 @@ fn a_proxy_that_is_down_is_named_in_the_error() {
         .local_addr()
         .unwrap()
         .port();
-    std::env::set_var("HTTPS_PROXY", format!("127.0.0.1:{port}"));
-    std::env::set_var("NO_PROXY", "example.org");
-    let e = tls.login().unwrap_err();
-    let Error::Transport(t) = &e else {
-        panic!("{e:?}")
-    };
-    assert_eq!(t.kind, TransportErrorKind::Connect, "{t:?}");
-    assert!(
-        t.message.contains(&format!(
-            "[proxy settings: HTTPS_PROXY=http://127.0.0.1:{port}, NO_PROXY=example.org]"
-        )),
-        "{}",
-        t.message
-    );
+    for &driver in DRIVERS {
+        clear_proxy_vars();
+        std::env::set_var("HTTPS_PROXY", format!("127.0.0.1:{port}"));
+        std::env::set_var("NO_PROXY", "example.org");
+        let e = tls.login(driver).unwrap_err();
+        let Error::Transport(t) = &e else {
+            panic!("{driver:?}: {e:?}")
+        };
+        assert_eq!(t.kind, TransportErrorKind::Connect, "{driver:?}: {t:?}");
+        assert!(
+            t.message.contains(&format!(
+                "[proxy settings: HTTPS_PROXY=http://127.0.0.1:{port}, NO_PROXY=example.org]"
+            )),
+            "{driver:?}: {}",
+            t.message
+        );
+    }
     assert_eq!(tls.srv.stats().total, 0);
 }
 
@@ -376,42 +417,50 @@ fn a_proxy_that_is_down_is_named_in_the_error() {
 /// proxy would see the password in clear text (and its `localhost` is not ours).
 #[test]
 fn plain_http_to_loopback_never_goes_through_a_proxy() {
-    let _env = clean_env();
+    let _env = env_lock();
+    clear_proxy_vars();
     let srv = TestServer::start(Config::default());
     let proxy = ConnectProxy::start(None);
     for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY"] {
         std::env::set_var(var, proxy.url());
     }
-    password_grant(
-        srv.url(),
-        TransportConfig {
-            max_tries: 1,
-            ..TransportConfig::default()
-        },
-    )
-    .expect("the login goes directly to loopback");
-    assert!(
-        proxy.seen().is_empty(),
-        "the proxy saw the login: {:?}",
-        proxy.seen()
-    );
-    assert!(srv.stats().grant("v3.password") >= 1);
-    // An error names no proxy either: none was used.
+    let once = TransportConfig {
+        max_tries: 1,
+        ..TransportConfig::default()
+    };
+    // A port that was free a moment ago: nothing listens there.
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let e = HttpTransport::new(TransportConfig {
-        max_tries: 1,
-        ..TransportConfig::default()
-    })
-    .send(&HttpRequest::new(
-        Method::Get,
-        format!("http://127.0.0.1:{port}/v3/tenants"),
-        Replay::Safe,
-    ))
-    .unwrap_err();
-    assert!(!e.message.contains("proxy settings"), "{}", e.message);
-    assert!(proxy.seen().is_empty());
+    for &driver in DRIVERS {
+        srv.reset_stats();
+        password_grant(driver, srv.url(), once.clone())
+            .expect("the login goes directly to loopback");
+        assert!(
+            proxy.seen().is_empty(),
+            "{driver:?}: the proxy saw the login: {:?}",
+            proxy.seen()
+        );
+        assert_eq!(srv.stats().grant("v3.password"), 1, "{driver:?}");
+        // An error names no proxy either: none was used.
+        let e = driver
+            .send(
+                once.clone(),
+                &HttpRequest::new(
+                    Method::Get,
+                    format!("http://127.0.0.1:{port}/v3/tenants"),
+                    Replay::Safe,
+                ),
+            )
+            .unwrap_err();
+        assert_eq!(e.kind, TransportErrorKind::Connect, "{driver:?}: {e:?}");
+        assert!(
+            !e.message.contains("proxy settings"),
+            "{driver:?}: {}",
+            e.message
+        );
+        assert!(proxy.seen().is_empty());
+    }
 }

@@ -3,13 +3,14 @@
 //!
 //! Its own test binary, because the variables are process-wide; the tests here hold `ENV`
 //! while they change the environment and make requests. Each request is a password login's
-//! grant, sent through the transport.
+//! grant, sent through each transport in turn (each reads the environment when it is built).
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+use common::DRIVERS;
 use tapis_auth_core::{Error, TransportError, TransportErrorKind};
 use tapis_auth_http::TransportConfig;
 use tapis_auth_testserver::{Config, TestServer};
@@ -45,17 +46,30 @@ fn write_ca(srv: &TestServer, dir: &Path, name: &str) -> PathBuf {
     path
 }
 
-/// Gets a token with the password grant, trusting `ca_file` besides the roots in force.
+/// Gets a token with the password grant through each transport, trusting `ca_file` besides
+/// the roots in force: both succeed, or the error of the first (both must fail alike).
 fn login(srv: &TestServer, ca_file: Option<PathBuf>) -> Result<(), Error> {
-    common::password_grant(
-        srv.url(),
-        TransportConfig {
-            ca_file,
-            max_tries: 1,
-            ..TransportConfig::default()
-        },
-    )
-    .map(drop)
+    let mut outcomes = DRIVERS.iter().map(|&driver| {
+        let r = common::password_grant(
+            driver,
+            srv.url(),
+            TransportConfig {
+                ca_file: ca_file.clone(),
+                max_tries: 1,
+                ..TransportConfig::default()
+            },
+        );
+        (driver, r.map(drop))
+    });
+    let (_, first) = outcomes.next().unwrap();
+    for (driver, other) in outcomes {
+        match (&first, &other) {
+            (Ok(()), Ok(())) => {}
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{driver:?}"),
+            _ => panic!("{driver:?} differs: {first:?} and {other:?}"),
+        }
+    }
+    first
 }
 
 fn tls_failure(e: Error) -> TransportError {

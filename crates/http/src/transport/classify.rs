@@ -3,8 +3,50 @@
 
 use super::*;
 
+/// Why an attempt got no acceptable response.
+#[derive(Debug)]
+pub(super) enum Failure {
+    /// reqwest failed (connection, TLS, timeout, a broken body).
+    Http(reqwest::Error),
+    /// Reading the body failed without a reqwest error to say why.
+    Io(std::io::Error),
+    /// The body is larger than the limit (`declared`: the `Content-Length` that said so).
+    TooLarge { declared: Option<u64> },
+}
+
+impl Failure {
+    /// A failed body read: reqwest's blocking reader wraps its own errors (timeouts, broken
+    /// bodies) in I/O errors, and those are unwrapped again.
+    pub(super) fn from_io(e: std::io::Error) -> Self {
+        match e
+            .into_inner()
+            .map(|inner| inner.downcast::<reqwest::Error>())
+        {
+            Some(Ok(re)) => Failure::Http(*re),
+            Some(Err(other)) => Failure::Io(std::io::Error::other(other)),
+            None => Failure::Io(std::io::Error::other("the response body broke off")),
+        }
+    }
+
+    /// The error to report for this failure of a request to `url`; `proxied`: whether the
+    /// client could have used a proxy (the message then names the proxy settings).
+    pub(super) fn into_error(
+        self,
+        url: &url::Url,
+        notes: &Notes,
+        config: &TransportConfig,
+        proxied: bool,
+    ) -> TransportError {
+        match self {
+            Failure::Http(e) => classify(&e, url, notes, config, proxied),
+            Failure::Io(e) => classify_io(&e, url),
+            Failure::TooLarge { declared } => too_large(url, declared, config.max_body_bytes),
+        }
+    }
+}
+
 /// The error for a body over the limit.
-pub(super) fn too_large(url: &url::Url, declared: Option<u64>, max: u64) -> TransportError {
+fn too_large(url: &url::Url, declared: Option<u64>, max: u64) -> TransportError {
     let what = match declared {
         Some(n) => format!("declares a {n}-byte body, more"),
         None => "sent more".to_owned(),
@@ -20,7 +62,7 @@ pub(super) fn too_large(url: &url::Url, declared: Option<u64>, max: u64) -> Tran
 }
 
 /// A body read that failed without a reqwest error.
-pub(super) fn classify_io(e: &std::io::Error, url: &url::Url) -> TransportError {
+fn classify_io(e: &std::io::Error, url: &url::Url) -> TransportError {
     TransportError::new(
         TransportErrorKind::Other,
         format!("reading the response from {} failed: {e}", safe_url(url)),
@@ -39,7 +81,7 @@ pub(super) fn safe_url(url: &url::Url) -> String {
     )
 }
 
-pub(super) fn classify(
+fn classify(
     e: &reqwest::Error,
     url: &url::Url,
     notes: &Notes,

@@ -1,7 +1,29 @@
-//! When and how long to wait before trying a request again: exponential backoff with jitter,
-//! and `Retry-After`.
+//! Whether to try a request again, and how long to wait first: exponential backoff with
+//! jitter, and `Retry-After`.
 
 use super::*;
+
+/// Whether a response with `status` is worth another attempt: a 429 always (the server did not
+/// process the request), a 502/503/504 only when the request may be sent twice.
+pub(super) fn retry_status(status: u16, replay: Replay) -> bool {
+    match status {
+        429 => true,
+        502..=504 => replay == Replay::Safe,
+        _ => false,
+    }
+}
+
+/// Whether a failed attempt is worth another: one that certainly never left (a connection
+/// failure, a timeout while connecting) always; a timeout after the connection was made or a
+/// broken connection only when the request may be sent twice; TLS, insecure and oversized
+/// never.
+pub(super) fn retry_error(kind: TransportErrorKind, replay: Replay) -> bool {
+    match kind {
+        TransportErrorKind::Connect => true,
+        TransportErrorKind::Timeout | TransportErrorKind::Other => replay == Replay::Safe,
+        _ => false,
+    }
+}
 
 /// Exponential backoff with up to 50 % jitter: base · 2^(attempt-1) · [0.5, 1.0).
 pub(super) fn backoff(base: Duration, attempt: u32) -> Duration {

@@ -7,14 +7,16 @@ fn refuses_plain_http_to_remote_hosts() {
     let e = t.send(&req).unwrap_err();
     assert_eq!(e.kind, TransportErrorKind::Insecure);
     assert!(e.message.contains("tacc.tapis.io"), "{}", e.message);
-    assert!(t.check_scheme("http://127.0.0.1:9/x").is_ok());
-    assert!(t.check_scheme("http://localhost:9/x").is_ok());
-    assert!(t.check_scheme("http://[::1]:9/x").is_ok());
-    let open = HttpTransport::new(TransportConfig {
+    let strict = TransportConfig::default();
+    assert!(check_scheme(&strict, "http://127.0.0.1:9/x").is_ok());
+    assert!(check_scheme(&strict, "http://localhost:9/x").is_ok());
+    assert!(check_scheme(&strict, "http://[::1]:9/x").is_ok());
+    assert!(check_scheme(&strict, "http://example.org/").is_err());
+    let open = TransportConfig {
         allow_insecure_http: true,
         ..Default::default()
-    });
-    assert!(open.check_scheme("http://example.org/").is_ok());
+    };
+    assert!(check_scheme(&open, "http://example.org/").is_ok());
 }
 
 #[test]
@@ -31,7 +33,7 @@ fn an_invalid_url_is_never_echoed_with_credentials_or_query() {
         assert!(e.message.contains("invalid URL"), "{}", e.message);
         assert!(!e.message.contains("s3cret"), "{}", e.message);
     }
-    let e = t.check_scheme("https://tacc.tapis.io:99999/x").unwrap_err();
+    let e = check_scheme(t.config(), "https://tacc.tapis.io:99999/x").unwrap_err();
     assert!(
         e.message.contains("\"https://tacc.tapis.io:99999/x\""),
         "{}",
@@ -69,120 +71,69 @@ fn retry_after_seconds_and_cap() {
 }
 
 #[test]
-fn connection_refused_is_a_connect_error_naming_the_host() {
-    // Port 9 (discard) on loopback is closed here; no traffic leaves the machine.
-    let t = HttpTransport::new(TransportConfig {
-        max_tries: 2,
-        backoff: Duration::from_millis(1),
-        ..Default::default()
-    });
-    let req = HttpRequest::new(
-        Method::Get,
-        "http://alice:secret@127.0.0.1:9/v3/tenants?x=secret",
-        Replay::Safe,
-    );
-    let e = t.send(&req).unwrap_err();
-    assert_eq!(e.kind, TransportErrorKind::Connect, "{e:?}");
-    assert!(e.message.contains("127.0.0.1"));
-    assert!(
-        !e.message.contains("secret"),
-        "credentials and query strings are not echoed: {}",
-        e.message
-    );
-}
-
-/// A listener that lets the kernel complete TCP handshakes and then never says anything;
-/// returns its port and the number of connections it has taken.
-fn silent_listener() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let n = Arc::new(AtomicUsize::new(0));
-    let seen = n.clone();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for s in l.incoming().flatten() {
-            seen.fetch_add(1, Ordering::SeqCst);
-            held.push(s);
+fn which_statuses_and_failures_are_retried() {
+    use Replay::*;
+    for replay in [Safe, OnlyIfNotSent] {
+        assert!(retry_status(429, replay), "the server did not process it");
+        assert!(!retry_status(200, replay) && !retry_status(400, replay));
+        assert!(!retry_status(500, replay), "a 500 is an answer");
+        assert!(
+            retry_error(TransportErrorKind::Connect, replay),
+            "never sent"
+        );
+        for never in [
+            TransportErrorKind::Tls,
+            TransportErrorKind::Insecure,
+            TransportErrorKind::Malformed,
+        ] {
+            assert!(!retry_error(never, replay), "{never:?}");
         }
-    });
-    (port, n)
-}
-
-fn wait_for(n: &std::sync::atomic::AtomicUsize, at_least: usize) -> usize {
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
-    while n.load(std::sync::atomic::Ordering::SeqCst) < at_least
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(5));
     }
-    std::thread::sleep(Duration::from_millis(50));
-    n.load(std::sync::atomic::Ordering::SeqCst)
+    for status in [502, 503, 504] {
+        assert!(retry_status(status, Safe));
+        assert!(
+            !retry_status(status, OnlyIfNotSent),
+            "may have been processed"
+        );
+    }
+    for maybe_sent in [TransportErrorKind::Timeout, TransportErrorKind::Other] {
+        assert!(retry_error(maybe_sent, Safe));
+        assert!(!retry_error(maybe_sent, OnlyIfNotSent), "{maybe_sent:?}");
+    }
+}
+
+fn incoming(declared: Option<u64>, max: u64) -> Result<Incoming, Failure> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-a", reqwest::header::HeaderValue::from_static("b"));
+    Incoming::start(reqwest::StatusCode::OK, &headers, declared, max)
+}
+
+fn is_too_large(r: Result<(), Failure>, declared: Option<u64>) -> bool {
+    matches!(r, Err(Failure::TooLarge { declared: d }) if d == declared)
 }
 
 #[test]
-fn a_timeout_while_connecting_is_a_connect_error_and_retried_even_for_grants() {
-    // TCP succeeds, the TLS handshake never completes: reqwest's connect timeout fires
-    // before a byte of the request was sent.
-    let (port, n) = silent_listener();
-    let t = HttpTransport::new(TransportConfig {
-        connect_timeout: Duration::from_millis(200),
-        timeout: Duration::from_secs(20),
-        max_tries: 3,
-        backoff: Duration::from_millis(1),
-        ..Default::default()
-    });
-    let req = HttpRequest::new(
-        Method::Post,
-        format!("https://127.0.0.1:{port}/v3/oauth2/tokens"),
-        Replay::OnlyIfNotSent,
-    );
-    let started = std::time::Instant::now();
-    let e = t.send(&req).unwrap_err();
-    assert_eq!(e.kind, TransportErrorKind::Connect, "{e:?}");
-    assert!(
-        e.message.contains("timed out connecting to"),
-        "{}",
-        e.message
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
-    assert_eq!(
-        wait_for(&n, 3),
-        3,
-        "a token grant is retried when never sent"
-    );
-}
-
-#[test]
-fn a_timeout_after_the_request_was_sent_is_not_retried_for_grants() {
-    let (port, n) = silent_listener();
-    let t = HttpTransport::new(TransportConfig {
-        timeout: Duration::from_millis(300),
-        max_tries: 3,
-        backoff: Duration::from_millis(1),
-        ..Default::default()
-    });
-    let req = HttpRequest::new(
-        Method::Post,
-        format!("http://127.0.0.1:{port}/v3/oauth2/tokens"),
-        Replay::OnlyIfNotSent,
-    );
-    let e = t.send(&req).unwrap_err();
-    assert_eq!(e.kind, TransportErrorKind::Timeout, "{e:?}");
-    assert_eq!(wait_for(&n, 1), 1, "the grant may have been processed");
-
-    let safe = HttpRequest::new(
-        Method::Get,
-        format!("http://127.0.0.1:{port}/v3/tenants"),
-        Replay::Safe,
-    );
-    let e = t.send(&safe).unwrap_err();
-    assert_eq!(e.kind, TransportErrorKind::Timeout, "{e:?}");
-    assert_eq!(wait_for(&n, 4), 4, "a safe request is retried");
+fn the_body_limit_is_the_same_read_whole_or_in_chunks() {
+    assert!(matches!(
+        incoming(Some(11), 10),
+        Err(Failure::TooLarge { declared: Some(11) })
+    ));
+    // In chunks (the async driver): up to the limit, and not a byte more.
+    let mut r = incoming(Some(10), 10).unwrap();
+    r.extend(b"12345").unwrap();
+    r.extend(b"67890").unwrap();
+    assert!(is_too_large(r.extend(b"x"), None));
+    let resp = r.finish();
+    assert_eq!((resp.status, &resp.body[..]), (200, &b"1234567890"[..]));
+    assert_eq!(resp.header("x-a"), Some("b"));
+    // Whole (the blocking driver): the same limit, and at most one byte beyond it is read.
+    let mut r = incoming(None, 10).unwrap();
+    r.read_from(&b"1234567890"[..]).unwrap();
+    assert_eq!(&r.finish().body[..], b"1234567890");
+    let mut r = incoming(None, 10).unwrap();
+    let mut endless = std::io::Read::take(std::io::repeat(b'a'), 1 << 20);
+    assert!(is_too_large(r.read_from(&mut endless), None));
+    assert_eq!((1 << 20) - endless.limit(), 11, "bytes read");
 }
 
 #[test]
