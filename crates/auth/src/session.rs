@@ -44,6 +44,37 @@ pub struct WhoAmI {
     pub login_required: Option<String>,
 }
 
+impl WhoAmI {
+    /// What `s` says of its owner, with the claims of its access token filling the gaps.
+    pub(crate) fn of(s: &Session, source: &Source, login_required: Option<String>) -> Self {
+        let claims = s
+            .tokens
+            .as_ref()
+            .and_then(|t| tapis_auth_core::JwtClaims::decode(t.access_token.expose()));
+        WhoAmI {
+            profile: s.profile.clone(),
+            username: s
+                .username
+                .clone()
+                .or_else(|| claims.as_ref().and_then(|c| c.username.clone())),
+            tenant_id: s
+                .tenant
+                .id
+                .clone()
+                .or_else(|| claims.as_ref().and_then(|c| c.tenant_id.clone())),
+            base_url: s.tenant.base_url.to_string(),
+            platform: s.tenant.platform,
+            client_id: s.client.as_ref().map(|c| c.id.clone()),
+            source: source.to_string(),
+            expires_at: s.tokens.as_ref().and_then(|t| t.expires_at),
+            refresh_expires_at: s.tokens.as_ref().and_then(|t| t.refresh_expires_at),
+            has_refresh_token: s.refresh_token().is_some_and(|r| !r.is_empty()),
+            refresh_rejected_at: s.tokens.as_ref().and_then(|t| t.refresh_rejected_at),
+            login_required,
+        }
+    }
+}
+
 /// What [`AuthSession::logout_with`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Logout {
@@ -202,31 +233,8 @@ impl AuthSession {
     /// Who this session belongs to, from what is held locally (no network).
     pub fn whoami(&self) -> Result<WhoAmI, Error> {
         let s = self.inner.manager.session()?;
-        let claims = s
-            .tokens
-            .as_ref()
-            .and_then(|t| tapis_auth_core::JwtClaims::decode(t.access_token.expose()));
-        Ok(WhoAmI {
-            profile: s.profile.clone(),
-            username: s
-                .username
-                .clone()
-                .or_else(|| claims.as_ref().and_then(|c| c.username.clone())),
-            tenant_id: s
-                .tenant
-                .id
-                .clone()
-                .or_else(|| claims.as_ref().and_then(|c| c.tenant_id.clone())),
-            base_url: s.tenant.base_url.to_string(),
-            platform: s.tenant.platform,
-            client_id: s.client.as_ref().map(|c| c.id.clone()),
-            source: self.inner.source.to_string(),
-            expires_at: s.tokens.as_ref().and_then(|t| t.expires_at),
-            refresh_expires_at: s.tokens.as_ref().and_then(|t| t.refresh_expires_at),
-            has_refresh_token: s.refresh_token().is_some_and(|r| !r.is_empty()),
-            refresh_rejected_at: s.tokens.as_ref().and_then(|t| t.refresh_rejected_at),
-            login_required: self.inner.manager.login_required()?,
-        })
+        let login_required = self.inner.manager.login_required()?;
+        Ok(WhoAmI::of(&s, &self.inner.source, login_required))
     }
 
     /// Asks the server who the token belongs to (`/v3/oauth2/userinfo` or `/profiles/v2/me`).
@@ -247,15 +255,7 @@ impl AuthSession {
     /// [`send_to_any_origin`](Self::send_to_any_origin).
     pub fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
         let base = self.inner.manager.session()?.tenant.base_url;
-        if !same_origin(&request.url, base.as_str()) {
-            return Err(Error::Config(format!(
-                "refusing to attach the access token to a request for {}: it is not the tenant's \
-                 origin {} (a token sent elsewhere can be replayed there); use \
-                 AuthSession::send_to_any_origin to send it there on purpose",
-                origin_of(&request.url),
-                origin_of(base.as_str())
-            )));
-        }
+        check_origin(&request.url, base.as_str())?;
         self.send_to_any_origin(request)
     }
 
@@ -287,18 +287,9 @@ impl AuthSession {
     /// session locally. Returns whether a stored session was deleted.
     pub fn logout(&self) -> Result<bool, Error> {
         if let Ok(s) = self.inner.manager.session() {
-            if let Some(t) = &s.tokens {
-                let mut to_revoke = vec![t.access_token.clone()];
-                to_revoke.extend(t.refresh_token.clone());
-                for tok in to_revoke {
-                    if tok.is_empty() {
-                        continue;
-                    }
-                    // Best effort: an expired token cannot be revoked and v2 revoke is broken
-                    // on TACC; local deletion happens regardless.
-                    if let Ok(ex) = revoke::revoke(&s, &tok) {
-                        let _ = ex.send(self.clock(), &self.inner.transport);
-                    }
+            for tok in revocable(&s) {
+                if let Ok(ex) = revoke::revoke(&s, &tok) {
+                    let _ = ex.send(self.clock(), &self.inner.transport);
                 }
             }
         }
@@ -414,6 +405,32 @@ pub fn same_origin(a: &str, b: &str) -> bool {
         (Ok(a), Ok(b)) => a.origin().is_tuple() && a.origin() == b.origin(),
         _ => false,
     }
+}
+
+/// Refuses to attach the access token to a request for `url` unless it has the origin of the
+/// tenant's `base` URL.
+pub(crate) fn check_origin(url: &str, base: &str) -> Result<(), Error> {
+    if same_origin(url, base) {
+        return Ok(());
+    }
+    Err(Error::Config(format!(
+        "refusing to attach the access token to a request for {}: it is not the tenant's \
+         origin {} (a token sent elsewhere can be replayed there); use send_to_any_origin to \
+         send it there on purpose",
+        origin_of(url),
+        origin_of(base)
+    )))
+}
+
+/// The tokens of `s` a logout revokes: the access and refresh tokens that are not empty.
+/// Revoking is best effort — an expired token cannot be revoked and v2 revoke is broken on
+/// TACC — and the local deletion happens regardless.
+pub(crate) fn revocable(s: &Session) -> Vec<Secret> {
+    s.tokens
+        .iter()
+        .flat_map(|t| std::iter::once(t.access_token.clone()).chain(t.refresh_token.clone()))
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 /// The origin of `url` for a message (never its path, query or credentials).

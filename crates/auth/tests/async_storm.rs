@@ -1,10 +1,12 @@
-//! The async API keeps the headline guarantee: tokio tasks in several processes find one
-//! shared cache's access token expired at the same moment; every task gets the one new token
+//! The async API keeps the headline guarantee, on both drivers at once: tokio tasks (the async
+//! token manager) and threads (the blocking one), in one process and in several, find one
+//! shared cache's access token expired at the same moment; every caller gets the one new token
 //! and the authenticator sees exactly one refresh grant — with single-use refresh tokens, so a
 //! second refresh would have failed.
 //!
 //! Processes are this test binary re-executed in a child role (`async_storm_child`, ignored
-//! when run on its own), gated on a start file so that they all ask at the same moment.
+//! when run on its own), gated on a start file so that they all ask at the same moment; half
+//! of them run tasks on the async driver, half threads on the blocking one.
 
 mod common;
 
@@ -18,6 +20,7 @@ use tapis_auth_testserver::{Config, RuntimeConfig, TestServer};
 use tempfile::TempDir;
 
 const TASKS: usize = 64;
+const THREADS: usize = 16;
 const PROCESSES: usize = 4;
 
 fn single_use_server() -> TestServer {
@@ -68,6 +71,23 @@ async fn ask_at_once(session: &AsyncSession) -> Vec<Result<String, String>> {
     out
 }
 
+/// `THREADS` threads on the blocking session behind `session` ask at once (on the runtime's
+/// blocking pool, as a service's blocking code would); returns each one's fingerprint or error.
+fn blocking_at_once(
+    session: &AsyncSession,
+) -> Vec<tokio::task::JoinHandle<Result<String, String>>> {
+    (0..THREADS)
+        .map(|_| {
+            let s = session.blocking().clone();
+            tokio::task::spawn_blocking(move || {
+                s.access_token(60)
+                    .map(|t| t.fingerprint())
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .collect()
+}
+
 /// A multi-threaded runtime like a service's.
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -84,12 +104,18 @@ fn tasks_in_one_process_share_one_refresh() {
 
     runtime().block_on(async {
         let session = AsyncSession::restore(options(dir.path())).await.unwrap();
-        let results = ask_at_once(&session).await;
+        // Threads on the blocking driver and tasks on the async one, on one session.
+        let threads = blocking_at_once(&session);
+        let mut results = ask_at_once(&session).await;
+        for t in threads {
+            results.push(t.await.expect("a thread panicked"));
+        }
+        assert_eq!(results.len(), TASKS + THREADS);
         let tokens: BTreeSet<_> = results
             .into_iter()
-            .map(|r| r.expect("a task failed"))
+            .map(|r| r.expect("a task or thread failed"))
             .collect();
-        assert_eq!(tokens.len(), 1, "every task holds the one new token");
+        assert_eq!(tokens.len(), 1, "every caller holds the one new token");
         let stats = srv.stats();
         assert_eq!(stats.grant("v3.refresh_token"), 1, "refresh grants");
         assert_eq!(
@@ -105,20 +131,29 @@ fn tasks_in_one_process_share_one_refresh() {
     });
 }
 
-/// The child role: wait for the start file, then `TASKS` tasks ask at once; prints one line per
-/// task (`OK <fingerprint>` or `ERR <message>`).
+/// The child role: wait for the start file, then `TASKS` tasks ask at once (`ASYNC_STORM_DRIVER`
+/// `async`), or `THREADS` threads on the blocking session (`blocking`); prints one line per
+/// caller (`OK <fingerprint>` or `ERR <message>`).
 #[test]
 #[ignore = "child process of tasks_in_several_processes_share_one_refresh, which runs it"]
 fn async_storm_child() {
     let dir = std::env::var("ASYNC_STORM_DIR").expect("ASYNC_STORM_DIR");
     let go = std::env::var("ASYNC_STORM_GO").expect("ASYNC_STORM_GO");
+    let on_async = std::env::var("ASYNC_STORM_DRIVER").expect("ASYNC_STORM_DRIVER") == "async";
     while !Path::new(&go).exists() {
         std::thread::sleep(Duration::from_millis(2));
     }
     runtime().block_on(async {
         let session = AsyncSession::restore(options(Path::new(&dir))).await;
         let results = match session {
-            Ok(s) => ask_at_once(&s).await,
+            Ok(s) if on_async => ask_at_once(&s).await,
+            Ok(s) => {
+                let mut out = Vec::new();
+                for t in blocking_at_once(&s) {
+                    out.push(t.await.expect("a thread panicked"));
+                }
+                out
+            }
             Err(e) => vec![Err(e.to_string())],
         };
         for r in results {
@@ -134,13 +169,15 @@ fn async_storm_child() {
 fn tasks_in_several_processes_share_one_refresh() {
     let (srv, dir) = expired_cache();
     let go = dir.path().join("go");
+    let drivers = ["async", "blocking"];
     let children: Vec<_> = (0..PROCESSES)
-        .map(|_| {
+        .map(|i| {
             spawn_child_role(
                 "async_storm_child",
                 &[
                     ("ASYNC_STORM_DIR", dir.path().as_os_str()),
                     ("ASYNC_STORM_GO", go.as_os_str()),
+                    ("ASYNC_STORM_DRIVER", drivers[i % 2].as_ref()),
                 ],
             )
         })
@@ -161,10 +198,10 @@ fn tasks_in_several_processes_share_one_refresh() {
     }
     assert_eq!(
         served,
-        TASKS * PROCESSES,
-        "every task of every process served"
+        (TASKS + THREADS) * PROCESSES / 2,
+        "every task and thread of every process served"
     );
-    assert_eq!(tokens.len(), 1, "every task holds the one new token");
+    assert_eq!(tokens.len(), 1, "every caller holds the one new token");
     let stats = srv.stats();
     assert_eq!(stats.grant("v3.refresh_token"), 1, "refresh grants");
     assert_eq!(

@@ -32,10 +32,7 @@ pub(crate) trait Io: Sync {
     ) -> IoFuture<'static, Result<R, StoreError>>;
 
     /// Sends `pending`'s request and finishes it with the response.
-    fn send<T: Send + 'static>(
-        &self,
-        pending: Pending<T>,
-    ) -> IoFuture<'static, Result<T, Error>>;
+    fn send<T: Send + 'static>(&self, pending: Pending<T>) -> IoFuture<'static, Result<T, Error>>;
 }
 
 /// The blocking driver's [`Io`]: every call runs on the calling thread, to completion.
@@ -52,10 +49,7 @@ impl Io for Blocking<'_> {
         Box::pin(std::future::ready(f()))
     }
 
-    fn send<T: Send + 'static>(
-        &self,
-        pending: Pending<T>,
-    ) -> IoFuture<'static, Result<T, Error>> {
+    fn send<T: Send + 'static>(&self, pending: Pending<T>) -> IoFuture<'static, Result<T, Error>> {
         Box::pin(std::future::ready(pending.send(self.clock, self.transport)))
     }
 }

@@ -44,7 +44,9 @@
 use std::sync::Arc;
 
 use tapis_auth_core::rules::{self, Need};
-use tapis_auth_core::{Clock, Error, Platform, Secret, Session, Store, TokenSet, Transport, UnixTime};
+use tapis_auth_core::{
+    Clock, Error, Platform, Secret, Session, Store, TokenSet, Transport, UnixTime,
+};
 
 #[cfg(feature = "tokio")]
 mod async_manager;
@@ -104,8 +106,7 @@ impl TokenManager {
     ) -> Self {
         config.profile = session.profile.clone();
         let m = Self::new(store, transport, clock, config);
-        m.shared
-            .adopt(&mut m.shared.state.lock_blocking(), session);
+        m.shared.adopt(&mut m.shared.state.lock_blocking(), session);
         m
     }
 

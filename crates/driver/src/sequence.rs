@@ -29,7 +29,9 @@
 
 use tapis_auth_core::flow::{password, refresh};
 use tapis_auth_core::rules::{self, Need, Policy, Step, Watched};
-use tapis_auth_core::store::{ClaimState, RefreshClaim, RefreshOutcome, RefreshTicket, RefreshWatch};
+use tapis_auth_core::store::{
+    ClaimState, RefreshClaim, RefreshOutcome, RefreshTicket, RefreshWatch,
+};
 use tapis_auth_core::{Error, Secret, Session, StoreError, TokenSet, UnixTime};
 
 use crate::io::Io;
@@ -200,8 +202,7 @@ pub(crate) async fn slow_path<I: Io>(
                             release(io, ticket).await;
                             continue;
                         }
-                        return refresh_and_keep(sh, io, state, session, Some(ticket), &need)
-                            .await;
+                        return refresh_and_keep(sh, io, state, session, Some(ticket), &need).await;
                     }
                     RefreshClaim::Taken(watch) => {
                         tracing::debug!(
@@ -209,7 +210,8 @@ pub(crate) async fn slow_path<I: Io>(
                             sh.profile(),
                             watch.holder()
                         );
-                        if let Some(t) = await_claim(sh, io, state, watch, &generation, &need).await?
+                        if let Some(t) =
+                            await_claim(sh, io, state, watch, &generation, &need).await?
                         {
                             return Ok(t);
                         }
@@ -279,7 +281,15 @@ async fn await_claim<I: Io>(
         let (stored, _) = read(sh, io, state).await?;
         let now = sh.clock.now();
         let holder = watch.holder();
-        match rules::after_watch(&sh.policy(), outcome, stored, generation, &holder, now, need) {
+        match rules::after_watch(
+            &sh.policy(),
+            outcome,
+            stored,
+            generation,
+            &holder,
+            now,
+            need,
+        ) {
             Watched::Adopt { tokens, session } => {
                 tracing::debug!(
                     "profile {}: {holder} refreshed; adopted its token (valid {} s more)",

@@ -59,7 +59,11 @@ impl Shared {
     /// `max(min_valid, margin)` more seconds; gives `f` back otherwise. One atomic load, one
     /// clock read; no lock, no I/O.
     #[inline]
-    pub(crate) fn lend_cached<R, F: FnOnce(&str) -> R>(&self, min_valid: i64, f: F) -> Result<R, F> {
+    pub(crate) fn lend_cached<R, F: FnOnce(&str) -> R>(
+        &self,
+        min_valid: i64,
+        f: F,
+    ) -> Result<R, F> {
         let need = min_valid.max(self.config.margin_secs);
         let now = self.clock.now();
         if let Some(c) = self.cache.load().as_deref() {

@@ -306,12 +306,7 @@ fn setup(
     d: Driver,
     now: i64,
     expires_at: i64,
-) -> (
-    Arc<MemStore>,
-    Arc<FakeServer>,
-    Arc<FakeClock>,
-    Arc<Under>,
-) {
+) -> (Arc<MemStore>, Arc<FakeServer>, Arc<FakeClock>, Arc<Under>) {
     let clock = Arc::new(FakeClock(AtomicI64::new(now)));
     let store = Arc::new(MemStore::default());
     store.save(&session(expires_at)).unwrap();
@@ -825,10 +820,13 @@ fn claiming(d: Driver, script: Vec<Scripted>) -> (Arc<MemStore>, Arc<FakeServer>
 
 /// The watcher adopts what the winner saved and sends nothing.
 fn a_watcher_adopts_the_winners_tokens_without_a_grant(d: Driver) {
-    let (_mem, server, m) = claiming(d, vec![Scripted::Taken(Box::new(|s: &MemStore| {
-        s.save(&session(20_000)).unwrap();
-        ClaimState::Settled(RefreshOutcome::Saved)
-    }))]);
+    let (_mem, server, m) = claiming(
+        d,
+        vec![Scripted::Taken(Box::new(|s: &MemStore| {
+            s.save(&session(20_000)).unwrap();
+            ClaimState::Settled(RefreshOutcome::Saved)
+        }))],
+    );
     let t = m.access_token(60).unwrap();
     assert_eq!(t, session(20_000).tokens.unwrap().access_token);
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
@@ -838,22 +836,28 @@ fn a_watcher_adopts_the_winners_tokens_without_a_grant(d: Driver) {
 /// cache) waits again, and adopts once the new state shows.
 fn a_watcher_rereads_until_the_saved_state_shows(d: Driver) {
     let mut calls = 0;
-    let (_mem, server, m) = claiming(d, vec![Scripted::Taken(Box::new(move |s: &MemStore| {
-        calls += 1;
-        if calls == 3 {
-            s.save(&session(20_000)).unwrap();
-        }
-        ClaimState::Settled(RefreshOutcome::Saved)
-    }))]);
+    let (_mem, server, m) = claiming(
+        d,
+        vec![Scripted::Taken(Box::new(move |s: &MemStore| {
+            calls += 1;
+            if calls == 3 {
+                s.save(&session(20_000)).unwrap();
+            }
+            ClaimState::Settled(RefreshOutcome::Saved)
+        }))],
+    );
     assert!(m.access_token(60).is_ok());
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
 }
 
 /// Told "rejected", the watcher fails at once with login required, sending nothing.
 fn a_watcher_told_rejected_fails_fast(d: Driver) {
-    let (_mem, server, m) = claiming(d, vec![Scripted::Taken(Box::new(|_s: &MemStore| {
-        ClaimState::Settled(RefreshOutcome::Rejected)
-    }))]);
+    let (_mem, server, m) = claiming(
+        d,
+        vec![Scripted::Taken(Box::new(|_s: &MemStore| {
+            ClaimState::Settled(RefreshOutcome::Rejected)
+        }))],
+    );
     let e = m.access_token(60).unwrap_err();
     assert!(matches!(e, Error::LoginRequired { .. }), "{e:?}");
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
@@ -861,19 +865,25 @@ fn a_watcher_told_rejected_fails_fast(d: Driver) {
 
 /// A claim given back (its holder failed before spending, or died) is claimed again.
 fn a_released_claim_is_claimed_again(d: Driver) {
-    let (_mem, server, m) = claiming(d, vec![
-        Scripted::Taken(Box::new(|_s: &MemStore| ClaimState::Released)),
-        Scripted::Won,
-    ]);
+    let (_mem, server, m) = claiming(
+        d,
+        vec![
+            Scripted::Taken(Box::new(|_s: &MemStore| ClaimState::Released)),
+            Scripted::Won,
+        ],
+    );
     assert!(m.access_token(60).is_ok());
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 1);
 }
 
 /// New tokens the winner could not save are out of reach: say who and why.
 fn a_watcher_told_unsaved_says_who_spent_the_token(d: Driver) {
-    let (_mem, server, m) = claiming(d, vec![Scripted::Taken(Box::new(|_s: &MemStore| {
-        ClaimState::Settled(RefreshOutcome::Unsaved)
-    }))]);
+    let (_mem, server, m) = claiming(
+        d,
+        vec![Scripted::Taken(Box::new(|_s: &MemStore| {
+            ClaimState::Settled(RefreshOutcome::Unsaved)
+        }))],
+    );
     let e = m.access_token(60).unwrap_err().to_string();
     assert!(
         e.contains("pid 7 on node9") && e.contains("could not save"),
