@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Runs the library's criterion benchmarks and prints one line per benchmark (median):
-#   core    access_token hot path (fake clock, no I/O)             crates/core/benches/hot_path.rs
+#   driver  access_token hot path (fake clock, no I/O)             crates/driver/benches/hot_path.rs
 #   session hot path on 1 and 2 threads, cold restore, refresh      crates/auth/benches/token.rs
 #   storage load and save (fsync) for the JSON cache and SQLite     crates/storage/benches/store.rs
-# Usage: bench/criterion.sh [core|session|storage]...   (default: all). Results: bench/README.md.
+# Usage: bench/criterion.sh [driver|session|storage]...   (default: all). Results: bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-which=("$@"); [ ${#which[@]} -gt 0 ] || which=(core session storage)
+which=("$@"); [ ${#which[@]} -gt 0 ] || which=(driver session storage)
 out=target/criterion-summary.txt; : > "$out"
 for w in "${which[@]}"; do
   case "$w" in
-    core) cmd=(cargo bench -q -p tapis-auth-core --bench hot_path) ;;
+    # `core` is the group's name from before the token managers left the core crate.
+    driver|core) cmd=(cargo bench -q -p tapis-auth-driver --bench hot_path) ;;
     # `http` is the group's name from before AuthSession moved to the facade crate.
     session|http) cmd=(cargo bench -q -p tapis-auth --bench token) ;;
     storage) cmd=(cargo bench -q -p tapis-auth-storage --all-features --bench store) ;;

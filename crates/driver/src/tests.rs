@@ -13,17 +13,21 @@ use tapis_auth_core::store::{
     ClaimState, RefreshClaim, RefreshOutcome, RefreshTicket, RefreshWatch,
 };
 use tapis_auth_core::{
-    AsyncTransport, BaseUrl, Clock, Error, HttpRequest, HttpResponse, OAuthClient, Platform,
-    ResponseFuture, Secret, Session, Store, StoreError, StoreLock, Tenant, TokenSet, Transport,
-    TransportError, UnixTime,
+    BaseUrl, Clock, Error, HttpRequest, HttpResponse, OAuthClient, Platform, Secret, Session,
+    Store, StoreError, StoreLock, Tenant, TokenSet, Transport, TransportError, UnixTime,
 };
 
-use crate::{AsyncTokenManager, TokenManager, TokenManagerConfig};
+#[cfg(feature = "tokio")]
+use crate::AsyncTokenManager;
+use crate::{TokenManager, TokenManagerConfig};
+#[cfg(feature = "tokio")]
+use tapis_auth_core::{AsyncTransport, ResponseFuture};
 
 /// Which driver a test body runs against.
 #[derive(Clone, Copy, Debug)]
 enum Driver {
     Blocking,
+    #[cfg(feature = "tokio")]
     Tokio,
 }
 
@@ -31,9 +35,11 @@ enum Driver {
 /// thread with `block_on` on a shared multi-thread runtime.
 enum Under {
     Blocking(TokenManager),
+    #[cfg(feature = "tokio")]
     Tokio(AsyncTokenManager),
 }
 
+#[cfg(feature = "tokio")]
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
     RT.get_or_init(|| {
@@ -46,7 +52,9 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 }
 
 /// The fake server as an async transport: it yields to the runtime once, then answers.
+#[cfg(feature = "tokio")]
 struct Yielding(Arc<dyn Transport>);
+#[cfg(feature = "tokio")]
 impl AsyncTransport for Yielding {
     fn send<'a>(&'a self, request: &'a HttpRequest) -> ResponseFuture<'a> {
         Box::pin(async move {
@@ -66,6 +74,7 @@ impl Driver {
     ) -> Under {
         match self {
             Driver::Blocking => Under::Blocking(TokenManager::new(store, server, clock, config)),
+            #[cfg(feature = "tokio")]
             Driver::Tokio => Under::Tokio(AsyncTokenManager::new(
                 store,
                 Arc::new(Yielding(server)),
@@ -86,6 +95,7 @@ impl Driver {
         let blocking = TokenManager::with_session(store, server.clone(), clock, config, session);
         match self {
             Driver::Blocking => Under::Blocking(blocking),
+            #[cfg(feature = "tokio")]
             Driver::Tokio => Under::Tokio(AsyncTokenManager::sharing(
                 &blocking,
                 Arc::new(Yielding(server)),
@@ -98,6 +108,7 @@ impl Under {
     fn access_token(&self, min_valid: i64) -> Result<Secret, Error> {
         match self {
             Under::Blocking(m) => m.access_token(min_valid),
+            #[cfg(feature = "tokio")]
             Under::Tokio(m) => runtime().block_on(m.access_token(min_valid)),
         }
     }
@@ -105,6 +116,7 @@ impl Under {
     fn refresh(&self, rejected: Option<&Secret>) -> Result<TokenSet, Error> {
         match self {
             Under::Blocking(m) => m.refresh(rejected),
+            #[cfg(feature = "tokio")]
             Under::Tokio(m) => runtime().block_on(m.refresh(rejected)),
         }
     }
@@ -112,6 +124,7 @@ impl Under {
     fn session(&self) -> Result<Session, Error> {
         match self {
             Under::Blocking(m) => m.session(),
+            #[cfg(feature = "tokio")]
             Under::Tokio(m) => runtime().block_on(m.session()),
         }
     }
@@ -550,6 +563,7 @@ fn no_session_is_login_required_naming_profile_and_store(d: Driver) {
     assert!(msg.contains("default") && msg.contains("memory"), "{msg}");
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn managers_and_their_futures_are_send() {
     fn assert_send_sync<T: Send + Sync>() {}
@@ -937,6 +951,7 @@ macro_rules! both_drivers {
         mod blocking {
             $(#[test] fn $name() { super::$name(super::Driver::Blocking) })*
         }
+        #[cfg(feature = "tokio")]
         mod on_tokio {
             $(#[test] fn $name() { super::$name(super::Driver::Tokio) })*
         }
