@@ -228,25 +228,25 @@ pub(crate) async fn slow_path<I: Io>(
 
 /// Gives a won claim back unused (another process may then claim the state).
 async fn release<I: Io>(io: &I, ticket: RefreshTicket) {
-    // Dropping a ticket removes its claim file: store I/O, done where store calls run.
-    let released: Result<(), StoreError> = io
-        .store(move || {
-            drop(ticket);
-            Ok(())
-        })
-        .await;
-    drop(released);
+    // Dropping a ticket removes its claim file (or releases the lock it is made of).
+    on_store_thread(io, move || drop(ticket)).await;
 }
 
 /// Settles a won claim with `outcome`, for the processes watching it.
 async fn settle<I: Io>(io: &I, ticket: RefreshTicket, outcome: RefreshOutcome) {
-    let settled: Result<(), StoreError> = io
+    on_store_thread(io, move || ticket.settle(outcome)).await;
+}
+
+/// Runs `f`, store I/O that cannot fail (releasing a claim or a lock), where store calls run:
+/// what a store call took belongs to that thread.
+async fn on_store_thread<I: Io>(io: &I, f: impl FnOnce() + Send + 'static) {
+    let ran: Result<(), StoreError> = io
         .store(move || {
-            ticket.settle(outcome);
+            f();
             Ok(())
         })
         .await;
-    drop(settled);
+    drop(ran);
 }
 
 /// Waits for the process that claimed `generation` to settle. `Some(tokens)` when the store
@@ -446,14 +446,7 @@ async fn password_grant<I: Io>(
     let (store, profile) = (sh.store.clone(), sh.config.profile.clone());
     let lock = io.store(move || store.lock(&profile)).await?;
     let granted = password_grant_locked(sh, io, state, need).await;
-    // Released where it was taken (the lock is the store thread's).
-    let released: Result<(), StoreError> = io
-        .store(move || {
-            drop(lock);
-            Ok(())
-        })
-        .await;
-    drop(released);
+    on_store_thread(io, move || drop(lock)).await;
     granted
 }
 

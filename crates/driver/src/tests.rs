@@ -864,14 +864,15 @@ fn a_watcher_rereads_until_the_saved_state_shows(d: Driver) {
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
 }
 
+/// A manager that finds the refresh claimed by another process, whose claim says `told`.
+fn watching(d: Driver, told: ClaimState) -> (Arc<FakeServer>, Under) {
+    let (_mem, server, m) = claiming(d, vec![Scripted::Taken(Box::new(move |_: &MemStore| told))]);
+    (server, m)
+}
+
 /// Told "rejected", the watcher fails at once with login required, sending nothing.
 fn a_watcher_told_rejected_fails_fast(d: Driver) {
-    let (_mem, server, m) = claiming(
-        d,
-        vec![Scripted::Taken(Box::new(|_s: &MemStore| {
-            ClaimState::Settled(RefreshOutcome::Rejected)
-        }))],
-    );
+    let (server, m) = watching(d, ClaimState::Settled(RefreshOutcome::Rejected));
     let e = m.access_token(60).unwrap_err();
     assert!(matches!(e, Error::LoginRequired { .. }), "{e:?}");
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
@@ -892,12 +893,7 @@ fn a_released_claim_is_claimed_again(d: Driver) {
 
 /// New tokens the winner could not save are out of reach: say who and why.
 fn a_watcher_told_unsaved_says_who_spent_the_token(d: Driver) {
-    let (_mem, server, m) = claiming(
-        d,
-        vec![Scripted::Taken(Box::new(|_s: &MemStore| {
-            ClaimState::Settled(RefreshOutcome::Unsaved)
-        }))],
-    );
+    let (server, m) = watching(d, ClaimState::Settled(RefreshOutcome::Unsaved));
     let e = m.access_token(60).unwrap_err().to_string();
     assert!(
         e.contains("pid 7 on node9") && e.contains("could not save"),
