@@ -11,7 +11,7 @@ use crate::util;
 
 /// Response extension telling the connection layer to close the socket without answering.
 #[derive(Clone, Copy, Debug)]
-pub struct DropConnection;
+pub(crate) struct DropConnection;
 
 /// A response that makes the server close the connection without writing anything.
 pub fn drop_response() -> Response {

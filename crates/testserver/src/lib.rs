@@ -78,7 +78,6 @@ mod util;
 mod v2;
 mod v3;
 
-pub use faults::DropConnection;
 pub use server::TestServer;
 pub use state::{
     Config, ConfigPatch, Fault, FaultKind, RuntimeConfig, Stats, V2ClientSeed, V3ClientSeed,
