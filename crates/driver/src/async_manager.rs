@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use tapis_auth_core::rules::{self, Need};
 use tapis_auth_core::{
-    AsyncTransport, Clock, Error, Platform, Secret, Session, Store, TokenSet, UnixTime,
+    AsyncTransport, Clock, Error, Platform, Secret, Session, Store, TokenSet, TransportError,
+    TransportErrorKind, UnixTime,
 };
 
 use crate::sequence;
@@ -108,16 +109,23 @@ impl AsyncTokenManager {
 
     /// An access token valid for at least `max(min_valid, margin)` more seconds, refreshing
     /// when needed.
+    ///
+    /// Cancel-safe: a caller that stops waiting (a timeout, a dropped task) never abandons a
+    /// refresh half-way. Once this session's turn has come, the refresh runs in a task of its
+    /// own to its end — the rotated tokens are saved and the claim settled — whether or not
+    /// anyone still waits for it (a refresh token may be single-use: the server has spent it
+    /// once the request is sent).
     pub async fn access_token(&self, min_valid: i64) -> Result<Secret, Error> {
         if let Some(t) = self.cached_token(min_valid) {
             return Ok(t);
         }
-        let tokens = self.slow_path(Need::Valid { min_valid }).await?;
+        let tokens = self.slow_path(None, min_valid).await?;
         Ok(tokens.access_token)
     }
 
     /// Refreshes now, whatever the cached expiry says, unless another task, thread or process
     /// already did since `rejected` (the token a service just rejected) was handed out.
+    /// Cancel-safe like [`access_token`](Self::access_token).
     pub async fn refresh(&self, rejected: Option<&Secret>) -> Result<TokenSet, Error> {
         let forced = match rejected {
             Some(r) => r.clone(),
@@ -128,7 +136,7 @@ impl AsyncTokenManager {
                 .map(|t| t.access_token)
                 .unwrap_or_default(),
         };
-        self.slow_path(Need::Replace { rejected: &forced }).await
+        self.slow_path(Some(forced), 0).await
     }
 
     /// The current session, loading it from the store when none is held yet.
@@ -175,9 +183,26 @@ impl AsyncTokenManager {
         sequence::forget(&self.shared, &self.io(), &mut state).await
     }
 
-    /// The sequence's slow path, in this session's turn.
-    async fn slow_path(&self, need: Need<'_>) -> Result<TokenSet, Error> {
-        let mut state = self.shared.state.lock().await;
-        sequence::slow_path(&self.shared, &self.io(), &mut state, need).await
+    /// The sequence's slow path for a token other than `rejected` (a forced refresh), or else
+    /// one valid `min_valid` more seconds. It waits for this session's turn here, then runs in
+    /// a task of its own, which goes on if the caller stops waiting.
+    async fn slow_path(&self, rejected: Option<Secret>, min_valid: i64) -> Result<TokenSet, Error> {
+        let mut state = self.shared.state.lock_arc().await;
+        let (shared, io) = (self.shared.clone(), self.io());
+        let run = tokio::spawn(async move {
+            let need = match &rejected {
+                Some(rejected) => Need::Replace { rejected },
+                None => Need::Valid { min_valid },
+            };
+            sequence::slow_path(&shared, &io, &mut state, need).await
+        });
+        match run.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(Error::Transport(TransportError::new(
+                TransportErrorKind::Cancelled,
+                "the async runtime shut down before the refresh finished",
+            ))),
+        }
     }
 }

@@ -24,8 +24,9 @@ pub(crate) struct Shared {
     pub(crate) config: TokenManagerConfig,
     cache: ArcSwapOption<Cached>,
     /// The last session seen. The mutex is also the single-flight lock, held across the slow
-    /// path's I/O: blocking callers take it with `lock_blocking`, async ones with `lock().await`.
-    pub(crate) state: async_lock::Mutex<Option<Session>>,
+    /// path's I/O: blocking callers take it with `lock_blocking`, async ones with `lock().await`
+    /// (or `lock_arc().await`, to hand the guard to a task of its own).
+    pub(crate) state: Arc<async_lock::Mutex<Option<Session>>>,
     /// After a failed save: the refresh token the store still holds, which the unsaved
     /// rotation in `state` has spent (changed under `state`'s lock only). While the store
     /// holds exactly that token, `state`, not the store, is refreshed from; a store that holds
@@ -45,7 +46,7 @@ impl Shared {
             clock,
             config,
             cache: ArcSwapOption::empty(),
-            state: async_lock::Mutex::new(None),
+            state: Arc::new(async_lock::Mutex::new(None)),
             spent_in_store: std::sync::Mutex::new(None),
         }
     }

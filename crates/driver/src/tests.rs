@@ -981,3 +981,57 @@ both_drivers!(
     a_watcher_told_unsaved_says_who_spent_the_token,
     a_winner_adopts_a_state_written_before_its_claim,
 );
+
+/// A caller that stops waiting while the refresh request is in flight (here: a timeout) does
+/// not abandon the refresh: the server has already rotated the tokens, and they are saved all
+/// the same, so the spent refresh token is never all that is left.
+#[cfg(feature = "tokio")]
+#[test]
+fn an_async_caller_giving_up_mid_refresh_loses_no_tokens() {
+    /// The server answers at once (the grant is spent), the answer arrives 200 ms later.
+    struct Slow(Arc<dyn Transport>);
+    impl AsyncTransport for Slow {
+        fn send<'a>(&'a self, request: &'a HttpRequest) -> ResponseFuture<'a> {
+            let answered = self.0.send(request);
+            Box::pin(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                answered
+            })
+        }
+    }
+    let (store, server, clock, _m) = setup(Driver::Blocking, 1_000, 1_010);
+    let m = AsyncTokenManager::new(
+        store.clone(),
+        Arc::new(Slow(server.clone())),
+        clock,
+        TokenManagerConfig::default(),
+    );
+    runtime().block_on(async {
+        let wait = std::time::Duration::from_millis(20);
+        let gave_up = tokio::time::timeout(wait, m.access_token(60)).await;
+        assert!(gave_up.is_err(), "the caller stopped waiting");
+        assert_eq!(
+            server.refreshes.load(Ordering::SeqCst),
+            1,
+            "the grant was sent"
+        );
+        for _ in 0..100 {
+            if store.saves.load(Ordering::SeqCst) > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            store.saves.load(Ordering::SeqCst),
+            1,
+            "the rotated tokens were saved"
+        );
+        let saved = store.load("default").unwrap().unwrap().tokens.unwrap();
+        assert_eq!(m.access_token(60).await.unwrap(), saved.access_token);
+        assert_eq!(
+            server.refreshes.load(Ordering::SeqCst),
+            1,
+            "no second grant"
+        );
+    });
+}
