@@ -71,7 +71,7 @@ impl AsyncSession {
     /// Like [`new`](Self::new), sending the token grants and service calls through your own
     /// async HTTP client.
     pub fn with_transport(session: AuthSession, transport: Arc<dyn AsyncTransport>) -> Self {
-        let manager = AsyncTokenManager::sharing(session.manager(), transport);
+        let manager = AsyncTokenManager::sharing(session.holder(), transport);
         Self {
             inner: session,
             manager,

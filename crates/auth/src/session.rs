@@ -103,6 +103,12 @@ struct Inner {
     options: Options,
 }
 
+impl tapis_auth_driver::HoldsTokenManager for Inner {
+    fn token_manager(&self) -> &TokenManager {
+        &self.manager
+    }
+}
+
 impl AuthSession {
     /// Restores a session with the documented precedence — explicit arguments, then the
     /// environment, then the store (see [`Options`]; the rule itself is `choose` in
@@ -181,6 +187,13 @@ impl AuthSession {
     /// The token manager (the refresh algorithm) behind this session.
     pub fn manager(&self) -> &TokenManager {
         &self.inner.manager
+    }
+
+    /// This session's token manager as something an async manager can share (see
+    /// `AsyncSession`): the session's own shared state, no copy.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn holder(&self) -> Arc<dyn tapis_auth_driver::HoldsTokenManager> {
+        self.inner.clone()
     }
 
     /// The store's warnings since the last call: a cache file or directory found readable by

@@ -11,7 +11,24 @@ use tapis_auth_core::{
 use crate::sequence;
 use crate::shared::Shared;
 use crate::tokio_io::TokioIo;
-use crate::{TokenManager, TokenManagerConfig};
+use crate::{HoldsTokenManager, TokenManagerConfig};
+
+/// Where an async manager's state lives: its own, or a blocking manager's, reached through
+/// whatever holds that one.
+#[derive(Clone)]
+enum Owner {
+    Alone(Arc<Shared>),
+    Sharing(Arc<dyn HoldsTokenManager>),
+}
+
+impl Owner {
+    fn shared(&self) -> &Shared {
+        match self {
+            Owner::Alone(shared) => shared,
+            Owner::Sharing(holder) => &holder.token_manager().shared,
+        }
+    }
+}
 
 /// Hands out access tokens for one profile in async code, with the guarantees of
 /// [`TokenManager`]: one refresh in flight in the process, the cross-process refresh protocol
@@ -42,15 +59,15 @@ use crate::{TokenManager, TokenManagerConfig};
 /// ```
 #[derive(Clone)]
 pub struct AsyncTokenManager {
-    shared: Arc<Shared>,
+    owner: Owner,
     transport: Arc<dyn AsyncTransport>,
 }
 
 impl std::fmt::Debug for AsyncTokenManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncTokenManager")
-            .field("store", &self.shared.store.describe())
-            .field("profile", &self.shared.config.profile)
+            .field("store", &self.shared().store.describe())
+            .field("profile", &self.shared().config.profile)
             .finish_non_exhaustive()
     }
 }
@@ -63,32 +80,38 @@ impl AsyncTokenManager {
         clock: Arc<dyn Clock>,
         config: TokenManagerConfig,
     ) -> Self {
-        Self::over(Arc::new(Shared::new(store, clock, config)), transport)
+        let owner = Owner::Alone(Arc::new(Shared::new(store, clock, config)));
+        Self { owner, transport }
     }
 
-    /// An async manager sharing `blocking`'s session: its memory, its single-flight lock and
+    /// An async manager sharing the session of the blocking manager `holder` holds (an
+    /// `Arc<TokenManager>`, or a session that owns one): its memory, its single-flight lock and
     /// its store. Blocking and async callers then see one session, and one of them refreshes.
-    pub fn sharing(blocking: &TokenManager, transport: Arc<dyn AsyncTransport>) -> Self {
-        Self::over(blocking.shared.clone(), transport)
+    pub fn sharing(holder: Arc<dyn HoldsTokenManager>, transport: Arc<dyn AsyncTransport>) -> Self {
+        Self {
+            owner: Owner::Sharing(holder),
+            transport,
+        }
     }
 
-    fn over(shared: Arc<Shared>, transport: Arc<dyn AsyncTransport>) -> Self {
-        Self { shared, transport }
+    /// The session state (this manager's own, or the blocking manager's it shares).
+    fn shared(&self) -> &Shared {
+        self.owner.shared()
     }
 
     /// The I/O of one call (its store calls on one blocking-pool thread).
     fn io(&self) -> TokioIo {
-        TokioIo::new(self.transport.clone(), self.shared.clock.clone())
+        TokioIo::new(self.transport.clone(), self.shared().clock.clone())
     }
 
     /// The profile this manager serves.
     pub fn profile(&self) -> &str {
-        self.shared.profile()
+        self.shared().profile()
     }
 
     /// The store behind this manager.
     pub fn store(&self) -> &Arc<dyn Store> {
-        &self.shared.store
+        &self.shared().store
     }
 
     /// The transport behind this manager.
@@ -98,13 +121,15 @@ impl AsyncTokenManager {
 
     /// The clock behind this manager.
     pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.shared.clock
+        &self.shared().clock
     }
 
     /// The hot path alone: the access token held in memory when it is valid for at least
     /// `max(min_valid, margin)` more seconds, else `None`. No I/O, no lock, never waits.
     pub fn cached_token(&self, min_valid: i64) -> Option<Secret> {
-        self.shared.lend_cached(min_valid, |t| Secret::new(t)).ok()
+        self.shared()
+            .lend_cached(min_valid, |t| Secret::new(t))
+            .ok()
     }
 
     /// An access token valid for at least `max(min_valid, margin)` more seconds, refreshing
@@ -141,14 +166,14 @@ impl AsyncTokenManager {
 
     /// The current session, loading it from the store when none is held yet.
     pub async fn session(&self) -> Result<Session, Error> {
-        let mut state = self.shared.state.lock().await;
-        sequence::session(&self.shared, &self.io(), &mut state).await
+        let mut state = self.shared().state.lock().await;
+        sequence::session(self.shared(), &self.io(), &mut state).await
     }
 
     /// The platform of the session held in memory (loading it from the store only when none
     /// is held yet).
     pub async fn platform(&self) -> Result<Platform, Error> {
-        if let Some(s) = self.shared.state.lock().await.as_ref() {
+        if let Some(s) = self.shared().state.lock().await.as_ref() {
             return Ok(s.platform());
         }
         Ok(self.session().await?.platform())
@@ -159,9 +184,9 @@ impl AsyncTokenManager {
     pub async fn login_required(&self) -> Result<Option<String>, Error> {
         let s = self.session().await?;
         Ok(rules::login_required(
-            &self.shared.policy(),
+            &self.shared().policy(),
             &s,
-            self.shared.clock.now(),
+            self.shared().clock.now(),
         ))
     }
 
@@ -173,28 +198,28 @@ impl AsyncTokenManager {
     /// Replaces the session (after a login): saves it under the store lock when the store is
     /// writable, then serves its tokens.
     pub async fn set_session(&self, session: Session) -> Result<(), Error> {
-        let mut state = self.shared.state.lock().await;
-        sequence::set_session(&self.shared, &self.io(), &mut state, session).await
+        let mut state = self.shared().state.lock().await;
+        sequence::set_session(self.shared(), &self.io(), &mut state, session).await
     }
 
     /// Forgets the session in memory and deletes it from the store (logout).
     pub async fn forget(&self) -> Result<bool, Error> {
-        let mut state = self.shared.state.lock().await;
-        sequence::forget(&self.shared, &self.io(), &mut state).await
+        let mut state = self.shared().state.lock().await;
+        sequence::forget(self.shared(), &self.io(), &mut state).await
     }
 
     /// The sequence's slow path for a token other than `rejected` (a forced refresh), or else
     /// one valid `min_valid` more seconds. It waits for this session's turn here, then runs in
     /// a task of its own, which goes on if the caller stops waiting.
     async fn slow_path(&self, rejected: Option<Secret>, min_valid: i64) -> Result<TokenSet, Error> {
-        let mut state = self.shared.state.lock_arc().await;
-        let (shared, io) = (self.shared.clone(), self.io());
+        let mut state = self.shared().state.lock_arc().await;
+        let (owner, io) = (self.owner.clone(), self.io());
         let run = tokio::spawn(async move {
             let need = match &rejected {
                 Some(rejected) => Need::Replace { rejected },
                 None => Need::Valid { min_valid },
             };
-            sequence::slow_path(&shared, &io, &mut state, need).await
+            sequence::slow_path(owner.shared(), &io, &mut state, need).await
         });
         match run.await {
             Ok(result) => result,

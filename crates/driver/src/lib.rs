@@ -68,7 +68,9 @@ use shared::Shared;
 /// through a [`Store`], blocking the calling thread while it does. `Send + Sync`: share one
 /// between threads (e.g. in an `Arc`).
 pub struct TokenManager {
-    shared: Arc<Shared>,
+    /// Inline, not behind an `Arc`: the hot path is one pointer hop shorter. An async manager
+    /// shares it through whatever holds this manager ([`HoldsTokenManager`]).
+    shared: Shared,
     transport: Arc<dyn Transport>,
 }
 
@@ -90,7 +92,7 @@ impl TokenManager {
         config: TokenManagerConfig,
     ) -> Self {
         Self {
-            shared: Arc::new(Shared::new(store, clock, config)),
+            shared: Shared::new(store, clock, config),
             transport,
         }
     }
@@ -255,6 +257,21 @@ impl TokenManager {
             transport: &*self.transport,
             clock: &*self.shared.clock,
         }
+    }
+}
+
+/// Something shared that holds a [`TokenManager`] — the manager itself in an `Arc`, or a session
+/// that owns one (the facade's `AuthSession`) — so that an
+/// [`AsyncTokenManager`](crate::AsyncTokenManager) can share its state
+/// ([`AsyncTokenManager::sharing`](crate::AsyncTokenManager::sharing)).
+pub trait HoldsTokenManager: Send + Sync + 'static {
+    /// The token manager held.
+    fn token_manager(&self) -> &TokenManager;
+}
+
+impl HoldsTokenManager for TokenManager {
+    fn token_manager(&self) -> &TokenManager {
+        self
     }
 }
 

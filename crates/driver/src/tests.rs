@@ -97,7 +97,7 @@ impl Driver {
             Driver::Blocking => Under::Blocking(blocking),
             #[cfg(feature = "tokio")]
             Driver::Tokio => Under::Tokio(AsyncTokenManager::sharing(
-                &blocking,
+                Arc::new(blocking),
                 Arc::new(Yielding(server)),
             )),
         }
