@@ -5,7 +5,7 @@
 //! the `TAPIS_*` environment, then the shared cache in `~/.agave`), handing out access tokens
 //! valid for as long as the caller needs and refreshing them exactly once however many threads,
 //! processes and cluster nodes ask at the same moment. With the `tokio` feature,
-//! [`AsyncSession`] gives the same guarantees to async code.
+//! `AsyncSession` gives the same guarantees to async code.
 //!
 //! ```no_run
 //! use tapis_auth::{AuthSession, Options};

@@ -31,7 +31,7 @@ impl Owner {
 }
 
 /// Hands out access tokens for one profile in async code, with the guarantees of
-/// [`TokenManager`]: one refresh in flight in the process, the cross-process refresh protocol
+/// [`TokenManager`](crate::TokenManager): one refresh in flight in the process, the cross-process refresh protocol
 /// over the shared cache (one refresh for all processes and nodes), and the rotated tokens
 /// saved before they are handed out. It runs the same sequence as the blocking manager.
 ///
@@ -180,7 +180,7 @@ impl AsyncTokenManager {
     }
 
     /// Why a person must log in before this session can hand out a token (`None` when it
-    /// can); see [`TokenManager::login_required`].
+    /// can); see [`TokenManager::login_required`](crate::TokenManager::login_required).
     pub async fn login_required(&self) -> Result<Option<String>, Error> {
         let s = self.session().await?;
         Ok(rules::login_required(

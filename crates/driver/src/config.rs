@@ -3,7 +3,7 @@
 use tapis_auth_core::{DEFAULT_MARGIN_SECS, DEFAULT_PROFILE};
 
 /// Settings of a [`TokenManager`](crate::TokenManager) or an
-/// [`AsyncTokenManager`](crate::AsyncTokenManager).
+/// `AsyncTokenManager` (feature `tokio`).
 #[derive(Clone, Debug)]
 pub struct TokenManagerConfig {
     /// The profile whose session is managed.

@@ -6,12 +6,12 @@
 //! failed refresh never loses a working credential.
 //!
 //! - [`TokenManager`] blocks (threads, the C library, the command line).
-//! - [`AsyncTokenManager`] (feature `tokio`) awaits: the HTTP request goes through an
+//! - `AsyncTokenManager` (feature `tokio`) awaits: the HTTP request goes through an
 //!   [`AsyncTransport`](tapis_auth_core::AsyncTransport), store calls run on tokio's blocking
 //!   pool, and a task waiting its turn holds no thread.
 //!
 //! Both run one sequence (`sequence.rs`, written once over the `io.rs` seam) and can share one
-//! session: [`AsyncTokenManager::sharing`] gives an async manager with the blocking one's
+//! session: `AsyncTokenManager::sharing` gives an async manager with the blocking one's
 //! memory and single-flight lock.
 //!
 //! The core crate alone decides ([`tapis_auth_core::rules::next_step`]); this crate holds the
@@ -261,9 +261,8 @@ impl TokenManager {
 }
 
 /// Something shared that holds a [`TokenManager`] — the manager itself in an `Arc`, or a session
-/// that owns one (the facade's `AuthSession`) — so that an
-/// [`AsyncTokenManager`](crate::AsyncTokenManager) can share its state
-/// ([`AsyncTokenManager::sharing`](crate::AsyncTokenManager::sharing)).
+/// that owns one (the facade's `AuthSession`) — so that an `AsyncTokenManager` (feature
+/// `tokio`) can share its state (`AsyncTokenManager::sharing`).
 pub trait HoldsTokenManager: Send + Sync + 'static {
     /// The token manager held.
     fn token_manager(&self) -> &TokenManager;

@@ -17,7 +17,7 @@ struct Cached {
 }
 
 /// One session's state, shared by a [`TokenManager`](crate::TokenManager) and the
-/// [`AsyncTokenManager`](crate::AsyncTokenManager)s made from it.
+/// `AsyncTokenManager`s made from it.
 pub(crate) struct Shared {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,

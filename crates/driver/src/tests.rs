@@ -1,6 +1,6 @@
 //! Token manager tests with in-memory fakes of `Transport`, `Store` and `Clock`. Every test
 //! body runs twice: against the blocking [`TokenManager`] (module `blocking`) and against the
-//! [`AsyncTokenManager`] on a tokio runtime (module `on_tokio`), whose fake transport yields
+//! `AsyncTokenManager` on a tokio runtime (module `on_tokio`), whose fake transport yields
 //! to the runtime before it answers.
 
 use std::collections::BTreeMap;
