@@ -7,9 +7,8 @@ use crate::{AuthSession, Options, WhoAmI};
 use tapis_auth_core::flow::revoke;
 use tapis_auth_core::{
     authorize, AsyncTransport, Error, HttpRequest, HttpResponse, Secret, Session, TokenSet,
-    TransportError, TransportErrorKind,
 };
-use tapis_auth_driver::AsyncTokenManager;
+use tapis_auth_driver::{joined, AsyncTokenManager};
 use tapis_auth_http::AsyncHttpTransport;
 
 /// One profile's credentials for async code, with the guarantees of [`AuthSession`]: one
@@ -121,7 +120,7 @@ impl AsyncSession {
     /// Sends a service call to the session's own origin with a fresh token, refreshing once
     /// and retrying once when the service says the token expired (see [`AuthSession::send`]).
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        let base = self.manager.session().await?.tenant.base_url;
+        let base = self.manager.tenant().await?.base_url;
         check_origin(&request.url, base.as_str())?;
         self.send_to_any_origin(request).await
     }
@@ -163,17 +162,9 @@ impl AsyncSession {
     }
 }
 
-/// Runs `f` on tokio's blocking pool. A panic in `f` resumes in the caller; a runtime shutting
-/// down is reported as a cancelled call.
+/// Runs `f` on tokio's blocking pool (see [`joined`] for a panic or a runtime shutting down).
 async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, Error> + Send + 'static,
 ) -> Result<R, Error> {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(r) => r,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => Err(Error::Transport(TransportError::new(
-            TransportErrorKind::Cancelled,
-            "the async runtime shut down before the call finished",
-        ))),
-    }
+    joined(tokio::task::spawn_blocking(f).await, "the call")
 }

@@ -267,7 +267,7 @@ impl AuthSession {
     /// there). To send it to another origin on purpose, use
     /// [`send_to_any_origin`](Self::send_to_any_origin).
     pub fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        let base = self.inner.manager.session()?.tenant.base_url;
+        let base = self.inner.manager.tenant()?.base_url;
         check_origin(&request.url, base.as_str())?;
         self.send_to_any_origin(request)
     }

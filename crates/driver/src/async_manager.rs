@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use tapis_auth_core::rules::{self, Need};
 use tapis_auth_core::{
-    AsyncTransport, Clock, Error, Platform, Secret, Session, Store, TokenSet, TransportError,
-    TransportErrorKind, UnixTime,
+    AsyncTransport, Clock, Error, Platform, Secret, Session, Store, Tenant, TokenSet,
+    TransportError, TransportErrorKind, UnixTime,
 };
 
 use crate::sequence;
@@ -173,10 +173,16 @@ impl AsyncTokenManager {
     /// The platform of the session held in memory (loading it from the store only when none
     /// is held yet).
     pub async fn platform(&self) -> Result<Platform, Error> {
+        Ok(self.tenant().await?.platform)
+    }
+
+    /// The tenant of the session held in memory (loading it from the store only when none is
+    /// held yet); see [`TokenManager::tenant`](crate::TokenManager::tenant).
+    pub async fn tenant(&self) -> Result<Tenant, Error> {
         if let Some(s) = self.shared().state.lock().await.as_ref() {
-            return Ok(s.platform());
+            return Ok(s.tenant.clone());
         }
-        Ok(self.session().await?.platform())
+        Ok(self.session().await?.tenant)
     }
 
     /// Why a person must log in before this session can hand out a token (`None` when it
@@ -221,13 +227,23 @@ impl AsyncTokenManager {
             };
             sequence::slow_path(owner.shared(), &io, &mut state, need).await
         });
-        match run.await {
-            Ok(result) => result,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => Err(Error::Transport(TransportError::new(
-                TransportErrorKind::Cancelled,
-                "the async runtime shut down before the refresh finished",
-            ))),
-        }
+        joined(run.await, "the refresh")
+    }
+}
+
+/// The result of a task the caller waited for (`tokio::spawn` or `spawn_blocking`): a panic in
+/// the task resumes in the caller; a runtime that shut down before the task finished is a
+/// cancelled call, naming `what` was cut short.
+pub fn joined<R>(
+    joined: Result<Result<R, Error>, tokio::task::JoinError>,
+    what: &str,
+) -> Result<R, Error> {
+    match joined {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(Error::Transport(TransportError::new(
+            TransportErrorKind::Cancelled,
+            format!("the async runtime shut down before {what} finished"),
+        ))),
     }
 }

@@ -45,7 +45,7 @@ use std::sync::Arc;
 
 use tapis_auth_core::rules::{self, Need};
 use tapis_auth_core::{
-    Clock, Error, Platform, Secret, Session, Store, TokenSet, Transport, UnixTime,
+    Clock, Error, Platform, Secret, Session, Store, Tenant, TokenSet, Transport, UnixTime,
 };
 
 #[cfg(feature = "tokio")]
@@ -58,7 +58,7 @@ mod shared;
 mod tokio_io;
 
 #[cfg(feature = "tokio")]
-pub use async_manager::AsyncTokenManager;
+pub use async_manager::{joined, AsyncTokenManager};
 pub use config::TokenManagerConfig;
 
 use io::{now_or_never, Blocking};
@@ -198,10 +198,17 @@ impl TokenManager {
     /// The platform of the session held in memory (loading it from the store only when none
     /// is held yet).
     pub fn platform(&self) -> Result<Platform, Error> {
+        Ok(self.tenant()?.platform)
+    }
+
+    /// The tenant of the session held in memory (loading it from the store only when none is
+    /// held yet): where the tokens this manager hands out belong. No store read once a session
+    /// is held, so a service call can check its origin without one.
+    pub fn tenant(&self) -> Result<Tenant, Error> {
         if let Some(s) = self.shared.state.lock_blocking().as_ref() {
-            return Ok(s.platform());
+            return Ok(s.tenant.clone());
         }
-        Ok(self.session()?.platform())
+        Ok(self.session()?.tenant)
     }
 
     /// Why a person must log in before this session can hand out a token (`None` when it can:

@@ -121,6 +121,14 @@ impl Under {
         }
     }
 
+    fn tenant(&self) -> Result<Tenant, Error> {
+        match self {
+            Under::Blocking(m) => m.tenant(),
+            #[cfg(feature = "tokio")]
+            Under::Tokio(m) => runtime().block_on(m.tenant()),
+        }
+    }
+
     fn session(&self) -> Result<Session, Error> {
         match self {
             Under::Blocking(m) => m.session(),
@@ -146,6 +154,7 @@ type ReentrantLock = (
 #[derive(Default)]
 struct MemStore {
     map: Mutex<BTreeMap<String, Session>>,
+    loads: AtomicUsize,
     /// The thread holding the lock and how deep (the lock is re-entrant, as the contract says).
     lock: Arc<ReentrantLock>,
     saves: AtomicUsize,
@@ -158,6 +167,7 @@ impl Store for MemStore {
         !self.read_only.load(Ordering::SeqCst)
     }
     fn load(&self, p: &str) -> Result<Option<Session>, StoreError> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
         Ok(self.map.lock().unwrap().get(p).cloned())
     }
     fn save(&self, s: &Session) -> Result<(), StoreError> {
@@ -374,6 +384,31 @@ fn fresher_token_in_store_means_no_refresh(d: Driver) {
     let t = m.access_token(60).unwrap();
     assert_eq!(t, session(50_000).tokens.unwrap().access_token);
     assert_eq!(server.refreshes.load(Ordering::SeqCst), 0);
+}
+
+/// Once a session is held, its tenant (what a service call checks its origin against) comes
+/// from memory: no store read per call. Before, it is loaded.
+fn the_tenant_is_read_from_memory_once_held(d: Driver) {
+    let (store, _server, _c, m) = setup(d, 1_000, 10_000);
+    assert_eq!(
+        m.tenant().unwrap(),
+        session(10_000).tenant,
+        "loaded when nothing is held"
+    );
+    assert_eq!(store.loads.load(Ordering::SeqCst), 1);
+    m.access_token(60).unwrap();
+    let loads = store.loads.load(Ordering::SeqCst);
+    for _ in 0..3 {
+        assert_eq!(
+            m.tenant().unwrap().base_url.as_str(),
+            "https://tacc.tapis.io"
+        );
+    }
+    assert_eq!(
+        store.loads.load(Ordering::SeqCst),
+        loads,
+        "no store read once held"
+    );
 }
 
 /// A server error (not a verdict on the refresh token) writes nothing.
@@ -955,6 +990,7 @@ macro_rules! both_drivers {
 }
 
 both_drivers!(
+    the_tenant_is_read_from_memory_once_held,
     valid_token_needs_no_refresh,
     eight_threads_one_refresh,
     fresher_token_in_store_means_no_refresh,
